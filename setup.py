@@ -1,0 +1,40 @@
+"""Package layout: components/ and runners/ sit at the repository root (DESIGN.md) and install
+as tfxkit.components and tfxkit.runners; templates/ ships as package data of tfxkit.templates.
+Everything else is declared in pyproject.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOTS = {"tfxkit": "tfxkit", "tfxkit.components": "components", "tfxkit.runners": "runners"}
+
+
+def _packages() -> tuple[list[str], dict[str, str]]:
+    packages: list[str] = []
+    package_dir: dict[str, str] = {}
+    for name, folder in ROOTS.items():
+        package_dir[name] = folder
+        packages.append(name)
+        for sub in find_packages(folder):
+            packages.append(f"{name}.{sub}")
+    return packages, package_dir
+
+
+def _template_files() -> list[str]:
+    root = Path("templates")
+    return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
+            and "__pycache__" not in p.parts]
+
+
+packages, package_dir = _packages()
+packages.append("tfxkit.templates")
+package_dir["tfxkit.templates"] = "templates"
+
+setup(
+    packages=packages,
+    package_dir=package_dir,
+    package_data={"tfxkit.templates": _template_files()},
+    include_package_data=False,
+)

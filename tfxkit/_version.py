@@ -1,0 +1,3 @@
+"""The tfxkit version; part of every cache key."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""`BaseComponent`: a node of a pipeline, naming its spec and its executor by dotted path.
+
+Constructing a component checks its arguments against its spec and creates its output channels;
+it never imports the executor, so defining a pipeline loads no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tfxkit.dsl.component_spec import ComponentSpec
+from tfxkit.errors import ComponentDefinitionError, PipelineDefinitionError
+from tfxkit.types.channel import Channel
+
+if TYPE_CHECKING:
+    from tfxkit.dsl.base_executor import BaseExecutor, ExecutorContext
+
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
+
+
+def check_id(value: str, what: str) -> str:
+    """Return `value` if it is safe as an id and a directory name; raise otherwise."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise PipelineDefinitionError(
+            f"{what} {value!r} is not a valid id: expected a letter followed by up to 99 letters, "
+            f"digits, '_' or '-' (it names a directory under the pipeline root, so '/', '.' and "
+            f"spaces are not allowed). Example: 'Trainer_v2'."
+        )
+    return value
+
+
+def import_object(dotted_path: str) -> Any:
+    """Import `pkg.module.Name` (or `pkg.module:Name`) and return the named object."""
+    module_name, sep, attr = dotted_path.replace(":", ".").rpartition(".")
+    if not sep:
+        raise ImportError(f"{dotted_path!r} is not a dotted path like 'package.module.Name'.")
+    module = importlib.import_module(module_name)
+    obj: Any = module
+    try:
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except AttributeError:
+        raise ImportError(f"module {module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+class BaseComponent:
+    """A pipeline node: validated exec properties, input channels, output channels.
+
+    Subclasses set `SPEC_CLASS` (a ComponentSpec) and `EXECUTOR` (dotted path of a BaseExecutor
+    subclass, imported only when the component runs), and usually define `__init__` with typed
+    keyword arguments that calls `super().__init__(**kwargs)`.
+
+    Attributes:
+        id: unique id in its pipeline (defaults to the class name; change with `with_id`).
+        exec_properties: parameter values (plain data, or RuntimeParameters).
+        inputs: input name -> Channel.
+        outputs: output name -> Channel; outputs land under
+            `{pipeline_root}/{id}/{output_name}/{execution_id}/`.
+    """
+
+    SPEC_CLASS: ClassVar[type[ComponentSpec]]
+    EXECUTOR: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("SPEC_CLASS")
+        if spec is not None and not (isinstance(spec, type) and issubclass(spec, ComponentSpec)):
+            raise ComponentDefinitionError(
+                f"{cls.__qualname__}.SPEC_CLASS must be a ComponentSpec subclass, found {spec!r}."
+            )
+        executor = cls.__dict__.get("EXECUTOR")
+        if executor is not None and (not isinstance(executor, str) or "." not in executor):
+            raise ComponentDefinitionError(
+                f"{cls.__qualname__}.EXECUTOR must be the dotted path of the executor class as a "
+                f"string (e.g. 'mypkg.executor.Executor'), found {executor!r}; naming it by path "
+                f"keeps TensorFlow out of pipeline definition."
+            )
+
+    def __init__(self, **kwargs: Any) -> None:
+        cls = type(self)
+        if not hasattr(cls, "SPEC_CLASS") or not hasattr(cls, "EXECUTOR"):
+            raise ComponentDefinitionError(
+                f"{cls.__qualname__} must set SPEC_CLASS and EXECUTOR before it can be built."
+            )
+        self._id = check_id(cls.__name__, "Component id")
+        self.exec_properties, self.inputs = cls.SPEC_CLASS.bind(cls.__name__, kwargs)
+        self.outputs: dict[str, Channel] = {
+            key: Channel(param.type, producer=self, output_key=key)
+            for key, param in cls.SPEC_CLASS.OUTPUTS.items()
+        }
+
+    @property
+    def id(self) -> str:
+        """The node id: unique in the pipeline, used in paths, metadata and the CLI."""
+        return self._id
+
+    def with_id(self, id: str) -> BaseComponent:  # noqa: A002 - TFX's name
+        """Set the node id (default: class name) and return the component, TFX style."""
+        self._id = check_id(id, "Component id")
+        return self
+
+    @property
+    def upstream(self) -> list[BaseComponent]:
+        """Components whose outputs this component consumes, in input order, without repeats."""
+        seen: dict[int, BaseComponent] = {}
+        for channel in self.inputs.values():
+            if channel.producer is not None:
+                seen.setdefault(id(channel.producer), channel.producer)
+        return list(seen.values())
+
+    @property
+    def type_name(self) -> str:
+        """Dotted name of the component class (recorded in metadata and the cache key)."""
+        return f"{type(self).__module__}.{type(self).__qualname__}"
+
+    def executor_identity(self) -> str:
+        """What identifies the code that runs this node, for the cache key: the executor path."""
+        return type(self).EXECUTOR
+
+    def cache_fingerprint(self, exec_properties: dict[str, Any]) -> str:
+        """Extra cache-key material beyond parameters and inputs (e.g. input file contents).
+
+        Called in the runner before any heavy import; the default adds nothing.
+        """
+        return ""
+
+    def build_executor(self, context: ExecutorContext) -> BaseExecutor:
+        """Import the executor class named by `EXECUTOR` and construct it (heavy imports here)."""
+        executor_class = import_object(type(self).EXECUTOR)
+        return executor_class(context)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r})"
