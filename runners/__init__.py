@@ -1,0 +1,7 @@
+"""Runners (installed as `tfxkit.runners`): one `DagRunner.run()` interface; the local runner
+executes a pipeline, the Kubeflow runner compiles it."""
+
+from tfxkit.runners.base import DagRunner
+from tfxkit.runners.local import LocalDagRunner, RunResult
+
+__all__ = ["DagRunner", "LocalDagRunner", "RunResult"]

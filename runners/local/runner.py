@@ -1,0 +1,438 @@
+"""`LocalDagRunner`: runs a pipeline on this machine, recording everything in ML Metadata.
+
+Nodes run in topological order, independent ready nodes at the same time in worker processes.
+Before a node runs, its cache key is looked up (in this process, before any heavy import), so a
+fully cached run imports no TensorFlow. Outputs are written to a staging directory and published
+(renamed into place, then recorded LIVE in one transaction) only when the executor succeeds.
+
+Output layout: `{pipeline_root}/{node_id}/{output_key}/{execution_id}/`; staging:
+`{pipeline_root}/{node_id}/.staging/{execution_id}/`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.base_executor import ExecutorContext
+from tfxkit.dsl.pipeline import Pipeline
+from tfxkit.dsl.runtime_parameter import RuntimeParameter
+from tfxkit.errors import ExecutionError, PipelineDefinitionError
+from tfxkit.runners.base import DagRunner
+from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
+from tfxkit.runners.local.workers import Task, TaskResult, WorkerPool, execute
+from tfxkit.types.artifact import Artifact
+
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store.metadata_store import MetadataStore
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+
+@dataclasses.dataclass
+class NodeResult:
+    """What happened to one node in a run.
+
+    Attributes:
+        outcome: "ran", "cached", "reused" (upstream of a partial run), "failed" or "skipped".
+        seconds: wall time of the node.
+        execution_id: its ML Metadata execution (None when skipped or reused).
+        outputs: output key -> artifacts (published, LIVE) when it ran, hit the cache or was reused.
+        error: the failure message when it failed.
+    """
+
+    outcome: str
+    seconds: float = 0.0
+    execution_id: int | None = None
+    outputs: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
+    error: str = ""
+
+
+@dataclasses.dataclass
+class RunResult:
+    """Outcome of `LocalDagRunner.run`: the run id and each node's NodeResult."""
+
+    pipeline_name: str
+    run_id: str
+    nodes: dict[str, NodeResult]
+    seconds: float = 0.0
+
+    def outcome(self, node_id: str) -> str:
+        """The outcome of node `node_id` ("ran", "cached", ...)."""
+        return self.nodes[node_id].outcome
+
+    def outputs(self, node_id: str, key: str) -> list[Artifact]:
+        """Artifacts of output `key` of node `node_id` in this run."""
+        return self.nodes[node_id].outputs.get(key, [])
+
+
+@dataclasses.dataclass
+class _Running:
+    node: BaseComponent
+    execution_id: int
+    staging: Path
+    outputs: dict[str, list[Artifact]]
+    final_uris: dict[str, str]
+    started: float
+    inputs: dict[str, list[Artifact]]
+
+
+class LocalDagRunner(DagRunner):
+    """Runs pipelines locally with caching, lineage and concurrent independent nodes.
+
+    Args:
+        workers: how many nodes may run at once (default: CPU count). 0 runs every node in this
+            process, one at a time, without isolation (for debugging and notebooks).
+        hooks: lifecycle hooks; default prints progress to stderr.
+        resume_command: shown after a failure, with `{node}` replaced by the failed node's id
+            (the CLI sets it to the `tfxkit run ... --from {node}` command).
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        hooks: RunHooks | None = None,
+        resume_command: str | None = None,
+    ) -> None:
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.hooks: RunHooks = hooks or ConsoleReporter()
+        self.resume_command = resume_command
+
+    # -- public ------------------------------------------------------------------------------
+    def run(  # type: ignore[override]
+        self,
+        pipeline: Pipeline,
+        run_params: dict[str, Any] | None = None,
+        from_node: str | None = None,
+        to_node: str | None = None,
+        only_node: str | None = None,
+        enable_cache: bool | None = None,
+        run_id: str | None = None,
+    ) -> RunResult:
+        """Run `pipeline` and return a RunResult.
+
+        Args:
+            pipeline: the pipeline.
+            run_params: values for RuntimeParameters, by name.
+            from_node: run this node and everything downstream of it.
+            to_node: run this node and everything upstream of it.
+            only_node: run just this node.
+            enable_cache: override the pipeline's `enable_cache`.
+            run_id: id for the run (default: a UTC timestamp).
+
+        Nodes outside the selection that selected nodes depend on are not run: their newest
+        published outputs are reused. Outputs land under `{pipeline_root}/{node_id}/...` and
+        every execution is recorded in the pipeline's ML Metadata store.
+
+        Raises:
+            ExecutionError: when a node fails (after recording it; finished nodes stay published).
+            PipelineDefinitionError: for unknown node ids or missing upstream outputs.
+        """
+        return super().run(pipeline, run_params=run_params, from_node=from_node, to_node=to_node,
+                           only_node=only_node, enable_cache=enable_cache, run_id=run_id)
+
+    # -- implementation ----------------------------------------------------------------------
+    def _run(self, pipeline: Pipeline, **options: Any) -> RunResult:
+        from tfxkit.metadata import record
+        from tfxkit.metadata.store import connect, parse
+
+        started = time.perf_counter()
+        selected = self._select(pipeline, options["from_node"], options["to_node"],
+                                options["only_node"])
+        exec_properties = self._resolve_parameters(pipeline, options["run_params"] or {})
+        cache = pipeline.enable_cache if options["enable_cache"] is None else options["enable_cache"]
+        run_id = options["run_id"] or datetime.datetime.now(datetime.UTC).strftime(
+            "%Y%m%dT%H%M%S%fZ")
+        root = Path(pipeline.pipeline_root).absolute()
+        store = connect(pipeline.metadata)
+        self._report_abandoned(store, pipeline, root)
+
+        results: dict[str, NodeResult] = {}
+        selected_ids = {n.id for n in selected}
+        for node in selected:
+            for upstream in node.upstream:
+                if upstream.id not in selected_ids and upstream.id not in results:
+                    results[upstream.id] = self._reuse(store, pipeline, upstream, node)
+
+        contexts = [record.pipeline_context(store, pipeline.pipeline_name),
+                    record.run_context(store, pipeline.pipeline_name, run_id)]
+        self.hooks.on_run_start(pipeline.pipeline_name, run_id, [n.id for n in selected],
+                                max(1, self.workers), parse(pipeline.metadata).display())
+        state = _RunState(self, store, pipeline, root, run_id, contexts, exec_properties, cache,
+                          results)
+        try:
+            state.execute(selected)
+        finally:
+            state.close()
+        seconds = time.perf_counter() - started
+        failed = [n for n in selected if results.get(n.id, NodeResult("skipped")).outcome == "failed"]
+        for node in selected:
+            results.setdefault(node.id, NodeResult("skipped"))
+        hint = ""
+        if failed:
+            first = failed[0].id
+            command = (self.resume_command or "LocalDagRunner().run(pipeline, from_node={node!r})")
+            hint = (f"tfxkit: {first} failed; fix it, then resume with:\n    "
+                    f"{command.format(node=first)}\n  (completed nodes are reused from the cache)")
+        self.hooks.on_run_end({n.id: results[n.id].outcome for n in selected}, seconds, hint)
+        result = RunResult(pipeline.pipeline_name, run_id, results, seconds)
+        if failed:
+            errors = "; ".join(f"{n.id}: {results[n.id].error}" for n in failed)
+            raise ExecutionError(f"Pipeline {pipeline.pipeline_name!r} run {run_id} failed. "
+                                 f"{errors}\n{hint}")
+        return result
+
+    @staticmethod
+    def _select(pipeline: Pipeline, from_node: str | None, to_node: str | None,
+                only_node: str | None) -> list[BaseComponent]:
+        if only_node and (from_node or to_node):
+            raise PipelineDefinitionError(
+                "Choose either only_node or from_node/to_node, not both: --only runs a single "
+                "node, --from/--to a range.")
+        if only_node:
+            return [pipeline.node(only_node)]
+        nodes = pipeline.components
+        if from_node:
+            keep = {n.id for n in pipeline.downstream(pipeline.node(from_node).id)}
+            nodes = [n for n in nodes if n.id in keep]
+        if to_node:
+            keep = {n.id for n in pipeline.upstream_closure(pipeline.node(to_node).id)}
+            nodes = [n for n in nodes if n.id in keep]
+        if not nodes:
+            raise PipelineDefinitionError(
+                f"No node is both downstream of {from_node!r} and upstream of {to_node!r}; "
+                f"check the order of --from and --to.")
+        return nodes
+
+    @staticmethod
+    def _resolve_parameters(pipeline: Pipeline, run_params: dict[str, Any]) -> dict[str, dict]:
+        declared = pipeline.runtime_parameters()
+        unknown = sorted(set(run_params) - set(declared))
+        if unknown:
+            raise PipelineDefinitionError(
+                f"Unknown runtime parameter(s) {', '.join(unknown)} for pipeline "
+                f"{pipeline.pipeline_name!r}; declared: {', '.join(sorted(declared)) or 'none'}.")
+        return {
+            node.id: {k: v.resolve(run_params) if isinstance(v, RuntimeParameter) else v
+                      for k, v in node.exec_properties.items()}
+            for node in pipeline.components
+        }
+
+    def _report_abandoned(self, store: MetadataStore, pipeline: Pipeline, root: Path) -> None:
+        from tfxkit.metadata import record
+
+        for execution in record.abandon_stale_executions(store, pipeline.pipeline_name):
+            node_id = record.custom(execution, "node_id", "")
+            shutil.rmtree(root / node_id / ".staging" / str(execution.id), ignore_errors=True)
+
+    @staticmethod
+    def _reuse(store: MetadataStore, pipeline: Pipeline, upstream: BaseComponent,
+               consumer: BaseComponent) -> NodeResult:
+        from tfxkit.metadata.lineage import latest_outputs
+
+        found = latest_outputs(store, pipeline.pipeline_name, upstream.id)
+        if found is None:
+            raise PipelineDefinitionError(
+                f"{consumer.id} needs the outputs of {upstream.id}, but {upstream.id} has no "
+                f"completed execution with intact outputs in pipeline "
+                f"{pipeline.pipeline_name!r}. Run it first, e.g. `tfxkit run <pipeline file> "
+                f"--to {upstream.id}`.")
+        execution_id, outputs = found
+        return NodeResult("reused", execution_id=execution_id, outputs=outputs)
+
+
+class _RunState:
+    """The mutable state of one run: what is done, running and ready."""
+
+    def __init__(self, runner: LocalDagRunner, store: MetadataStore, pipeline: Pipeline,
+                 root: Path, run_id: str, contexts: list[pb.Context],
+                 exec_properties: dict[str, dict], cache: bool,
+                 results: dict[str, NodeResult]) -> None:
+        self.runner = runner
+        self.hooks = runner.hooks
+        self.store = store
+        self.pipeline = pipeline
+        self.root = root
+        self.run_id = run_id
+        self.contexts = contexts
+        self.exec_properties = exec_properties
+        self.cache = cache
+        self.results = results
+        self.running: dict[int, _Running] = {}
+        self.pool: WorkerPool | None = None
+        self.failed = False
+
+    # -- scheduling --------------------------------------------------------------------------
+    def execute(self, selected: list[BaseComponent]) -> None:
+        pending = list(selected)
+        while pending or self.running:
+            progressed = True
+            while progressed and not self.failed:
+                progressed = False
+                for node in list(pending):
+                    if not all(u.id in self.results for u in node.upstream):
+                        continue
+                    if any(self.results[u.id].outcome in ("failed", "skipped")
+                           for u in node.upstream):
+                        pending.remove(node)
+                        self.results[node.id] = NodeResult("skipped")
+                        self.hooks.after_node_run(node.id, "skipped", 0.0)
+                        progressed = True
+                        continue
+                    if not self._has_capacity():
+                        break
+                    pending.remove(node)
+                    self._start(node)
+                    progressed = True
+            if self.failed:
+                for node in pending:
+                    self.results[node.id] = NodeResult("skipped")
+                    self.hooks.after_node_run(node.id, "skipped", 0.0)
+                pending = []
+            if not self.running:
+                if pending:  # nothing running and nothing startable: upstream never finished
+                    for node in pending:
+                        self.results.setdefault(node.id, NodeResult("skipped"))
+                    pending = []
+                continue
+            for result in self._wait():
+                self._finish(result)
+
+    def _has_capacity(self) -> bool:
+        if self.runner.workers <= 0:
+            return not self.running
+        return len(self.running) < self.runner.workers
+
+    def _wait(self) -> list[TaskResult]:
+        assert self.pool is not None
+        return self.pool.wait()
+
+    # -- one node ----------------------------------------------------------------------------
+    def _start(self, node: BaseComponent) -> None:
+        from tfxkit.metadata import record
+        from tfxkit.metadata.cache import cache_key, find_cache_hit
+
+        began = time.perf_counter()
+        inputs = {key: list(self.results[channel.producer.id].outputs.get(channel.output_key, []))
+                  for key, channel in node.inputs.items() if channel.producer is not None}
+        properties = self.exec_properties[node.id]
+        try:
+            key, code = cache_key(node, properties, inputs)
+        except Exception as exc:  # bad user-code reference etc.: fail this node, not the runner
+            self._fail(node, f"{type(exc).__name__}: {exc}", began, None)
+            return
+        contexts = [*self.contexts, record.node_context(self.store, self.pipeline.pipeline_name,
+                                                        node.id)]
+        facts = {"node_id": node.id, "run_id": self.run_id, "pipeline_name":
+                 self.pipeline.pipeline_name, "component": node.type_name,
+                 "executor": node.executor_identity(), "cache_key": key,
+                 **record.encode_parameters(properties),
+                 **{f"code.{name}": digest for name, digest in code.items()}}
+        if self.cache:
+            hit = find_cache_hit(self.store, self.pipeline.pipeline_name, node.id, key)
+            if hit is not None:
+                source_id, outputs = hit
+                execution_id = record.record_cached_execution(
+                    self.store, node.type_name, contexts, inputs, outputs,
+                    {**facts, "cached_from": source_id})
+                seconds = time.perf_counter() - began
+                self.results[node.id] = NodeResult("cached", seconds, execution_id, outputs)
+                self.hooks.after_node_run(node.id, "cached", seconds)
+                return
+        execution_id = record.start_execution(self.store, node.type_name, contexts, inputs, facts)
+        staging = self.root / node.id / ".staging" / str(execution_id)
+        outputs: dict[str, list[Artifact]] = {}
+        final_uris: dict[str, str] = {}
+        for output_key, channel in node.outputs.items():
+            (staging / output_key).mkdir(parents=True, exist_ok=True)
+            outputs[output_key] = [channel.type(uri=str(staging / output_key))]
+            final_uris[output_key] = str(self.root / node.id / output_key / str(execution_id))
+        tmp_dir = staging / ".tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        context = ExecutorContext(
+            beam_pipeline_args=list(self.pipeline.beam_pipeline_args),
+            tmp_dir=str(tmp_dir),
+            pipeline_name=self.pipeline.pipeline_name,
+            pipeline_root=str(self.root),
+            node_id=node.id,
+            run_id=self.run_id,
+        )
+        task = Task(
+            task_id=execution_id,
+            node_id=node.id,
+            inputs={k: [a.to_dict() for a in v] for k, v in inputs.items()},
+            outputs={k: [a.to_dict() for a in v] for k, v in outputs.items()},
+            exec_properties=properties,
+            context=context,
+            timeout=getattr(node, "timeout_seconds", None),
+        )
+        self.running[execution_id] = _Running(node, execution_id, staging, outputs, final_uris,
+                                              began, inputs)
+        self.hooks.before_node_run(node.id)
+        if self.runner.workers <= 0:
+            self._finish(execute(self.pipeline, task))
+            return
+        if self.pool is None:
+            self.pool = WorkerPool(self.pipeline, self.runner.workers)
+        self.pool.submit(task)
+
+    def _finish(self, result: TaskResult) -> None:
+        from tfxkit.metadata import record
+
+        running = self.running.pop(result.task_id)
+        node = running.node
+        if not result.ok:
+            shutil.rmtree(running.staging, ignore_errors=True)
+            self._fail(node, result.error, running.started, running.execution_id, result.details)
+            return
+        published: dict[str, list[Artifact]] = {}
+        try:
+            for key, dicts in result.outputs.items():
+                final = Path(running.final_uris[key])
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(running.staging / key, final)
+                artifacts = [Artifact.from_dict(d) for d in dicts]
+                for artifact in artifacts:
+                    artifact.uri = str(final)
+                published[key] = artifacts
+            shutil.rmtree(running.staging, ignore_errors=True)
+            record.publish_execution(self.store, running.execution_id, self.contexts +
+                                     [record.node_context(self.store, self.pipeline.pipeline_name,
+                                                          node.id)], published)
+        except Exception as exc:
+            self._fail(node, f"publishing outputs failed: {type(exc).__name__}: {exc}",
+                       running.started, running.execution_id)
+            return
+        seconds = time.perf_counter() - running.started
+        self.results[node.id] = NodeResult("ran", seconds, running.execution_id, published)
+        self.hooks.after_node_run(node.id, "ran", seconds)
+
+    def _fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
+              details: str = "") -> None:
+        from tfxkit.metadata import record
+
+        if execution_id is not None:
+            record.fail_execution(self.store, execution_id, f"{error}\n{details}".strip())
+        seconds = time.perf_counter() - began
+        message = f"component {node.id} ({type(node).__name__}) failed: {error}"
+        self.results[node.id] = NodeResult("failed", seconds, execution_id, error=message)
+        self.failed = True
+        self.hooks.on_node_error(node.id, message, seconds, details)
+
+    def close(self) -> None:
+        """Stop workers; mark executions still running (Ctrl-C) as CANCELED."""
+        from tfxkit.metadata import record
+
+        if self.pool is not None:
+            self.pool.close(kill=bool(self.running))
+        for running in list(self.running.values()):
+            shutil.rmtree(running.staging, ignore_errors=True)
+            record.fail_execution(self.store, running.execution_id,
+                                  "run interrupted before this node finished", state="CANCELED")
+            self.results[running.node.id] = NodeResult("failed", error="interrupted")
+        self.running.clear()

@@ -1,0 +1,215 @@
+"""Long-lived worker processes that execute nodes for the local runner.
+
+Workers are forked from the runner once a node must actually run, after the pipeline is built,
+so they inherit it (and the user's modules) and pay the TensorFlow import once each rather than
+once per node. A worker runs one node at a time; if user code crashes the process (segfault,
+`os._exit`) or overruns its timeout, only that node fails and the worker is replaced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+from tfxkit.dsl.base_executor import ExecutorContext
+from tfxkit.types.artifact import Artifact
+
+if TYPE_CHECKING:
+    from tfxkit.dsl.pipeline import Pipeline
+
+
+@dataclasses.dataclass
+class Task:
+    """One node execution: artifacts as plain dicts so they cross the process boundary."""
+
+    task_id: int
+    node_id: str
+    inputs: dict[str, list[dict[str, Any]]]
+    outputs: dict[str, list[dict[str, Any]]]
+    exec_properties: dict[str, Any]
+    context: ExecutorContext
+    timeout: float | None = None
+
+
+@dataclasses.dataclass
+class TaskResult:
+    """Outcome of a Task: output artifacts (with properties the executor set) or an error."""
+
+    task_id: int
+    ok: bool
+    outputs: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    error: str = ""
+    details: str = ""
+
+
+def _user_frame(tb: Any) -> str:
+    """The innermost traceback frame outside tfxkit and installed libraries: where user code failed."""
+    frames = traceback.extract_tb(tb)
+    skip = (os.sep + "tfxkit" + os.sep, "site-packages", os.sep + "runners" + os.sep,
+            os.sep + "components" + os.sep, "<frozen")
+    for frame in reversed(frames):
+        if not any(part in frame.filename for part in skip):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    return f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+
+
+def execute(pipeline: Pipeline, task: Task) -> TaskResult:
+    """Run a task's executor in this process and report the outcome (never raises)."""
+    try:
+        node = pipeline.node(task.node_id)
+        inputs = {k: [Artifact.from_dict(a) for a in v] for k, v in task.inputs.items()}
+        outputs = {k: [Artifact.from_dict(a) for a in v] for k, v in task.outputs.items()}
+        executor = node.build_executor(task.context)
+        executor.Do(inputs, outputs, dict(task.exec_properties))
+        return TaskResult(task.task_id, True,
+                          outputs={k: [a.to_dict() for a in v] for k, v in outputs.items()})
+    except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        where = _user_frame(exc.__traceback__)
+        if isinstance(exc, SystemExit):
+            summary = f"user code called exit({exc.code})"
+        else:
+            summary = f"{type(exc).__name__}: {exc}"
+        message = f"{summary} (at {where})" if where else summary
+        return TaskResult(task.task_id, False, error=message, details=traceback.format_exc())
+
+
+def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        result = execute(pipeline, task)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        conn.send(result)
+
+
+@dataclasses.dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    task: Task | None = None
+    deadline: float | None = None
+
+
+class WorkerPool:
+    """Up to `size` forked worker processes, started on demand.
+
+    Args:
+        pipeline: the pipeline whose nodes the workers execute (inherited through fork).
+        size: most workers alive at once.
+    """
+
+    def __init__(self, pipeline: Pipeline, size: int) -> None:
+        self.pipeline = pipeline
+        self.size = max(1, size)
+        self._workers: list[_Worker] = []
+        self._context = multiprocessing.get_context("fork")
+
+    @property
+    def busy(self) -> int:
+        """Number of tasks in flight."""
+        return sum(1 for w in self._workers if w.task is not None)
+
+    def has_capacity(self) -> bool:
+        """Whether another task can start now."""
+        return self.busy < self.size
+
+    def submit(self, task: Task) -> None:
+        """Start `task` on an idle worker (forking one if needed)."""
+        worker = next((w for w in self._workers if w.task is None), None)
+        if worker is None:
+            parent, child = self._context.Pipe()
+            process = self._context.Process(target=_worker_main, args=(self.pipeline, child),
+                                            daemon=True, name="tfxkit-worker")
+            process.start()
+            child.close()
+            worker = _Worker(process, parent)
+            self._workers.append(worker)
+        worker.task = task
+        worker.deadline = time.monotonic() + task.timeout if task.timeout else None
+        worker.conn.send(task)
+
+    def wait(self) -> list[TaskResult]:
+        """Block until at least one task finishes (or its worker dies or times out)."""
+        while True:
+            active = [w for w in self._workers if w.task is not None]
+            if not active:
+                return []
+            deadlines = [w.deadline for w in active if w.deadline is not None]
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            ready = wait([w.conn for w in active] + [w.process.sentinel for w in active], timeout)
+            results = []
+            for worker in active:
+                task = worker.task
+                assert task is not None
+                if worker.conn in ready:
+                    try:
+                        results.append(worker.conn.recv())
+                        worker.task = worker.deadline = None
+                        continue
+                    except (EOFError, OSError):
+                        pass
+                if worker.process.sentinel in ready or worker.conn in ready:
+                    worker.process.join(timeout=5)
+                    results.append(TaskResult(task.task_id, False,
+                                              error=_death_message(worker.process.exitcode)))
+                    self._discard(worker)
+                elif worker.deadline is not None and time.monotonic() >= worker.deadline:
+                    self._kill(worker)
+                    results.append(TaskResult(
+                        task.task_id, False,
+                        error=f"timed out after {task.timeout:g} s and was stopped; raise the "
+                              f"component's timeout or make it faster"))
+            if results:
+                return results
+
+    def _kill(self, worker: _Worker) -> None:
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=5)
+        self._discard(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.conn.close()
+        self._workers.remove(worker)
+
+    def close(self, kill: bool = False) -> None:
+        """Stop every worker (politely, or with SIGKILL when `kill`)."""
+        for worker in list(self._workers):
+            if kill or worker.task is not None:
+                self._kill(worker)
+                continue
+            try:
+                worker.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            self._discard(worker)
+
+
+def _death_message(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return (f"the worker process running it was killed by {name}"
+                f"{' (a crash in native code, e.g. a segfault)' if name == 'SIGSEGV' else ''}")
+    return f"the worker process running it exited with code {exitcode} (user code called exit?)"

@@ -1,0 +1,1 @@
+"""The `tfxkit` command line (see `tfxkit --help`)."""

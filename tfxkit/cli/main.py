@@ -1,0 +1,267 @@
+"""The `tfxkit` command.
+
+    tfxkit run PIPELINE_FILE [-p key=value ...] [--from N] [--to N] [--only N] [--no-cache]
+    tfxkit runs [PIPELINE_FILE | --metadata LOCATION] [-n 10]
+    tfxkit lineage ARTIFACT_URI_OR_ID [PIPELINE_FILE | --metadata LOCATION]
+
+A pipeline file exposes `create_pipeline(**params) -> Pipeline`. Imports of the runner, ML
+Metadata and user code happen inside the commands, so `tfxkit --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfxkit._version import __version__
+from tfxkit.errors import TfxkitError
+
+if TYPE_CHECKING:
+    from tfxkit.dsl.pipeline import Pipeline
+
+
+class UsageError(TfxkitError):
+    """The command line asks for something impossible; the message says what to type."""
+
+
+# -- loading pipelines ---------------------------------------------------------------------------
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """Turn `key=value` strings into a dict; values are JSON when they parse, else text."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"-p expects key=value with a Python identifier as key, found "
+                             f"{pair!r}. Example: -p train_steps=200")
+        try:
+            params[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            params[key.strip()] = text
+    return params
+
+
+def import_pipeline_module(path: str) -> Any:
+    """Import the pipeline file at `path` as a module, with its project on sys.path.
+
+    If the file sits in a package (folders with `__init__.py`), the folder above the top package
+    goes on sys.path and the module is imported by its dotted name, so function components get
+    importable executor paths; otherwise its own folder goes on sys.path.
+    """
+    file = Path(path).absolute()
+    if not file.is_file():
+        raise UsageError(f"Pipeline file {path!r} does not exist. Pass the path of a Python file "
+                         f"that defines create_pipeline(), e.g. pipeline/pipeline.py.")
+    parts = [file.stem]
+    folder = file.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    for entry in (str(Path.cwd()), str(folder)):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    name = ".".join(parts)
+    module = importlib.import_module(name)
+    if Path(getattr(module, "__file__", "") or "").absolute() != file:
+        raise UsageError(f"Importing {name!r} found {module.__file__}, not {file}: another module "
+                         f"of that name shadows the pipeline file. Rename the file.")
+    return module
+
+
+def load_pipeline(path: str, params: dict[str, Any]) -> tuple[Pipeline, dict[str, Any]]:
+    """Build the pipeline from `path`'s `create_pipeline(**params)`.
+
+    Returns the pipeline and the params that were not for `create_pipeline` but name runtime
+    parameters of the pipeline (to be resolved at run time).
+    """
+    from tfxkit.dsl.pipeline import Pipeline
+
+    module = import_pipeline_module(path)
+    factory = getattr(module, "create_pipeline", None)
+    if not callable(factory):
+        raise UsageError(f"{path} has no create_pipeline() function. Define "
+                         f"`def create_pipeline(**params) -> Pipeline` in it.")
+    signature = inspect.signature(factory)
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    build_params = {k: v for k, v in params.items() if takes_any or k in signature.parameters}
+    pipeline = factory(**build_params)
+    if not isinstance(pipeline, Pipeline):
+        raise UsageError(f"{path}: create_pipeline() returned {type(pipeline).__name__}, "
+                         f"expected a tfxkit Pipeline.")
+    rest = {k: v for k, v in params.items() if k not in build_params}
+    runtime = pipeline.runtime_parameters()
+    unknown = sorted(set(rest) - set(runtime))
+    if unknown:
+        accepted = [p for p in signature.parameters if p != "kwargs"] + sorted(runtime)
+        raise UsageError(f"Unknown parameter(s) {', '.join(unknown)} for {path}: "
+                         f"create_pipeline() and the pipeline's runtime parameters accept "
+                         f"{', '.join(accepted) or 'none'}.")
+    return pipeline, rest
+
+
+def _open_store(args: argparse.Namespace) -> Any:
+    from tfxkit.metadata import connect
+
+    if getattr(args, "metadata", None):
+        return connect(args.metadata)
+    pipeline_file = getattr(args, "pipeline_file", None)
+    if pipeline_file:
+        pipeline, _ = load_pipeline(pipeline_file, parse_params(args.param or []))
+        return connect(pipeline.metadata)
+    raise UsageError("Which pipeline? Pass the pipeline file (e.g. pipeline/pipeline.py) or "
+                     "--metadata pipeline_output/metadata.sqlite.")
+
+
+# -- commands ------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    """`tfxkit run`: run the pipeline locally."""
+    from tfxkit.runners import LocalDagRunner
+
+    params = parse_params(args.param or [])
+    pipeline, run_params = load_pipeline(args.pipeline_file, params)
+    base = ["tfxkit", "run", args.pipeline_file] + [a for p in args.param or [] for a in ("-p", p)]
+    resume = shlex.join(base) + " --from {node}"
+    runner = LocalDagRunner(workers=args.workers, resume_command=resume)
+    runner.run(pipeline, run_params=run_params, from_node=args.from_node, to_node=args.to_node,
+               only_node=args.only_node, enable_cache=False if args.no_cache else None)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """`tfxkit runs`: recent runs with each node's outcome and time."""
+    import datetime
+
+    from tfxkit.metadata.lineage import list_runs
+
+    store = _open_store(args)
+    runs = list_runs(store, args.pipeline, args.limit)
+    if not runs:
+        print("No runs recorded yet.")
+        return 0
+    for run in runs:
+        when = datetime.datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"run {run.run_id}  pipeline {run.pipeline_name}  started {when}")
+        for node in run.nodes:
+            line = f"  {node.node_id:<24} {node.state:<10} {node.seconds:8.2f} s"
+            if node.error:
+                line += f"  {node.error.splitlines()[0][:120]}"
+            print(line)
+    return 0
+
+
+def _find_store_for_uri(uri: str) -> str | None:
+    from tfxkit.dsl.pipeline import DEFAULT_METADATA_FILE
+
+    for folder in Path(uri).absolute().parents:
+        candidate = folder / DEFAULT_METADATA_FILE
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    """`tfxkit lineage`: what produced an artifact, from which inputs, parameters and code."""
+    from tfxkit.metadata.lineage import find_artifact, lineage
+
+    if not args.metadata and not args.pipeline_file and not args.artifact.isdigit():
+        args.metadata = _find_store_for_uri(args.artifact)
+    store = _open_store(args)
+    artifact = find_artifact(store, args.artifact)
+    if artifact is None or artifact.id is None:
+        raise UsageError(f"No artifact with id or uri {args.artifact!r} in this store. Use an id "
+                         f"or uri that `tfxkit runs` / a run's output shows.")
+    tree = lineage(store, artifact.id)
+    if args.json:
+        print(json.dumps(tree, indent=2, default=str))
+    else:
+        _print_lineage(tree, 0)
+    return 0
+
+
+def _print_lineage(tree: dict[str, Any], depth: int) -> None:
+    pad = "    " * depth
+    art = tree["artifact"]
+    print(f"{pad}{art['type']} #{art['id']}  {art['uri']}")
+    producer = tree["produced_by"]
+    if producer is None:
+        return
+    print(f"{pad}  produced by {producer['node_id']} (execution {producer['execution_id']}, "
+          f"run {producer['run_id']}, {producer['state']})")
+    if producer["parameters"]:
+        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(producer["parameters"].items()))
+        print(f"{pad}  parameters: {params}")
+    for name, digest in sorted(producer["user_code"].items()):
+        print(f"{pad}  code {name}: sha256 {digest[:16]}")
+    for key, subtrees in sorted(producer["inputs"].items()):
+        print(f"{pad}  input {key}:")
+        for subtree in subtrees:
+            _print_lineage(subtree, depth + 1)
+
+
+# -- parser --------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the `tfxkit` command."""
+    parser = argparse.ArgumentParser(
+        prog="tfxkit",
+        description="Run, inspect and deploy tfxkit ML pipelines.",
+    )
+    parser.add_argument("--version", action="version", version=f"tfxkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run a pipeline locally (with caching and lineage)",
+                         description="Run PIPELINE_FILE's create_pipeline() locally.")
+    run.add_argument("pipeline_file", help="Python file defining create_pipeline(**params)")
+    run.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                     help="argument for create_pipeline() or a runtime parameter (repeatable)")
+    run.add_argument("--from", dest="from_node", metavar="NODE",
+                     help="run NODE and everything downstream of it")
+    run.add_argument("--to", dest="to_node", metavar="NODE",
+                     help="run NODE and everything upstream of it")
+    run.add_argument("--only", dest="only_node", metavar="NODE",
+                     help="run only NODE, on the latest upstream outputs")
+    run.add_argument("--no-cache", action="store_true", help="run every node even if cached")
+    run.add_argument("--workers", type=int, default=None,
+                     help="nodes that may run at once (default: CPU count; 0 = in-process)")
+    run.set_defaults(handler=cmd_run)
+
+    runs = sub.add_parser("runs", help="list recent runs and node outcomes")
+    runs.add_argument("pipeline_file", nargs="?", help="pipeline file (to find its metadata)")
+    runs.add_argument("--metadata", help="metadata location (SQLite path or URL)")
+    runs.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                      help="argument for create_pipeline()")
+    runs.add_argument("--pipeline", help="only runs of this pipeline name")
+    runs.add_argument("-n", "--limit", type=int, default=10, help="how many runs (default 10)")
+    runs.set_defaults(handler=cmd_runs)
+
+    lin = sub.add_parser("lineage", help="show what produced an artifact")
+    lin.add_argument("artifact", help="artifact id or uri")
+    lin.add_argument("pipeline_file", nargs="?", help="pipeline file (to find its metadata)")
+    lin.add_argument("--metadata", help="metadata location (SQLite path or URL)")
+    lin.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                     help="argument for create_pipeline()")
+    lin.add_argument("--json", action="store_true", help="print the lineage as JSON")
+    lin.set_defaults(handler=cmd_lineage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tfxkit` command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except TfxkitError as exc:
+        print(f"tfxkit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tfxkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

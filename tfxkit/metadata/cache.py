@@ -1,0 +1,132 @@
+"""Cache keys and cache lookups.
+
+Key of a node = SHA-256 of: component type and executor identity, tfxkit version, canonical
+execution parameters, ids of the input artifacts, the source of user code named by parameters
+(`user_code=True`), and the component's own fingerprint (e.g. ExampleGen's input file contents).
+A hit is a COMPLETE execution of the same node with the same key whose output artifacts are
+LIVE and whose files are still all there, with the sizes recorded at publish time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfxkit._version import __version__
+from tfxkit.errors import ComponentArgumentError
+from tfxkit.metadata import record
+from tfxkit.types.artifact import Artifact, ArtifactState
+
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store.metadata_store import MetadataStore
+
+    from tfxkit.dsl.base_component import BaseComponent
+
+
+def locate_user_code(value: str, search_path: list[str] | None = None) -> Path:
+    """File holding user code named by `value`: a module file path, or a dotted path such as
+    `steps.model.run_fn` looked up on sys.path without importing it."""
+    path = Path(value)
+    if path.suffix == ".py" or os.sep in value or "/" in value:
+        if path.is_file():
+            return path.absolute()
+        raise ComponentArgumentError(
+            f"User code file {value!r} does not exist (looked in {Path.cwd()}). Pass an "
+            f"existing module file path, relative to where the pipeline runs, or a dotted path."
+        )
+    parts = value.split(".")
+    for base in search_path if search_path is not None else sys.path:
+        root = Path(base or ".")
+        for end in range(len(parts), 0, -1):
+            stem = root.joinpath(*parts[:end])
+            for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
+                if candidate.is_file():
+                    return candidate.absolute()
+    raise ComponentArgumentError(
+        f"User code {value!r} was not found: no module for it on sys.path. Expected a dotted "
+        f"path like 'steps.model.run_fn' importable from the project root, or a .py file path."
+    )
+
+
+def user_code_hash(value: str) -> str:
+    """SHA-256 of the source file holding the user code named by `value`."""
+    return hashlib.sha256(locate_user_code(value).read_bytes()).hexdigest()
+
+
+def cache_key(
+    node: BaseComponent,
+    exec_properties: Mapping[str, Any],
+    inputs: Mapping[str, list[Artifact]],
+) -> tuple[str, dict[str, str]]:
+    """Return (cache key, user-code hashes by parameter) for running `node` on `inputs`."""
+    spec = type(node).SPEC_CLASS
+    code = {
+        name: user_code_hash(str(exec_properties[name]))
+        for name, param in spec.PARAMETERS.items()
+        if param.user_code and exec_properties.get(name)
+    }
+    material = {
+        "component": node.type_name,
+        "executor": node.executor_identity(),
+        "tfxkit": __version__,
+        "parameters": dict(exec_properties),
+        "inputs": {key: [a.id for a in group] for key, group in sorted(inputs.items())},
+        "user_code": code,
+        "fingerprint": node.cache_fingerprint(dict(exec_properties)),
+    }
+    text = json.dumps(material, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest(), code
+
+
+def outputs_intact(artifacts: Mapping[str, list[Artifact]]) -> bool:
+    """Whether every artifact is LIVE and its files match the count and size recorded at publish."""
+    for group in artifacts.values():
+        for artifact in group:
+            if artifact.state != ArtifactState.LIVE or not os.path.exists(artifact.uri):
+                return False
+            expected = (artifact.get_custom_property("tfxkit_file_count"),
+                        artifact.get_custom_property("tfxkit_total_bytes"))
+            if None not in expected and record.files_fingerprint(artifact.uri) != expected:
+                return False
+    return True
+
+
+def execution_outputs(store: MetadataStore, execution_id: int) -> dict[str, list[Artifact]]:
+    """Output artifacts of an execution by output key, in event order."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    events = [e for e in store.get_events_by_execution_ids([execution_id])
+              if e.type == pb.Event.OUTPUT]
+    artifacts = record.load_artifacts(store, {e.artifact_id for e in events})
+    found: dict[str, list[tuple[int, Artifact]]] = {}
+    for event in events:
+        steps = event.path.steps
+        key = steps[0].key if steps else ""
+        index = steps[1].index if len(steps) > 1 else 0
+        found.setdefault(key, []).append((index, artifacts[event.artifact_id]))
+    return {key: [a for _, a in sorted(pairs, key=lambda p: p[0])] for key, pairs in found.items()}
+
+
+def find_cache_hit(
+    store: MetadataStore, pipeline_name: str, node_id: str, key: str
+) -> tuple[int, dict[str, list[Artifact]]] | None:
+    """Newest (execution id, outputs) of `node_id` with cache key `key` whose outputs are intact."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    context = store.get_context_by_type_and_name(record.NODE_CONTEXT, f"{pipeline_name}.{node_id}")
+    if context is None:
+        return None
+    candidates = [
+        e for e in store.get_executions_by_context(context.id)
+        if e.last_known_state == pb.Execution.COMPLETE and record.custom(e, "cache_key") == key
+    ]
+    for execution in sorted(candidates, key=lambda e: e.id, reverse=True):
+        outputs = execution_outputs(store, execution.id)
+        if outputs_intact(outputs):
+            return execution.id, outputs
+    return None

@@ -1,0 +1,142 @@
+"""Reading the record back: latest outputs of a node, runs, and the lineage of an artifact."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from tfxkit.metadata import record
+from tfxkit.metadata.cache import execution_outputs, outputs_intact
+from tfxkit.types.artifact import Artifact
+
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store.metadata_store import MetadataStore
+
+
+def _state_name(execution: Any) -> str:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    name = pb.Execution.State.Name(execution.last_known_state)
+    return "ABANDONED" if record.custom(execution, "abandoned") else name
+
+
+def latest_outputs(
+    store: MetadataStore, pipeline_name: str, node_id: str
+) -> tuple[int, dict[str, list[Artifact]]] | None:
+    """(execution id, outputs) of the newest COMPLETE or CACHED execution of a node whose
+    outputs are intact, or None when the node never produced usable outputs."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    context = store.get_context_by_type_and_name(record.NODE_CONTEXT, f"{pipeline_name}.{node_id}")
+    if context is None:
+        return None
+    done = (pb.Execution.COMPLETE, pb.Execution.CACHED)
+    executions = [e for e in store.get_executions_by_context(context.id)
+                  if e.last_known_state in done]
+    for execution in sorted(executions, key=lambda e: e.id, reverse=True):
+        outputs = execution_outputs(store, execution.id)
+        if outputs_intact(outputs):
+            return execution.id, outputs
+    return None
+
+
+@dataclasses.dataclass
+class NodeOutcome:
+    """One node's execution in a run."""
+
+    node_id: str
+    execution_id: int
+    state: str
+    seconds: float
+    error: str = ""
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """A recorded run: its id, pipeline, start time and node outcomes."""
+
+    pipeline_name: str
+    run_id: str
+    started_at: float
+    nodes: list[NodeOutcome]
+
+
+def list_runs(store: MetadataStore, pipeline_name: str | None = None,
+              limit: int = 10) -> list[RunSummary]:
+    """The newest `limit` runs (optionally of one pipeline), newest first."""
+    contexts = [c for c in store.get_contexts_by_type(record.RUN_CONTEXT)
+                if pipeline_name is None or record.custom(c, "pipeline_name") == pipeline_name]
+    contexts.sort(key=lambda c: c.create_time_since_epoch, reverse=True)
+    runs = []
+    for context in contexts[:limit]:
+        nodes = []
+        for execution in sorted(store.get_executions_by_context(context.id), key=lambda e: e.id):
+            started = record.custom(execution, "started_at", 0.0)
+            finished = record.custom(execution, "finished_at", started)
+            nodes.append(NodeOutcome(
+                node_id=record.custom(execution, "node_id", "?"),
+                execution_id=execution.id,
+                state=_state_name(execution),
+                seconds=max(0.0, float(finished) - float(started)),
+                error=record.custom(execution, "error", ""),
+            ))
+        runs.append(RunSummary(
+            pipeline_name=record.custom(context, "pipeline_name", ""),
+            run_id=record.custom(context, "run_id", context.name),
+            started_at=context.create_time_since_epoch / 1000.0,
+            nodes=nodes,
+        ))
+    return runs
+
+
+def find_artifact(store: MetadataStore, ref: str) -> Artifact | None:
+    """The artifact with id `ref` (digits) or uri `ref` (newest if several)."""
+    if ref.isdigit():
+        found = record.load_artifacts(store, [int(ref)])
+        return found.get(int(ref))
+    uri = ref.rstrip("/")
+    protos = store.get_artifacts_by_uri(uri)
+    if not protos:
+        import os
+
+        protos = store.get_artifacts_by_uri(os.path.abspath(uri))
+    if not protos:
+        return None
+    newest = max(protos, key=lambda p: p.id)
+    return record.load_artifacts(store, [newest.id])[newest.id]
+
+
+def lineage(store: MetadataStore, artifact_id: int, depth: int = 20) -> dict[str, Any]:
+    """What produced artifact `artifact_id`: the producing execution (node, run, parameters,
+    code hashes, state) and, recursively, the lineage of each of its inputs."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    artifact = record.load_artifacts(store, [artifact_id])[artifact_id]
+    result: dict[str, Any] = {"artifact": artifact.to_dict(), "produced_by": None}
+    producers = [e for e in store.get_events_by_artifact_ids([artifact_id])
+                 if e.type == pb.Event.OUTPUT]
+    if not producers or depth <= 0:
+        return result
+    # The original producer is the oldest execution that output it (later ones are cache hits).
+    execution_id = min(e.execution_id for e in producers)
+    [execution] = store.get_executions_by_id([execution_id])
+    props = {k: record.get_value(v) for k, v in execution.custom_properties.items()}
+    inputs: dict[str, list[dict[str, Any]]] = {}
+    input_events = [e for e in store.get_events_by_execution_ids([execution_id])
+                    if e.type == pb.Event.INPUT]
+    for event in input_events:
+        key = event.path.steps[0].key if event.path.steps else ""
+        inputs.setdefault(key, []).append(lineage(store, event.artifact_id, depth - 1))
+    result["produced_by"] = {
+        "execution_id": execution_id,
+        "node_id": props.get("node_id"),
+        "run_id": props.get("run_id"),
+        "component": props.get("component"),
+        "state": _state_name(execution),
+        "parameters": {k[len("param."):]: json.loads(v) for k, v in props.items()
+                       if k.startswith("param.")},
+        "user_code": {k[len("code."):]: v for k, v in props.items() if k.startswith("code.")},
+        "inputs": inputs,
+    }
+    return result
