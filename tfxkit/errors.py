@@ -26,3 +26,13 @@ class ExecutionError(TfxkitError, RuntimeError):
 
 class MetadataError(TfxkitError, RuntimeError):
     """The ML Metadata store could not be reached or holds something unexpected."""
+
+
+class UserCodeError(ExecutionError):
+    """User code (`preprocessing_fn`, `run_fn`, ...) raised or could not be loaded; the message
+    names the user's file and line and the original exception is chained as `__cause__`."""
+
+
+class DataError(TfxkitError, ValueError):
+    """Input data is missing or malformed, or fails validation; the message names the file,
+    line or split, what was expected and found, and how to fix it."""

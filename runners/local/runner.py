@@ -19,19 +19,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tfxkit.runners.base import DagRunner
+from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
+from tfxkit.runners.local.workers import Task, TaskResult, WorkerPool, execute
+
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import ExecutionError, PipelineDefinitionError
-from tfxkit.runners.base import DagRunner
-from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
-from tfxkit.runners.local.workers import Task, TaskResult, WorkerPool, execute
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
-    from ml_metadata.proto import metadata_store_pb2 as pb
+    from ml_metadata.proto.metadata_store_pb2 import Context
 
 
 @dataclasses.dataclass
@@ -104,7 +105,7 @@ class LocalDagRunner(DagRunner):
         self.resume_command = resume_command
 
     # -- public ------------------------------------------------------------------------------
-    def run(  # type: ignore[override]
+    def run(
         self,
         pipeline: Pipeline,
         run_params: dict[str, Any] | None = None,
@@ -250,7 +251,7 @@ class _RunState:
     """The mutable state of one run: what is done, running and ready."""
 
     def __init__(self, runner: LocalDagRunner, store: MetadataStore, pipeline: Pipeline,
-                 root: Path, run_id: str, contexts: list[pb.Context],
+                 root: Path, run_id: str, contexts: list[Context],
                  exec_properties: dict[str, dict], cache: bool,
                  results: dict[str, NodeResult]) -> None:
         self.runner = runner
@@ -346,11 +347,11 @@ class _RunState:
                 return
         execution_id = record.start_execution(self.store, node.type_name, contexts, inputs, facts)
         staging = self.root / node.id / ".staging" / str(execution_id)
-        outputs: dict[str, list[Artifact]] = {}
+        staged: dict[str, list[Artifact]] = {}
         final_uris: dict[str, str] = {}
         for output_key, channel in node.outputs.items():
             (staging / output_key).mkdir(parents=True, exist_ok=True)
-            outputs[output_key] = [channel.type(uri=str(staging / output_key))]
+            staged[output_key] = [channel.type(uri=str(staging / output_key))]
             final_uris[output_key] = str(self.root / node.id / output_key / str(execution_id))
         tmp_dir = staging / ".tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -366,12 +367,12 @@ class _RunState:
             task_id=execution_id,
             node_id=node.id,
             inputs={k: [a.to_dict() for a in v] for k, v in inputs.items()},
-            outputs={k: [a.to_dict() for a in v] for k, v in outputs.items()},
+            outputs={k: [a.to_dict() for a in v] for k, v in staged.items()},
             exec_properties=properties,
             context=context,
             timeout=getattr(node, "timeout_seconds", None),
         )
-        self.running[execution_id] = _Running(node, execution_id, staging, outputs, final_uris,
+        self.running[execution_id] = _Running(node, execution_id, staging, staged, final_uris,
                                               began, inputs)
         self.hooks.before_node_run(node.id)
         if self.runner.workers <= 0:
@@ -401,9 +402,9 @@ class _RunState:
                     artifact.uri = str(final)
                 published[key] = artifacts
             shutil.rmtree(running.staging, ignore_errors=True)
-            record.publish_execution(self.store, running.execution_id, self.contexts +
-                                     [record.node_context(self.store, self.pipeline.pipeline_name,
-                                                          node.id)], published)
+            node_context = record.node_context(self.store, self.pipeline.pipeline_name, node.id)
+            record.publish_execution(self.store, running.execution_id,
+                                     [*self.contexts, node_context], published)
         except Exception as exc:
             self._fail(node, f"publishing outputs failed: {type(exc).__name__}: {exc}",
                        running.started, running.execution_id)

@@ -8,6 +8,7 @@ once per node. A worker runs one node at a time; if user code crashes the proces
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -70,7 +71,7 @@ def execute(pipeline: Pipeline, task: Task) -> TaskResult:
         executor.Do(inputs, outputs, dict(task.exec_properties))
         return TaskResult(task.task_id, True,
                           outputs={k: [a.to_dict() for a in v] for k, v in outputs.items()})
-    except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         where = _user_frame(exc.__traceback__)
@@ -82,7 +83,18 @@ def execute(pipeline: Pipeline, task: Task) -> TaskResult:
         return TaskResult(task.task_id, False, error=message, details=traceback.format_exc())
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the runner dies, so a killed run leaves no
+    worker writing into its staging directory."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
     while True:
         try:
@@ -193,10 +205,8 @@ class WorkerPool:
             if kill or worker.task is not None:
                 self._kill(worker)
                 continue
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 worker.conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
             worker.process.join(timeout=10)
             if worker.process.is_alive():
                 worker.process.kill()

@@ -64,9 +64,16 @@ def import_pipeline_module(path: str) -> Any:
         parts.insert(0, folder.name)
         folder = folder.parent
     for entry in (str(Path.cwd()), str(folder)):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
+        if entry in sys.path:
+            sys.path.remove(entry)
+        sys.path.insert(0, entry)
     name = ".".join(parts)
+    loaded = sys.modules.get(name)
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").absolute() != file:
+        # Another file of the same name was loaded earlier in this process (notebooks, tests).
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+        importlib.invalidate_caches()
     module = importlib.import_module(name)
     if Path(getattr(module, "__file__", "") or "").absolute() != file:
         raise UsageError(f"Importing {name!r} found {module.__file__}, not {file}: another module "

@@ -97,7 +97,7 @@ class BaseComponent:
         """The node id: unique in the pipeline, used in paths, metadata and the CLI."""
         return self._id
 
-    def with_id(self, id: str) -> BaseComponent:  # noqa: A002 - TFX's name
+    def with_id(self, id: str) -> BaseComponent:
         """Set the node id (default: class name) and return the component, TFX style."""
         self._id = check_id(id, "Component id")
         return self
@@ -130,7 +130,7 @@ class BaseComponent:
     def build_executor(self, context: ExecutorContext) -> BaseExecutor:
         """Import the executor class named by `EXECUTOR` and construct it (heavy imports here)."""
         executor_class = import_object(type(self).EXECUTOR)
-        return executor_class(context)  # type: ignore[no-any-return]
+        return executor_class(context)  # type: ignore[no-any-return,unused-ignore]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r})"

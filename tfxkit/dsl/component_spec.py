@@ -7,6 +7,7 @@ identifiers, artifact types for channels) and arguments are checked when a compo
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import difflib
 import json
@@ -46,7 +47,7 @@ class ExecutionParameter:
     user_code: bool = False
 
     @property
-    def types(self) -> tuple[type, ...]:
+    def types(self) -> tuple[builtins.type, ...]:
         """The accepted types as a tuple."""
         return self.type if isinstance(self.type, tuple) else (self.type,)
 

@@ -22,7 +22,8 @@ from tfxkit.types.standard_artifacts import artifact_class
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
-    from ml_metadata.proto import metadata_store_pb2 as pb
+    from ml_metadata.proto.metadata_store_pb2 import Artifact as MlmdArtifact
+    from ml_metadata.proto.metadata_store_pb2 import Context, Event, Execution
 
 PIPELINE_CONTEXT = "pipeline"
 RUN_CONTEXT = "pipeline_run"
@@ -97,7 +98,7 @@ def execution_type_id(store: MetadataStore, type_name: str) -> int:
 
 def get_or_create_context(
     store: MetadataStore, type_name: str, name: str, properties: Mapping[str, Any] | None = None
-) -> pb.Context:
+) -> Context:
     """Return the context (`type_name`, `name`), creating it with custom `properties` if new."""
     pb = _pb()
     existing = store.get_context_by_type_and_name(type_name, name)
@@ -119,20 +120,20 @@ def get_or_create_context(
     return context
 
 
-def pipeline_context(store: MetadataStore, pipeline_name: str) -> pb.Context:
+def pipeline_context(store: MetadataStore, pipeline_name: str) -> Context:
     """The context grouping every run and node of pipeline `pipeline_name`."""
     return get_or_create_context(store, PIPELINE_CONTEXT, pipeline_name)
 
 
 def run_context(store: MetadataStore, pipeline_name: str, run_id: str,
-                properties: Mapping[str, Any] | None = None) -> pb.Context:
+                properties: Mapping[str, Any] | None = None) -> Context:
     """The context of one run (`{pipeline}.{run_id}`), with run facts as custom properties."""
     return get_or_create_context(store, RUN_CONTEXT, f"{pipeline_name}.{run_id}",
                                  {"pipeline_name": pipeline_name, "run_id": run_id,
                                   **(properties or {})})
 
 
-def node_context(store: MetadataStore, pipeline_name: str, node_id: str) -> pb.Context:
+def node_context(store: MetadataStore, pipeline_name: str, node_id: str) -> Context:
     """The context of one node across runs (`{pipeline}.{node_id}`)."""
     return get_or_create_context(store, NODE_CONTEXT, f"{pipeline_name}.{node_id}",
                                  {"pipeline_name": pipeline_name, "node_id": node_id})
@@ -152,7 +153,7 @@ def files_fingerprint(uri: str) -> tuple[int, int]:
     return count, size
 
 
-def to_proto(store: MetadataStore, artifact: Artifact) -> pb.Artifact:
+def to_proto(store: MetadataStore, artifact: Artifact) -> MlmdArtifact:
     """The MLMD form of `artifact` (registering its type if needed)."""
     pb = _pb()
     proto = pb.Artifact(type_id=artifact_type_id(store, type(artifact)), uri=artifact.uri)
@@ -166,7 +167,7 @@ def to_proto(store: MetadataStore, artifact: Artifact) -> pb.Artifact:
     return proto
 
 
-def from_proto(proto: pb.Artifact, type_name: str) -> Artifact:
+def from_proto(proto: MlmdArtifact, type_name: str) -> Artifact:
     """The tfxkit form of an MLMD artifact of type `type_name`."""
     pb = _pb()
     cls = artifact_class(type_name)
@@ -193,7 +194,7 @@ def load_artifacts(store: MetadataStore, ids: Iterable[int]) -> dict[int, Artifa
     return {p.id: from_proto(p, type_names[p.type_id]) for p in protos}
 
 
-def _event(kind: str, key: str, index: int) -> pb.Event:
+def _event(kind: str, key: str, index: int) -> Event:
     pb = _pb()
     event = pb.Event(type=getattr(pb.Event, kind))
     event.path.steps.add().key = key
@@ -203,7 +204,7 @@ def _event(kind: str, key: str, index: int) -> pb.Event:
 
 def _artifact_events(
     store: MetadataStore, kind: str, artifacts: Mapping[str, list[Artifact]], existing: bool
-) -> list[tuple[pb.Artifact, pb.Event]]:
+) -> list[tuple[MlmdArtifact, Event]]:
     pairs = []
     by_id = {}
     if existing:
@@ -221,7 +222,7 @@ def _artifact_events(
 def start_execution(
     store: MetadataStore,
     type_name: str,
-    contexts: list[pb.Context],
+    contexts: list[Context],
     inputs: Mapping[str, list[Artifact]],
     facts: Mapping[str, Any],
 ) -> int:
@@ -246,7 +247,7 @@ def start_execution(
 
 
 def _finish(store: MetadataStore, execution_id: int, state: str,
-            extra: Mapping[str, Any]) -> pb.Execution:
+            extra: Mapping[str, Any]) -> Execution:
     pb = _pb()
     [execution] = store.get_executions_by_id([execution_id])
     execution.last_known_state = getattr(pb.Execution, state)
@@ -258,7 +259,7 @@ def _finish(store: MetadataStore, execution_id: int, state: str,
 def publish_execution(
     store: MetadataStore,
     execution_id: int,
-    contexts: list[pb.Context],
+    contexts: list[Context],
     outputs: Mapping[str, list[Artifact]],
 ) -> None:
     """Mark the execution COMPLETE and record its outputs as LIVE artifacts, in one transaction.
@@ -294,7 +295,7 @@ def fail_execution(store: MetadataStore, execution_id: int, message: str,
 def record_cached_execution(
     store: MetadataStore,
     type_name: str,
-    contexts: list[pb.Context],
+    contexts: list[Context],
     inputs: Mapping[str, list[Artifact]],
     outputs: Mapping[str, list[Artifact]],
     facts: Mapping[str, Any],
@@ -326,7 +327,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def abandon_stale_executions(store: MetadataStore, pipeline_name: str) -> list[pb.Execution]:
+def abandon_stale_executions(store: MetadataStore, pipeline_name: str) -> list[Execution]:
     """Mark RUNNING executions of `pipeline_name` whose runner process is gone as CANCELED
     (custom property `abandoned`=1) and return them. Their staged outputs were never published."""
     pb = _pb()

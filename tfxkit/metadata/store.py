@@ -45,7 +45,8 @@ class ConnectionInfo:
 
 
 def parse(location: str) -> ConnectionInfo:
-    """Parse a SQLite path, `sqlite:///relative` / `sqlite:////absolute` or `mysql://user@host:port/db` into ConnectionInfo.
+    """Parse a SQLite path, `sqlite:///relative`, `sqlite:////absolute` or
+    `mysql://user@host:port/db` into ConnectionInfo.
 
     A password written inside a mysql URL is rejected: it would end up in logs and specs.
     """

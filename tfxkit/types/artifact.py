@@ -32,7 +32,7 @@ class PropertyType(enum.Enum):
         return value
 
 
-class ArtifactState(str, enum.Enum):
+class ArtifactState(enum.StrEnum):
     """Lifecycle of an artifact: PENDING while its producer runs, LIVE once published."""
 
     PENDING = "PENDING"

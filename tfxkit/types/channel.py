@@ -21,7 +21,7 @@ class Channel:
 
     def __init__(
         self,
-        type: type[Artifact],  # noqa: A002 - TFX's keyword name
+        type: type[Artifact],
         producer: BaseComponent | None = None,
         output_key: str = "",
     ) -> None:
