@@ -334,7 +334,9 @@ class _RunState:
                  "executor": node.executor_identity(), "cache_key": key,
                  **record.encode_parameters(properties),
                  **{f"code.{name}": digest for name, digest in code.items()}}
-        if self.cache:
+        use_cache = self.cache if node.node_config.enable_cache is None else (
+            node.node_config.enable_cache)
+        if use_cache:
             hit = find_cache_hit(self.store, self.pipeline.pipeline_name, node.id, key)
             if hit is not None:
                 source_id, outputs = hit
@@ -370,7 +372,7 @@ class _RunState:
             outputs={k: [a.to_dict() for a in v] for k, v in staged.items()},
             exec_properties=properties,
             context=context,
-            timeout=getattr(node, "timeout_seconds", None),
+            timeout=node.node_config.timeout_seconds,
         )
         self.running[execution_id] = _Running(node, execution_id, staging, staged, final_uris,
                                               began, inputs)

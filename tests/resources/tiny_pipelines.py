@@ -19,6 +19,7 @@ from tfxkit.types.standard_artifacts import Examples, Model, Schema
 
 def log_event(root: str, text: str) -> None:
     """Append `text` with a timestamp to `{root}/events.log`."""
+    Path(root).mkdir(parents=True, exist_ok=True)
     with open(Path(root) / "events.log", "a") as handle:
         handle.write(f"{time.time():.6f} {text}\n")
 

@@ -47,6 +47,17 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
     return params
 
 
+def module_name_and_root(file: Path) -> tuple[str, Path]:
+    """Dotted module name of `file` and the project root it is importable from: the folder
+    above its top package (folders with `__init__.py`), or its own folder."""
+    parts = [file.stem]
+    folder = file.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), folder
+
+
 def import_pipeline_module(path: str) -> Any:
     """Import the pipeline file at `path` as a module, with its project on sys.path.
 
@@ -58,16 +69,11 @@ def import_pipeline_module(path: str) -> Any:
     if not file.is_file():
         raise UsageError(f"Pipeline file {path!r} does not exist. Pass the path of a Python file "
                          f"that defines create_pipeline(), e.g. pipeline/pipeline.py.")
-    parts = [file.stem]
-    folder = file.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        folder = folder.parent
+    name, folder = module_name_and_root(file)
     for entry in (str(Path.cwd()), str(folder)):
         if entry in sys.path:
             sys.path.remove(entry)
         sys.path.insert(0, entry)
-    name = ".".join(parts)
     loaded = sys.modules.get(name)
     if loaded is not None and Path(getattr(loaded, "__file__", "") or "").absolute() != file:
         # Another file of the same name was loaded earlier in this process (notebooks, tests).
@@ -137,6 +143,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner = LocalDagRunner(workers=args.workers, resume_command=resume)
     runner.run(pipeline, run_params=run_params, from_node=args.from_node, to_node=args.to_node,
                only_node=args.only_node, enable_cache=False if args.no_cache else None)
+    return 0
+
+
+def _kubeflow_config(args: argparse.Namespace) -> Any:
+    from tfxkit.runners.kubeflow import KubeflowDagRunnerConfig
+
+    _, project = module_name_and_root(Path(args.pipeline_file).absolute())
+    return KubeflowDagRunnerConfig(image=args.image, pipeline_root=args.pipeline_root,
+                                   project_root=str(project))
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """`tfxkit compile`: write the Kubeflow Pipelines YAML of the pipeline."""
+    from tfxkit.runners.kubeflow import KubeflowDagRunner
+
+    pipeline, runtime_values = load_pipeline(args.pipeline_file, parse_params(args.param or []))
+    if runtime_values:
+        raise UsageError(f"{', '.join(sorted(runtime_values))} are runtime parameters: they are "
+                         f"set when a run starts. Pass them to `tfxkit deploy ... -p`.")
+    output = args.output or f"{pipeline.pipeline_name}.yaml"
+    KubeflowDagRunner(_kubeflow_config(args)).run(pipeline, output_file=output)
+    print(output)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """`tfxkit deploy`: compile and submit a run to Kubeflow Pipelines."""
+    from tfxkit.runners.kubeflow.deploy import deploy
+
+    pipeline, runtime_values = load_pipeline(args.pipeline_file, parse_params(args.param or []))
+    done = deploy(pipeline, args.host, _kubeflow_config(args), experiment=args.experiment,
+                  run_name=args.run_name, params=runtime_values, upload=args.upload,
+                  namespace=args.namespace)
+    if done.pipeline_version_id:
+        print(f"registered pipeline version {done.pipeline_version_id}")
+    print(f"started run {done.run_id}: {done.url}")
     return 0
 
 
@@ -237,6 +279,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="nodes that may run at once (default: CPU count; 0 = in-process)")
     run.set_defaults(handler=cmd_run)
 
+    comp = sub.add_parser("compile", help="compile a pipeline for Kubeflow Pipelines (KFP v2 YAML)")
+    comp.add_argument("pipeline_file", help="Python file defining create_pipeline(**params)")
+    comp.add_argument("--target", choices=["kubeflow"], default="kubeflow",
+                      help="what to compile for (kubeflow)")
+    comp.add_argument("-o", "--output", help="output YAML file (default: <pipeline>.yaml)")
+    _add_kubeflow_options(comp)
+    comp.set_defaults(handler=cmd_compile)
+
+    dep = sub.add_parser("deploy", help="compile and start a run on Kubeflow Pipelines")
+    dep.add_argument("pipeline_file", help="Python file defining create_pipeline(**params)")
+    dep.add_argument("--host", required=True, help="KFP API endpoint URL")
+    dep.add_argument("--experiment", help="experiment name")
+    dep.add_argument("--run-name", help="name of the run")
+    dep.add_argument("--namespace", help="Kubeflow profile namespace (multi-user installs)")
+    dep.add_argument("--upload", action="store_true",
+                     help="also register the compiled pipeline as a new pipeline version")
+    _add_kubeflow_options(dep)
+    dep.set_defaults(handler=cmd_deploy)
+
     runs = sub.add_parser("runs", help="list recent runs and node outcomes")
     runs.add_argument("pipeline_file", nargs="?", help="pipeline file (to find its metadata)")
     runs.add_argument("--metadata", help="metadata location (SQLite path or URL)")
@@ -255,6 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
     lin.add_argument("--json", action="store_true", help="print the lineage as JSON")
     lin.set_defaults(handler=cmd_lineage)
     return parser
+
+
+def _add_kubeflow_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                        help="argument for create_pipeline() (deploy: or a runtime parameter)")
+    parser.add_argument("--image", default="tfxkit-pipeline:latest",
+                        help="container image with tfxkit and the project's code")
+    parser.add_argument("--pipeline-root", help="object-store root for artifacts (gs://, s3://, "
+                                                "minio://); default: the backend's")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ it never imports the executor, so defining a pipeline loads no TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,6 +45,38 @@ def import_object(dotted_path: str) -> Any:
     except AttributeError:
         raise ImportError(f"module {module_name!r} has no attribute {attr!r}") from None
     return obj
+
+
+@dataclasses.dataclass
+class NodeConfig:
+    """How a node runs, beyond what it computes: resources, retries, environment, secrets,
+    caching and a time limit. Set with the `with_*` methods of a component.
+
+    Attributes:
+        cpu: CPU request and limit on Kubeflow, e.g. "2" or "500m".
+        memory: memory request and limit on Kubeflow, e.g. "4G".
+        gpu: number of GPUs on Kubeflow.
+        gpu_type: accelerator resource type, e.g. "nvidia.com/gpu".
+        retries: how many times Kubeflow retries a failed task.
+        env: plain environment variables for the task container (never secrets).
+        secrets: Kubernetes secret name -> {secret key: environment variable}.
+        enable_cache: per-node override of the pipeline's cache setting.
+        timeout_seconds: stop the node (locally: kill its worker) after this many seconds.
+    """
+
+    cpu: str | None = None
+    memory: str | None = None
+    gpu: int = 0
+    gpu_type: str = "nvidia.com/gpu"
+    retries: int = 0
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    secrets: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    enable_cache: bool | None = None
+    timeout_seconds: float | None = None
+
+
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class BaseComponent:
@@ -86,6 +119,7 @@ class BaseComponent:
                 f"{cls.__qualname__} must set SPEC_CLASS and EXECUTOR before it can be built."
             )
         self._id = check_id(cls.__name__, "Component id")
+        self.node_config = NodeConfig()
         self.exec_properties, self.inputs = cls.SPEC_CLASS.bind(cls.__name__, kwargs)
         self.outputs: dict[str, Channel] = {
             key: Channel(param.type, producer=self, output_key=key)
@@ -100,6 +134,68 @@ class BaseComponent:
     def with_id(self, id: str) -> BaseComponent:
         """Set the node id (default: class name) and return the component, TFX style."""
         self._id = check_id(id, "Component id")
+        return self
+
+    def with_resources(self, cpu: str | float | None = None, memory: str | None = None,
+                       gpu: int = 0, gpu_type: str = "nvidia.com/gpu") -> BaseComponent:
+        """Request CPU (e.g. "2", "500m"), memory (e.g. "4G") and GPUs on Kubeflow; returns self."""
+        for name, value in (("cpu", cpu), ("memory", memory)):
+            if value is not None and not _QUANTITY.match(str(value)):
+                raise PipelineDefinitionError(
+                    f"{self.id}.with_resources: {name}={value!r} is not a Kubernetes quantity; "
+                    f"expected e.g. cpu='2' or '500m', memory='4G' or '512Mi'.")
+        if not isinstance(gpu, int) or gpu < 0:
+            raise PipelineDefinitionError(
+                f"{self.id}.with_resources: gpu must be a non-negative int, found {gpu!r}.")
+        self.node_config.cpu = None if cpu is None else str(cpu)
+        self.node_config.memory = memory
+        self.node_config.gpu, self.node_config.gpu_type = gpu, gpu_type
+        return self
+
+    def with_retries(self, retries: int) -> BaseComponent:
+        """Let Kubeflow retry this node up to `retries` times; returns self."""
+        if not isinstance(retries, int) or retries < 0:
+            raise PipelineDefinitionError(
+                f"{self.id}.with_retries expects a non-negative int, found {retries!r}.")
+        self.node_config.retries = retries
+        return self
+
+    def with_env(self, **variables: str) -> BaseComponent:
+        """Set plain environment variables for the node's container; returns self.
+        Use `with_secret` for anything confidential."""
+        for name, value in variables.items():
+            if not _ENV_NAME.match(name) or not isinstance(value, str):
+                raise PipelineDefinitionError(
+                    f"{self.id}.with_env: {name}={value!r}: expected NAME='text' with NAME made "
+                    f"of letters, digits and '_'.")
+        self.node_config.env.update(variables)
+        return self
+
+    def with_secret(self, secret_name: str, keys_to_env: dict[str, str]) -> BaseComponent:
+        """Expose keys of Kubernetes secret `secret_name` as environment variables
+        (`{"password": "DB_PASSWORD"}`) on Kubeflow; the value never enters the spec."""
+        if not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", secret_name or ""):
+            raise PipelineDefinitionError(
+                f"{self.id}.with_secret: {secret_name!r} is not a Kubernetes secret name "
+                f"(lowercase letters, digits, '-' and '.').")
+        for env in keys_to_env.values():
+            if not _ENV_NAME.match(env):
+                raise PipelineDefinitionError(
+                    f"{self.id}.with_secret: {env!r} is not an environment variable name.")
+        self.node_config.secrets[secret_name] = dict(keys_to_env)
+        return self
+
+    def with_cache(self, enabled: bool) -> BaseComponent:
+        """Turn caching on or off for this node only; returns self."""
+        self.node_config.enable_cache = bool(enabled)
+        return self
+
+    def with_timeout(self, seconds: float) -> BaseComponent:
+        """Stop this node if it runs longer than `seconds`; returns self."""
+        if not isinstance(seconds, int | float) or seconds <= 0:
+            raise PipelineDefinitionError(
+                f"{self.id}.with_timeout expects a positive number of seconds, found {seconds!r}.")
+        self.node_config.timeout_seconds = float(seconds)
         return self
 
     @property
@@ -127,9 +223,10 @@ class BaseComponent:
         """
         return ""
 
-    def build_executor(self, context: ExecutorContext) -> BaseExecutor:
+    @classmethod
+    def build_executor(cls, context: ExecutorContext) -> BaseExecutor:
         """Import the executor class named by `EXECUTOR` and construct it (heavy imports here)."""
-        executor_class = import_object(type(self).EXECUTOR)
+        executor_class = import_object(cls.EXECUTOR)
         return executor_class(context)  # type: ignore[no-any-return,unused-ignore]
 
     def __repr__(self) -> str:

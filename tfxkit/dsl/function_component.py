@@ -195,9 +195,10 @@ class FunctionComponent(BaseComponent):
         """The function's dotted path plus a hash of its source: editing it misses the cache."""
         return f"{type(self).EXECUTOR}@{source_hash(type(self).FUNCTION)}"
 
-    def build_executor(self, context: ExecutorContext) -> BaseExecutor:
+    @classmethod
+    def build_executor(cls, context: ExecutorContext) -> BaseExecutor:
         """Wrap the function itself; no import needed."""
-        return FunctionExecutor(type(self).FUNCTION, context)
+        return FunctionExecutor(cls.FUNCTION, context)
 
 
 def component(

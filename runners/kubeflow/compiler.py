@@ -1,0 +1,330 @@
+"""`KubeflowDagRunner`: compiles a pipeline into a KFP v2 PipelineSpec YAML; executes nothing.
+
+The spec (schemaVersion 2.1.0) has one container task per node whose explicit `command` runs
+`python -m tfxkit.runners.kubeflow.entrypoint` with the ExecutorInput (`{{$}}`), typed artifact
+inputs and outputs (KFP `system.*` types, the tfxkit type in artifact metadata), execution
+parameters as task inputs (RuntimeParameters become pipeline parameters), dependencies,
+resources, retries, caching options and env vars. Kubernetes secrets go in the platform spec
+(kfp-kubernetes), the second YAML document. No resolver or importer executors: the Evaluator
+finds its baseline at the push destination, so nothing needs ML Metadata on the cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfxkit.runners.base import DagRunner
+
+from tfxkit._version import __version__
+from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.pipeline import Pipeline
+from tfxkit.dsl.runtime_parameter import RuntimeParameter
+from tfxkit.errors import PipelineDefinitionError
+
+if TYPE_CHECKING:
+    from kfp.pipeline_spec.pipeline_spec_pb2 import PipelineSpec
+
+SCHEMA_VERSION = "2.1.0"
+SDK_VERSION = "kfp-2.13.0"  # the pipeline_spec protos this compiler is built with
+ENTRYPOINT = ["python", "-m", "tfxkit.runners.kubeflow.entrypoint"]
+OBJECT_STORE_PREFIXES = ("gs://", "s3://", "minio://")
+# KFP's system types for the standard artifacts; anything else is a system.Artifact.
+KFP_TYPES = {"Examples": "system.Dataset", "Model": "system.Model"}
+_PARAMETER_TYPES = {int: "NUMBER_INTEGER", float: "NUMBER_DOUBLE", str: "STRING",
+                    bool: "BOOLEAN", dict: "STRUCT", list: "LIST"}
+
+
+class CompileError(PipelineDefinitionError):
+    """The pipeline cannot run on Kubeflow as defined; the message says what to change."""
+
+
+@dataclasses.dataclass
+class KubeflowDagRunnerConfig:
+    """How to compile for Kubeflow Pipelines.
+
+    Args:
+        image: container image holding tfxkit and the project's modules (see the templates'
+            Dockerfile); its working directory is the project root.
+        pipeline_root: object-store root for artifacts (`gs://`, `s3://`, `minio://`); default:
+            the pipeline's own root when it is one, else the KFP backend's default root.
+        project_root: local directory copied into the image as its working directory; absolute
+            local paths under it become relative paths, any other absolute local path is an error.
+        output_filename: where `run()` writes the YAML (default `{pipeline_name}.yaml`).
+        image_pull_policy: "Always", "IfNotPresent" or "Never" (default: the cluster's).
+    """
+
+    image: str = "tfxkit-pipeline:latest"
+    pipeline_root: str | None = None
+    project_root: str = "."
+    output_filename: str | None = None
+    image_pull_policy: str | None = None
+
+
+def kfp_name(text: str) -> str:
+    """KFP's sanitized form of a name: lowercase letters, digits and '-'."""
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
+def kfp_artifact_type(type_name: str) -> str:
+    """The KFP schema title carrying a tfxkit artifact type."""
+    return KFP_TYPES.get(type_name, "system.Artifact")
+
+
+def _proto_modules() -> tuple[Any, Any]:
+    from kfp.kubernetes import kubernetes_executor_config_pb2
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    return pipeline_spec_pb2, kubernetes_executor_config_pb2
+
+
+class KubeflowDagRunner(DagRunner):
+    """Compiles pipelines to KFP v2 YAML that the open-source KFP backend and Vertex AI accept.
+
+    Args:
+        config: image, roots and output file; see KubeflowDagRunnerConfig.
+    """
+
+    def __init__(self, config: KubeflowDagRunnerConfig | None = None) -> None:
+        self.config = config or KubeflowDagRunnerConfig()
+
+    def _run(self, pipeline: Pipeline, **options: Any) -> str:
+        """Compile `pipeline` and write it to `output_file` (option) or the config's filename;
+        returns the path written."""
+        output = options.get("output_file") or self.config.output_filename or (
+            f"{pipeline.pipeline_name}.yaml")
+        text = self.compile_to_yaml(pipeline)
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text)
+        return str(output)
+
+    # -- compiling ---------------------------------------------------------------------------
+    def compile_to_yaml(self, pipeline: Pipeline) -> str:
+        """The pipeline as KFP YAML: the PipelineSpec, then the platform spec when secrets are used."""
+        import yaml
+        from google.protobuf import json_format
+
+        spec, platform = self.compile(pipeline)
+        documents = [json_format.MessageToDict(spec)]
+        if platform is not None:
+            documents.append(json_format.MessageToDict(platform))
+        header = (f"# PIPELINE DEFINITION\n# Name: {spec.pipeline_info.name}\n"
+                  f"# Compiled by tfxkit {__version__} for KFP v2 (schemaVersion {SCHEMA_VERSION})\n")
+        return header + yaml.safe_dump_all(documents, sort_keys=True)
+
+    def compile(self, pipeline: Pipeline) -> tuple[PipelineSpec, Any]:
+        """Build the PipelineSpec proto and the PlatformSpec proto (None without secrets)."""
+        pb, _ = _proto_modules()
+        spec = pb.PipelineSpec(schema_version=SCHEMA_VERSION, sdk_version=SDK_VERSION)
+        name = kfp_name(pipeline.pipeline_name)
+        spec.pipeline_info.name = name
+        spec.pipeline_info.display_name = pipeline.pipeline_name
+        spec.pipeline_info.description = f"Compiled by tfxkit {__version__}"
+        root = self.config.pipeline_root or (
+            pipeline.pipeline_root if pipeline.pipeline_root.startswith(OBJECT_STORE_PREFIXES)
+            else None)
+        if root:
+            if not root.startswith(OBJECT_STORE_PREFIXES):
+                raise CompileError(
+                    f"Kubeflow pipeline_root {root!r} is not an object-store URI; expected "
+                    f"gs://, s3:// or minio://, or leave it unset for the backend's default.")
+            spec.default_pipeline_root = root
+
+        task_names = self._task_names(pipeline)
+        runtime = pipeline.runtime_parameters()
+        for param in runtime.values():
+            definition = spec.root.input_definitions.parameters[param.name]
+            definition.parameter_type = getattr(pb.ParameterType, _PARAMETER_TYPES[param.ptype])
+            if param.default is not None:
+                definition.default_value.CopyFrom(_to_value(param.default))
+            else:
+                definition.is_optional = False
+            definition.description = param.description
+        platform_executors: dict[str, Any] = {}
+        for node in pipeline.components:
+            task = task_names[node.id]
+            component_name, executor_name = f"comp-{task}", f"exec-{task}"
+            spec.components[component_name].CopyFrom(self._component_spec(node, executor_name))
+            spec.deployment_spec.fields["executors"].struct_value.fields[executor_name].CopyFrom(
+                _struct_value({"container": self._container(pipeline, node)}))
+            spec.root.dag.tasks[task].CopyFrom(self._task(node, task, component_name, task_names,
+                                                          pipeline))
+            if node.node_config.secrets:
+                platform_executors[executor_name] = self._kubernetes_config(node)
+        platform = None
+        if platform_executors:
+            platform = pb.PlatformSpec()
+            executors = platform.platforms["kubernetes"].deployment_spec.executors
+            for executor_name, config in platform_executors.items():
+                executors[executor_name].CopyFrom(_struct_from_message(config))
+        return spec, platform
+
+    @staticmethod
+    def _task_names(pipeline: Pipeline) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for node in pipeline.components:
+            task = kfp_name(node.id)
+            clash = [other for other, name in names.items() if name == task]
+            if clash:
+                raise CompileError(
+                    f"Components {clash[0]!r} and {node.id!r} both become Kubeflow task "
+                    f"{task!r} (KFP lowercases names and turns '_' into '-'); rename one with "
+                    f".with_id().")
+            names[node.id] = task
+        return names
+
+    def _component_spec(self, node: BaseComponent, executor_name: str) -> Any:
+        pb, _ = _proto_modules()
+        spec_class = type(node).SPEC_CLASS
+        component = pb.ComponentSpec(executor_label=executor_name)
+        for key, param in spec_class.PARAMETERS.items():
+            if key not in node.exec_properties:
+                continue
+            value = node.exec_properties[key]
+            ptype = value.ptype if isinstance(value, RuntimeParameter) else param.types[0]
+            if not isinstance(value, RuntimeParameter) and type(value) in param.types:
+                ptype = type(value)
+            definition = component.input_definitions.parameters[key]
+            definition.parameter_type = getattr(pb.ParameterType, _PARAMETER_TYPES[ptype])
+            definition.description = param.description
+        for key, channel_param in spec_class.INPUTS.items():
+            definition = component.input_definitions.artifacts[key]
+            definition.artifact_type.schema_title = kfp_artifact_type(channel_param.type.TYPE_NAME)
+            definition.artifact_type.schema_version = "0.0.1"
+            definition.is_optional = channel_param.optional
+        for key, channel_param in spec_class.OUTPUTS.items():
+            definition = component.output_definitions.artifacts[key]
+            definition.artifact_type.schema_title = kfp_artifact_type(channel_param.type.TYPE_NAME)
+            definition.artifact_type.schema_version = "0.0.1"
+        return component
+
+    def _container(self, pipeline: Pipeline, node: BaseComponent) -> dict[str, Any]:
+        component_path = f"{type(node).__module__}.{type(node).__qualname__}"
+        if "<locals>" in component_path:
+            raise CompileError(
+                f"{node.id}: its component {component_path} is defined inside a function; the "
+                f"Kubeflow container imports components by dotted path, so define it at module "
+                f"level of a module the image contains.")
+        args = ["--component", component_path, "--node-id", node.id,
+                "--pipeline-name", pipeline.pipeline_name]
+        if pipeline.beam_pipeline_args:
+            args += ["--beam-args", json.dumps(pipeline.beam_pipeline_args)]
+        args += ["--executor-input", "{{$}}"]
+        container: dict[str, Any] = {"image": self.config.image, "command": list(ENTRYPOINT),
+                                     "args": args}
+        if node.node_config.env:
+            container["env"] = [{"name": k, "value": v}
+                                for k, v in sorted(node.node_config.env.items())]
+        resources: dict[str, Any] = {}
+        config = node.node_config
+        if config.cpu:
+            resources.update(resourceCpuRequest=config.cpu, resourceCpuLimit=config.cpu)
+        if config.memory:
+            resources.update(resourceMemoryRequest=config.memory,
+                             resourceMemoryLimit=config.memory)
+        if config.gpu:
+            resources["accelerator"] = {"resourceType": config.gpu_type,
+                                        "resourceCount": str(config.gpu)}
+        if resources:
+            container["resources"] = resources
+        return container
+
+    def _task(self, node: BaseComponent, task: str, component_name: str,
+              task_names: dict[str, str], pipeline: Pipeline) -> Any:
+        pb, _ = _proto_modules()
+        spec = pb.PipelineTaskSpec()
+        spec.task_info.name = task
+        spec.component_ref.name = component_name
+        spec.dependent_tasks.extend(sorted(task_names[up.id] for up in node.upstream))
+        cache = node.node_config.enable_cache
+        if cache is None:
+            # Inputs outside the pipeline (ExampleGen's files) are invisible to KFP's cache key.
+            reads_outside = type(node).cache_fingerprint is not BaseComponent.cache_fingerprint
+            cache = pipeline.enable_cache and not reads_outside
+        spec.caching_options.enable_cache = cache
+        if node.node_config.retries:
+            spec.retry_policy.max_retry_count = node.node_config.retries
+            spec.retry_policy.backoff_duration.FromSeconds(30)
+            spec.retry_policy.backoff_factor = 2.0
+            spec.retry_policy.backoff_max_duration.FromSeconds(3600)
+        for key, value in node.exec_properties.items():
+            target = spec.inputs.parameters[key]
+            if isinstance(value, RuntimeParameter):
+                target.component_input_parameter = value.name
+            else:
+                portable = self._portable(value, f"{node.id} parameter {key!r}")
+                target.runtime_value.constant.CopyFrom(_to_value(portable))
+        for key, channel in node.inputs.items():
+            assert channel.producer is not None
+            ref = spec.inputs.artifacts[key].task_output_artifact
+            ref.producer_task = task_names[channel.producer.id]
+            ref.output_artifact_key = channel.output_key
+        return spec
+
+    def _kubernetes_config(self, node: BaseComponent) -> Any:
+        _, k8s = _proto_modules()
+        config = k8s.KubernetesExecutorConfig()
+        for secret_name, keys in sorted(node.node_config.secrets.items()):
+            entry = config.secret_as_env.add(secret_name=secret_name)
+            for secret_key, env in sorted(keys.items()):
+                entry.key_to_env.add(secret_key=secret_key, env_var=env)
+        if self.config.image_pull_policy:
+            config.image_pull_policy = self.config.image_pull_policy
+        return config
+
+    def _portable(self, value: Any, where: str) -> Any:
+        """`value` with absolute local paths under the project made relative (the image's
+        working directory is the project); other absolute local paths are an error."""
+        if isinstance(value, dict):
+            return {k: self._portable(v, f"{where}[{k!r}]") for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._portable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, str) and os.path.isabs(value) and "\n" not in value:
+            project = Path(self.config.project_root).absolute()
+            path = Path(value)
+            if path == project or project in path.parents:
+                return str(path.relative_to(project)) or "."
+            raise CompileError(
+                f"{where} is the local path {value!r}, outside the project "
+                f"({project}) that the image contains. On Kubeflow use an object-store URI "
+                f"(gs://, s3://, minio://) or a path inside the project.")
+        return value
+
+
+def _to_value(value: Any) -> Any:
+    from google.protobuf import struct_pb2
+
+    result = struct_pb2.Value()
+    if isinstance(value, bool):
+        result.bool_value = value
+    elif isinstance(value, int | float):
+        result.number_value = value
+    elif isinstance(value, str):
+        result.string_value = value
+    elif isinstance(value, dict):
+        result.struct_value.update(value)
+    elif isinstance(value, list):
+        result.list_value.extend(value)
+    else:
+        raise CompileError(f"Cannot put {type(value).__name__} {value!r} into a Kubeflow spec.")
+    return result
+
+
+def _struct_value(data: dict[str, Any]) -> Any:
+    from google.protobuf import struct_pb2
+
+    value = struct_pb2.Value()
+    value.struct_value.update(data)
+    return value
+
+
+def _struct_from_message(message: Any) -> Any:
+    from google.protobuf import json_format, struct_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update(json_format.MessageToDict(message))
+    return struct
