@@ -1,0 +1,81 @@
+"""Everything about this pipeline that is a setting rather than code.
+
+Each field can be overridden for one run without editing this file:
+    tfxkit run pipeline/pipeline.py -p train_steps=300 -p data_root=/path/to/other/data
+
+Pointing the project at other data is a configuration change: set `data_root`, `label_key`
+and, if you want to choose, `numeric_features` / `categorical_features` (left as None, the
+features come from the inferred schema: numbers are z-scored, strings get a vocabulary).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclasses.dataclass
+class PipelineConfig:
+    """Settings of the pipeline; paths are relative to the project root unless absolute/URIs."""
+
+    pipeline_name: str = "{{ cookiecutter.pipeline_name }}"
+    # Where artifacts, ML Metadata and pushed models go.
+    pipeline_root: str = "pipeline_output"
+    metadata: str | None = None  # default: <pipeline_root>/metadata.sqlite
+    serving_model_dir: str = "serving_model"
+    enable_cache: bool = True
+    beam_pipeline_args: list[str] = dataclasses.field(
+        default_factory=lambda: ["--direct_running_mode=in_memory", "--direct_num_workers=1"])
+
+    # Data (owner: {{ cookiecutter.owner_data }})
+    data_root: str = "data"
+    label_key: str = "species"
+    numeric_features: list[str] | None = None      # None: every numeric column but the label
+    categorical_features: list[str] | None = None  # None: every string column but the label
+    train_eval_ratio: list[int] = dataclasses.field(default_factory=lambda: [2, 1])
+    schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
+    fail_on_anomalies: bool = False
+
+    # Model (owner: {{ cookiecutter.owner_model }})
+    train_steps: int = 100
+    eval_steps: int = 5
+    batch_size: int = 20
+    learning_rate: float = 0.01
+    hidden_units: list[int] = dataclasses.field(default_factory=lambda: [8, 8])
+
+    # Evaluation and push (owner: {{ cookiecutter.owner_evaluation }})
+    accuracy_lower_bound: float = 0.6
+    # A new model may be at most this much less accurate than the pushed one.
+    accuracy_max_drop: float = 0.05
+
+    def path(self, value: str) -> str:
+        """`value` as an absolute path under the project (URIs and absolute paths unchanged)."""
+        if "://" in value or Path(value).is_absolute():
+            return value
+        return str(PROJECT_ROOT / value)
+
+    def model_config(self) -> dict:
+        """What preprocessing_fn and run_fn receive as `custom_config`."""
+        return {
+            "label_key": self.label_key,
+            "numeric_features": self.numeric_features,
+            "categorical_features": self.categorical_features,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "hidden_units": self.hidden_units,
+        }
+
+
+def load(**overrides: object) -> PipelineConfig:
+    """The configuration with `overrides` applied; unknown names get a clear error."""
+    fields = {f.name for f in dataclasses.fields(PipelineConfig)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
+            name, fields, n=1)) else name for name in unknown]
+        raise ValueError(f"Unknown pipeline setting(s): {', '.join(hints)}. Settings are the "
+                         f"fields of PipelineConfig in pipeline/config.py.")
+    return PipelineConfig(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,65 @@
+"""The pipeline: the 8 standard components wired together. Settings live in config.py, the code
+of each step in steps/. Run it with `tfxkit run pipeline/pipeline.py` (or `make run`)."""
+
+from __future__ import annotations
+
+from tfxkit import Pipeline
+from tfxkit.components import (
+    CsvExampleGen,
+    Evaluator,
+    ExampleValidator,
+    ImportSchemaGen,
+    Pusher,
+    SchemaGen,
+    StatisticsGen,
+    Trainer,
+    Transform,
+)
+
+from pipeline import config as pipeline_config
+from steps import data, evaluation
+
+
+def create_pipeline(**overrides: object) -> Pipeline:
+    """Build the pipeline; `overrides` replace settings of `pipeline_config.PipelineConfig`."""
+    config = pipeline_config.load(**overrides)
+    push_destination = {"filesystem": {"base_directory": config.path(config.serving_model_dir)}}
+
+    example_gen = CsvExampleGen(input_base=config.path(config.data_root),
+                                output_config=data.output_config(config))
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
+    if config.schema_file:
+        schema_gen = ImportSchemaGen(schema_file=config.path(config.schema_file))
+    else:
+        schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                               infer_feature_shape=False)
+    example_validator = ExampleValidator(statistics=statistics_gen.outputs["statistics"],
+                                         schema=schema_gen.outputs["schema"],
+                                         fail_on_anomalies=config.fail_on_anomalies)
+    transform = Transform(examples=example_gen.outputs["examples"],
+                          schema=schema_gen.outputs["schema"],
+                          module_file=config.path("steps/preprocessing.py"),
+                          custom_config=config.model_config())
+    trainer = Trainer(examples=transform.outputs["transformed_examples"],
+                      transform_graph=transform.outputs["transform_graph"],
+                      schema=schema_gen.outputs["schema"],
+                      module_file=config.path("steps/model.py"),
+                      train_args={"num_steps": config.train_steps},
+                      eval_args={"num_steps": config.eval_steps},
+                      custom_config=config.model_config())
+    evaluator = Evaluator(examples=example_gen.outputs["examples"],
+                          model=trainer.outputs["model"],
+                          eval_config=evaluation.eval_config(config),
+                          push_destination=push_destination)
+    pusher = Pusher(model=trainer.outputs["model"],
+                    model_blessing=evaluator.outputs["blessing"],
+                    push_destination=push_destination)
+    return Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.path(config.pipeline_root),
+        metadata=config.path(config.metadata) if config.metadata else None,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
+                    trainer, evaluator, pusher],
+        enable_cache=config.enable_cache,
+        beam_pipeline_args=config.beam_pipeline_args,
+    )
