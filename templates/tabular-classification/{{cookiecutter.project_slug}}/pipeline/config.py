@@ -36,6 +36,7 @@ class PipelineConfig:
     numeric_features: list[str] | None = None      # None: every numeric column but the label
     categorical_features: list[str] | None = None  # None: every string column but the label
     train_eval_ratio: list[int] = dataclasses.field(default_factory=lambda: [2, 1])
+    slice_features: list[str] = dataclasses.field(default_factory=lambda: ["island"])
     schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
     fail_on_anomalies: bool = False
 
@@ -48,7 +49,7 @@ class PipelineConfig:
 
     # Evaluation and push (owner: {{ cookiecutter.owner_evaluation }})
     accuracy_lower_bound: float = 0.6
-    # A new model may be at most this much less accurate than the pushed one.
+    # A new model may be at most this much less accurate than the pushed one (the baseline).
     accuracy_max_drop: float = 0.05
 
     def path(self, value: str) -> str:

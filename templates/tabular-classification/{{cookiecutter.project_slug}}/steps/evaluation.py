@@ -1,0 +1,39 @@
+"""Evaluation and the bar a model must clear to be pushed. Owner: {{ cookiecutter.owner_evaluation }}.
+
+The Evaluator computes these metrics with TFMA on the eval split, overall and per slice, and
+compares the new model with the one currently pushed (the baseline). The model is pushed only
+if every threshold holds. The config is TFMA's EvalConfig in its JSON form.
+
+Test this step alone: `python -m pytest tests/test_evaluation.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import PipelineConfig
+from tfxkit.recipes.tabular import transformed_name
+
+def eval_config(config: PipelineConfig) -> dict[str, Any]:
+    """TFMA EvalConfig: accuracy at least `accuracy_lower_bound`, and no worse than the pushed
+    model by more than `accuracy_max_drop`; example counts; overall and per `slice_features`."""
+    return {
+        "model_specs": [{
+            "signature_name": "serving_default",
+            "label_key": transformed_name(config.label_key),
+            "preprocessing_function_names": ["transform_features"],
+        }],
+        "slicing_specs": [{}] + [{"feature_keys": [key]} for key in config.slice_features
+                                 if key != config.label_key],
+        "metrics_specs": [{
+            "metrics": [
+                {"class_name": "ExampleCount"},
+                {"class_name": "SparseCategoricalAccuracy",
+                 "threshold": {
+                     "value_threshold": {"lower_bound": config.accuracy_lower_bound},
+                     "change_threshold": {"direction": "HIGHER_IS_BETTER",
+                                          "absolute": -config.accuracy_max_drop},
+                 }},
+            ],
+        }],
+    }

@@ -1,0 +1,24 @@
+"""Data ingestion settings: the data exists, has the label and the configured features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.config import PipelineConfig
+from steps import data
+from tests.conftest import read_rows
+
+
+def test_data_root_holds_csv_with_the_label(config: PipelineConfig) -> None:
+    files = sorted(Path(config.path(config.data_root)).glob("*.csv"))
+    assert files, f"no CSV under {config.data_root}"
+    header = read_rows(config, limit=1)[0].keys()
+    assert config.label_key in header
+    for key in (config.numeric_features or []) + (config.categorical_features or []):
+        assert key in header, f"configured feature {key} is not a column"
+
+
+def test_split_ratio(config: PipelineConfig) -> None:
+    splits = data.output_config(config)["split_config"]["splits"]
+    assert [s["name"] for s in splits] == ["train", "eval"]
+    assert [s["hash_buckets"] for s in splits] == config.train_eval_ratio
