@@ -57,7 +57,7 @@ def test_module_imports_only_layers_above_it(layer: str, path: Path) -> None:
         if target is not None:
             assert LAYERS.index(target) <= LAYERS.index(layer), (
                 f"{path.relative_to(REPO)} ({layer}) imports {name} ({target}), a lower layer")
-        assert not name.split(".")[0] in ("components", "runners", "templates"), (
+        assert name.split(".")[0] not in ("components", "runners", "templates"), (
             f"{path.relative_to(REPO)} imports top-level {name}; use tfxkit.{name}")
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from tfxkit import Input, Output, Parameter, Pipeline, component
-from tfxkit.types.standard_artifacts import Examples, Model
 from tfxkit.runners import LocalDagRunner
+from tfxkit.types.standard_artifacts import Examples, Model
+
 
 @component
 def make_data(examples: Output[Examples], rows: Parameter[int] = 10) -> None:

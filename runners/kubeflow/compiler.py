@@ -18,13 +18,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.runners.base import DagRunner
-
 from tfxkit._version import __version__
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import PipelineDefinitionError
+from tfxkit.runners.base import DagRunner
 
 if TYPE_CHECKING:
     from kfp.pipeline_spec.pipeline_spec_pb2 import PipelineSpec

@@ -13,10 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tfxkit.runners.kubeflow.compiler import KubeflowDagRunner, KubeflowDagRunnerConfig
-
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.errors import TfxkitError
+from tfxkit.runners.kubeflow.compiler import KubeflowDagRunner, KubeflowDagRunnerConfig
 
 TOKEN_ENV = "TFXKIT_KFP_TOKEN"
 

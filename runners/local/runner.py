@@ -19,15 +19,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.runners.base import DagRunner
-from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
-from tfxkit.runners.local.workers import Task, TaskResult, WorkerPool, execute
-
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import ExecutionError, PipelineDefinitionError
+from tfxkit.runners.base import DagRunner
+from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
+from tfxkit.runners.local.workers import Task, TaskResult, WorkerPool, execute
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tfxkit.runners import LocalDagRunner
-from tfxkit.runners.local import SilentReporter
 
 from tests.resources.tiny_pipelines import create_pipeline
 from tfxkit.errors import MetadataError
 from tfxkit.metadata import connect, parse
 from tfxkit.metadata.lineage import find_artifact, latest_outputs, lineage, list_runs
+from tfxkit.runners import LocalDagRunner
+from tfxkit.runners.local import SilentReporter
 
 
 def test_parse_locations(tmp_path: Path) -> None:

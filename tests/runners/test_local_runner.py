@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
-from tfxkit.runners import LocalDagRunner
-from tfxkit.runners.local import SilentReporter
 
 from tests.resources import tiny_pipelines
 from tests.resources.tiny_pipelines import UserCodeComponent, create_pipeline, make_examples
@@ -23,6 +21,8 @@ from tfxkit import Pipeline
 from tfxkit.errors import ExecutionError, PipelineDefinitionError
 from tfxkit.metadata import connect
 from tfxkit.metadata.record import custom
+from tfxkit.runners import LocalDagRunner
+from tfxkit.runners.local import SilentReporter
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
-from tfxkit.runners.kubeflow import CompileError
-from tfxkit.runners.kubeflow.entrypoint import local_path
 
 from tests.resources.tiny_pipelines import create_pipeline
 from tests.runners.kubeflow import kfp_harness
 from tfxkit import Pipeline, RuntimeParameter
+from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
+from tfxkit.runners.kubeflow import CompileError
+from tfxkit.runners.kubeflow.entrypoint import local_path
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -1,0 +1,239 @@
+"""Load user code (a module file path or a dotted path) and call it with errors that point at it.
+
+A module file is imported under a name unique to its content hash, so two versions of
+`model.py` in one process never shadow each other, and the module leaves `sys.modules` again when
+the `user_function` context ends. Exceptions from user code become `UserCodeError`s naming the
+user's file and line (taken from the traceback, or from TensorFlow's autograph message when the
+function was traced into a graph).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import inspect
+import linecache
+import os
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tfxkit.dsl.base_component import import_object
+from tfxkit.errors import ComponentArgumentError, UserCodeError
+
+_LIBRARY_MARKERS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}",
+                    f"{os.sep}lib{os.sep}python3")
+_AUTOGRAPH_LOCATION = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+def _unique_module_name(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    stem = re.sub(r"\W", "_", path.stem)
+    return f"_tfxkit_user_{stem}_{digest}"
+
+
+@contextlib.contextmanager
+def _module_from_file(path: Path, component: str) -> Iterator[Any]:
+    """Import the module file at `path` for the duration of the context."""
+    name = _unique_module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ComponentArgumentError(
+            f"{component}: module_file {str(path)!r} is not a loadable Python file; expected a "
+            f"'.py' file defining the user function."
+        )
+    module = importlib.util.module_from_spec(spec)
+    # Registered while the user code runs: pickling (Beam), dataclasses and typing need the
+    # module importable by name. Its folder joins sys.path so sibling imports
+    # (`from features import LABEL`) work as they do when the user runs the file directly.
+    sys.modules[name] = module
+    folder = str(path.parent)
+    added_path = folder not in sys.path
+    if added_path:
+        sys.path.insert(0, folder)
+    try:
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise user_code_error(exc, f"importing module_file {path.name}", path.parent,
+                                  component) from exc
+        yield module
+    finally:
+        sys.modules.pop(name, None)
+        if added_path:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
+
+
+@contextlib.contextmanager
+def user_function(
+    *,
+    component: str,
+    fn_name: str,
+    module_file: str | None = None,
+    dotted_path: str | None = None,
+) -> Iterator[Callable[..., Any]]:
+    """Yield the user function named by `module_file` (+ `fn_name`) or `dotted_path`.
+
+    Args:
+        component: component name, for error messages ("Transform").
+        fn_name: the function's conventional name ("preprocessing_fn", "run_fn"); looked up in
+            `module_file`, and the parameter name of `dotted_path`.
+        module_file: path of a Python file defining `fn_name`.
+        dotted_path: `package.module.function`, importable from sys.path.
+
+    Raises:
+        ComponentArgumentError: neither or both given, file missing, or no such function.
+        UserCodeError: importing the module raised; the message names its file and line.
+    """
+    check_one_source(component, fn_name, module_file, dotted_path)
+    if dotted_path:
+        try:
+            fn = import_object(dotted_path)
+        except ImportError as exc:
+            raise ComponentArgumentError(
+                f"{component}: {fn_name}={dotted_path!r} could not be imported: {exc}. Expected "
+                f"a dotted path 'package.module.{fn_name}' importable from the directory the "
+                f"pipeline runs in (sys.path: {sys.path[:3]}...)."
+            ) from exc
+        yield _check_callable(fn, f"{fn_name}={dotted_path!r}", component)
+        return
+    assert module_file is not None
+    path = Path(module_file).absolute()
+    if not path.is_file():
+        raise ComponentArgumentError(
+            f"{component}: module_file {module_file!r} does not exist (resolved to {path}). "
+            f"Pass the path of a .py file defining {fn_name}(...), relative to where the "
+            f"pipeline runs or absolute."
+        )
+    with _module_from_file(path, component) as module:
+        fn = getattr(module, fn_name, None)
+        if fn is None:
+            defined = sorted(n for n, v in vars(module).items()
+                             if inspect.isfunction(v) and not n.startswith("_"))
+            raise ComponentArgumentError(
+                f"{component}: module_file {str(path)!r} defines no function {fn_name!r} "
+                f"(functions found: {', '.join(defined) or 'none'}). Define `def {fn_name}(...)` "
+                f"there, or pass {fn_name}='module.function' to name another function."
+            )
+        yield _check_callable(fn, f"{fn_name} in {path}", component)
+
+
+def _check_callable(fn: Any, where: str, component: str) -> Callable[..., Any]:
+    if not callable(fn):
+        raise ComponentArgumentError(
+            f"{component}: {where} must be a function, found {type(fn).__name__}."
+        )
+    return fn
+
+
+def _user_dir(fn: Callable[..., Any]) -> Path | None:
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    return Path(code.co_filename).absolute().parent if code is not None else None
+
+
+def _is_library(filename: str) -> bool:
+    return any(marker in filename for marker in _LIBRARY_MARKERS) or filename.startswith("<")
+
+
+def locate_user_frame(exc: BaseException, user_dir: Path | None) -> tuple[str, int, str] | None:
+    """(file, line, function) of the innermost frame of `exc` in user code, if any.
+
+    User code is a frame under `user_dir` (the folder of the user's module), or failing that
+    the innermost frame outside installed libraries. Graph-traced functions (tf.function,
+    autograph) run from generated files; their message carries `File "...", line N` instead.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    prefix = f"{user_dir}{os.sep}" if user_dir is not None else None
+    for frame in reversed(frames):
+        if prefix and frame.filename.startswith(prefix) and "__autograph_generated" not in (
+            frame.filename
+        ):
+            return frame.filename, frame.lineno or 0, frame.name
+    for match in reversed(_AUTOGRAPH_LOCATION.findall(str(exc))):
+        filename, line, name = match
+        if (prefix and filename.startswith(prefix)) or (not prefix and not _is_library(filename)):
+            return filename, int(line), name
+    for frame in reversed(frames):
+        if not _is_library(frame.filename) and "__autograph_generated" not in frame.filename \
+                and f"{os.sep}tfxkit{os.sep}" not in frame.filename \
+                and f"{os.sep}components{os.sep}_shared{os.sep}" not in frame.filename:
+            return frame.filename, frame.lineno or 0, frame.name
+    return None
+
+
+def user_code_error(
+    exc: BaseException, what: str, user_dir: Path | None, component: str
+) -> UserCodeError:
+    """Build a UserCodeError for `exc` raised by user code while doing `what`."""
+    location = locate_user_frame(exc, user_dir)
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if location is None:
+        where = "(no frame of the user's code in the traceback)"
+        source = ""
+    else:
+        filename, line, name = location
+        where = f"at {filename}, line {line}, in {name}"
+        text = linecache.getline(filename, line).strip()
+        source = f"\n    {text}" if text else ""
+    return UserCodeError(
+        f"{component}: {what} raised {type(exc).__name__} {where}:{source}\n"
+        f"  {type(exc).__name__}: {first_line}\n"
+        f"Fix the user code at that line and rerun; the full traceback is chained below."
+    )
+
+
+def call_user_function(
+    fn: Callable[..., Any], *args: Any, component: str, what: str, **kwargs: Any
+) -> Any:
+    """Call user `fn(*args, **kwargs)`; re-raise its exceptions as UserCodeError with location."""
+    try:
+        return fn(*args, **kwargs)
+    except UserCodeError:
+        raise
+    except Exception as exc:
+        raise user_code_error(exc, what, _user_dir(fn), component) from exc
+
+
+@contextlib.contextmanager
+def reraise_as_user_error(
+    fn: Callable[..., Any], *, component: str, what: str
+) -> Iterator[None]:
+    """Context in which library code runs user `fn` (e.g. TFT tracing `preprocessing_fn`):
+    exceptions whose traceback or message points into the user's code become UserCodeErrors;
+    others propagate unchanged."""
+    try:
+        yield
+    except UserCodeError:
+        raise
+    except Exception as exc:
+        user_dir = _user_dir(fn)
+        location = locate_user_frame(exc, user_dir)
+        if user_dir is not None and location and location[0].startswith(f"{user_dir}{os.sep}"):
+            raise user_code_error(exc, what, user_dir, component) from exc
+        raise
+
+
+def check_one_source(component: str, fn_name: str, module_file: object, dotted_path: object) -> None:
+    """At construction: exactly one of `module_file=` and `<fn_name>=` must be given."""
+    if bool(module_file) == bool(dotted_path):
+        found = "both" if module_file else "neither"
+        raise ComponentArgumentError(
+            f"{component}: expected exactly one of module_file= (a .py path defining "
+            f"{fn_name}) or {fn_name}= (a dotted path like 'steps.model.{fn_name}'), found "
+            f"{found}. Pass one of them."
+        )
+
+
+__all__ = [
+    "call_user_function",
+    "check_one_source",
+    "locate_user_frame",
+    "reraise_as_user_error",
+    "user_code_error",
+    "user_function",
+]

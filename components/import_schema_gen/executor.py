@@ -1,0 +1,50 @@
+"""ImportSchemaGen executor: check `schema_file` parses as a Schema, copy it to
+`{schema.uri}/schema.pbtxt`. Heavy libraries are imported inside functions only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from tfxkit.dsl.base_executor import BaseExecutor
+from tfxkit.errors import DataError
+from tfxkit.types.artifact import Artifact
+
+SCHEMA_FILE = "schema.pbtxt"
+
+
+class Executor(BaseExecutor):
+    """ImportSchemaGen's executor.
+
+    exec_properties: `schema_file` (path of a text Schema proto). output_dict: {"schema":
+    [Schema]}; writes `{uri}/schema.pbtxt`.
+    """
+
+    def Do(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        """Validate and copy the schema file."""
+        from google.protobuf import text_format
+        from tensorflow_metadata.proto.v0 import schema_pb2
+
+        path = str(exec_properties.get("schema_file", ""))
+        if not os.path.isfile(path):
+            raise DataError(f"ImportSchemaGen schema_file: {path!r} does not exist or is not a "
+                            f"file. Pass the path of a schema.pbtxt, e.g. one SchemaGen wrote.")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            schema = text_format.Parse(text, schema_pb2.Schema())
+        except text_format.ParseError as exc:
+            raise DataError(f"ImportSchemaGen schema_file {path}: not a valid Schema text proto "
+                            f"at {exc}. Fix the file (line:column above).") from None
+        if not schema.feature and not schema.sparse_feature:
+            raise DataError(f"ImportSchemaGen schema_file {path}: the schema declares no "
+                            f"features. Expected 'feature {{ name: ... type: ... }}' entries.")
+        out = output_dict["schema"][0]
+        os.makedirs(out.uri, exist_ok=True)
+        shutil.copyfile(path, os.path.join(out.uri, SCHEMA_FILE))

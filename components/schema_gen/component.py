@@ -1,0 +1,39 @@
+"""`SchemaGen`: infer a schema from statistics."""
+
+from __future__ import annotations
+
+from tfxkit.components.schema_gen.spec import SchemaGenSpec
+from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.types.channel import Channel
+
+
+class SchemaGen(BaseComponent):
+    """Infers a TensorFlow Metadata schema from statistics with `tfdv.infer_schema`, merging
+    every selected split (`tfdv.update_schema`).
+
+    Inputs:
+        statistics (ExampleStatistics): e.g. `statistics_gen.outputs["statistics"]`.
+
+    Outputs:
+        schema (Schema): `{uri}/schema.pbtxt` (text proto; `tfdv.load_schema_text` reads it).
+
+    Args:
+        infer_feature_shape: give features that are always present with exactly one value a
+            fixed shape (default True, as in TFX).
+        exclude_splits: split names to leave out, e.g. `["eval"]`.
+
+    Pin the result once it looks right: copy schema.pbtxt into your project and use
+    ImportSchemaGen, so later data is validated against a curated schema.
+    """
+
+    SPEC_CLASS = SchemaGenSpec
+    EXECUTOR = "tfxkit.components.schema_gen.executor.Executor"
+
+    def __init__(
+        self,
+        statistics: Channel,
+        infer_feature_shape: bool | None = None,
+        exclude_splits: list[str] | None = None,
+    ) -> None:
+        super().__init__(statistics=statistics, infer_feature_shape=infer_feature_shape,
+                         exclude_splits=exclude_splits)

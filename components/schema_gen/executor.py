@@ -1,0 +1,61 @@
+"""SchemaGen executor: statistics of the selected splits -> `{schema.uri}/schema.pbtxt`.
+
+Heavy libraries (TFDV) are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tfxkit.components.statistics_gen.executor import STATS_FILE, selected_splits
+from tfxkit.dsl.base_executor import BaseExecutor
+from tfxkit.errors import DataError
+from tfxkit.types.artifact import Artifact
+
+SCHEMA_FILE = "schema.pbtxt"
+
+
+def load_split_statistics(artifact: Artifact, split: str) -> Any:
+    """DatasetFeatureStatisticsList of one split (`{uri}/Split-<split>/FeatureStats.pb`)."""
+    import tensorflow_data_validation as tfdv
+
+    path = os.path.join(artifact.uri, f"Split-{split}", STATS_FILE)
+    if not os.path.exists(path):
+        raise DataError(f"ExampleStatistics split {split!r}: expected {path}, which is missing."
+                        f" Re-run StatisticsGen, or check split_names "
+                        f"({artifact.split_names}).")
+    return tfdv.load_stats_binary(path)
+
+
+class Executor(BaseExecutor):
+    """SchemaGen's executor.
+
+    input_dict: {"statistics": [ExampleStatistics]}. exec_properties: `infer_feature_shape`
+    (bool, default True), `exclude_splits`. output_dict: {"schema": [Schema]}; writes
+    `{uri}/schema.pbtxt`.
+    """
+
+    def Do(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        """Infer the schema from the first split, then widen it with the others."""
+        import tensorflow_data_validation as tfdv
+
+        statistics = input_dict["statistics"][0]
+        infer_shape = exec_properties.get("infer_feature_shape")
+        infer_shape = True if infer_shape is None else bool(infer_shape)
+        schema = None
+        for split in selected_splits(statistics, exec_properties.get("exclude_splits"),
+                                     "SchemaGen"):
+            stats = load_split_statistics(statistics, split)
+            if schema is None:
+                schema = tfdv.infer_schema(stats, infer_feature_shape=infer_shape)
+            else:
+                schema = tfdv.update_schema(schema, stats, infer_feature_shape=infer_shape)
+        out = output_dict["schema"][0]
+        os.makedirs(out.uri, exist_ok=True)
+        tfdv.write_schema_text(schema, os.path.join(out.uri, SCHEMA_FILE))

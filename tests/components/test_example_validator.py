@@ -1,0 +1,156 @@
+"""ExampleValidator with real TFDV: penguins chain, taxi drift and new categories,
+fail_on_anomalies, and the HTML report of the data artifacts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.components.data_helpers import (
+    PENGUINS_CSV,
+    TAXI_CSV,
+    input_dir,
+    read_split,
+    run_csv_example_gen,
+    run_example_validator,
+    run_schema_gen,
+    run_statistics_gen,
+)
+from tfxkit.components import ExampleValidator
+from tfxkit.components.example_validator.executor import AnomaliesFoundError
+from tfxkit.errors import DataError
+from tfxkit.types.standard_artifacts import ExampleStatistics, Schema
+
+pytestmark = pytest.mark.integration
+
+
+def _chain(tmp: Path, source: Path) -> tuple[ExampleStatistics, Schema]:
+    examples = run_csv_example_gen(input_dir(tmp, source), tmp / "examples")
+    statistics = run_statistics_gen(examples, tmp / "stats")
+    return statistics, run_schema_gen(statistics, tmp / "schema")
+
+
+@pytest.fixture(scope="module")
+def taxi(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExampleStatistics, Schema]:
+    return _chain(tmp_path_factory.mktemp("taxi"), TAXI_CSV)
+
+
+@pytest.fixture(scope="module")
+def drifted_taxi_statistics(tmp_path_factory: pytest.TempPathFactory) -> ExampleStatistics:
+    """The taxi sample with a new payment_type ("Bitcoin", 1 row in 5) and fares x5."""
+    tmp = tmp_path_factory.mktemp("drifted")
+    with TAXI_CSV.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for i, row in enumerate(rows):
+        if i % 5 == 0:
+            row["payment_type"] = "Bitcoin"
+        if row["fare"]:
+            row["fare"] = str(float(row["fare"]) * 5 + 40)
+    source = tmp / "taxi_new.csv"
+    with source.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    examples = run_csv_example_gen(input_dir(tmp, source), tmp / "examples")
+    return run_statistics_gen(examples, tmp / "stats")
+
+
+def test_penguins_through_all_four_components(tmp_path: Path) -> None:
+    """CSV -> Examples (read back with tf.data) -> statistics -> schema -> no anomalies."""
+    import tensorflow as tf
+
+    examples = run_csv_example_gen(input_dir(tmp_path, PENGUINS_CSV), tmp_path / "examples")
+    files = sorted(str(p) for p in Path(examples.uri, "Split-train").glob("data_tfrecord-*.gz"))
+    records = list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
+    assert len(records) == read_split(examples, "train").num_rows
+    example = tf.train.Example.FromString(records[0])
+    assert example.features.feature["year"].int64_list.value[0] in (2007, 2008, 2009)
+    statistics = run_statistics_gen(examples, tmp_path / "stats")
+    schema = run_schema_gen(statistics, tmp_path / "schema")
+    anomalies = run_example_validator(statistics, schema, tmp_path / "anomalies",
+                                      fail_on_anomalies=True)
+    assert anomalies.split_names == ["train", "eval"]
+    assert anomalies.get_custom_property("anomaly_count") == 0
+    assert Path(anomalies.uri, "Split-eval", "SchemaDiff.pb").exists()
+
+
+def test_drift_and_new_category_are_reported(taxi, drifted_taxi_statistics,
+                                             tmp_path: Path) -> None:
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    baseline, schema = taxi
+    anomalies = run_example_validator(
+        drifted_taxi_statistics, schema, tmp_path / "anomalies", baseline=baseline,
+        drift_thresholds={"payment_type": 0.01, "fare": {"jensen_shannon_divergence": 0.1}})
+    summary = json.loads(anomalies.get_custom_property("anomalies_summary"))
+    assert anomalies.get_custom_property("anomaly_count") == len(summary)
+    by_feature: dict[str, set[str]] = {}
+    for entry in summary:
+        if entry["split"] == "train":
+            by_feature.setdefault(entry["feature"], set()).update(entry["kinds"])
+    assert {"ENUM_TYPE_UNEXPECTED_STRING_VALUES", "COMPARATOR_L_INFTY_HIGH"} <= by_feature[
+        "payment_type"]
+    assert "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in by_feature["fare"]
+    proto = anomalies_pb2.Anomalies()
+    proto.ParseFromString(Path(anomalies.uri, "Split-train", "SchemaDiff.pb").read_bytes())
+    assert "payment_type" in proto.anomaly_info
+
+
+def test_same_data_has_no_drift(taxi, tmp_path: Path) -> None:
+    baseline, schema = taxi
+    anomalies = run_example_validator(baseline, schema, tmp_path / "a", baseline=baseline,
+                                      drift_thresholds={"payment_type": 0.01, "fare": 0.1})
+    assert anomalies.get_custom_property("anomaly_count") == 0
+
+
+def test_fail_on_anomalies_lists_them(taxi, drifted_taxi_statistics, tmp_path: Path) -> None:
+    _, schema = taxi
+    with pytest.raises(AnomaliesFoundError) as info:
+        run_example_validator(drifted_taxi_statistics, schema, tmp_path / "a",
+                              fail_on_anomalies=True, exclude_splits=["eval"])
+    message = str(info.value)
+    assert "split 'train', feature 'payment_type', ENUM_TYPE_UNEXPECTED_STRING_VALUES" in message
+    assert "Bitcoin" in message and "fail_on_anomalies=False" in message
+    assert "'eval'" not in message
+
+
+def test_drift_threshold_errors(taxi, tmp_path: Path) -> None:
+    baseline, schema = taxi
+    with pytest.raises(DataError, match="need a baseline_statistics input"):
+        run_example_validator(baseline, schema, tmp_path / "a", drift_thresholds={"fare": 0.1})
+    with pytest.raises(DataError, match="feature 'fair' is not in the schema"):
+        run_example_validator(baseline, schema, tmp_path / "b", baseline=baseline,
+                              drift_thresholds={"fair": 0.1})
+
+
+def test_report_renders_each_artifact(taxi, drifted_taxi_statistics, tmp_path: Path) -> None:
+    from tfxkit.components.statistics_gen.report import render_html
+
+    statistics, schema = taxi
+    anomalies = run_example_validator(drifted_taxi_statistics, schema, tmp_path / "a")
+    stats_html = render_html("ExampleStatistics", statistics.uri)
+    assert "facets" in stats_html and "train vs eval" in stats_html
+    schema_html = render_html("Schema", schema.uri)
+    assert "payment_type" in schema_html and "<table" in schema_html
+    anomalies_html = render_html("ExampleAnomalies", anomalies.uri)
+    assert "Bitcoin" in anomalies_html
+    with pytest.raises(DataError, match="No HTML view for artifact type 'Model'"):
+        render_html("Model", schema.uri)
+
+
+def test_component_construction(taxi) -> None:
+    from tfxkit.components import CsvExampleGen, SchemaGen, StatisticsGen
+
+    gen = CsvExampleGen(input_base="data")
+    stats = StatisticsGen(examples=gen.outputs["examples"])
+    schema = SchemaGen(statistics=stats.outputs["statistics"])
+    validator = ExampleValidator(statistics=stats.outputs["statistics"],
+                                 schema=schema.outputs["schema"],
+                                 baseline_statistics=stats.outputs["statistics"],
+                                 drift_thresholds={"fare": 0.1}, fail_on_anomalies=True)
+    assert validator.exec_properties == {"drift_thresholds": {"fare": 0.1},
+                                         "fail_on_anomalies": True}
+    assert set(validator.outputs) == {"anomalies"}
