@@ -1,0 +1,81 @@
+"""Evaluator: compute model metrics with TFMA and bless or reject the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfxkit.components.evaluator.spec import EvaluatorSpec
+from tfxkit.components.pusher.registry import resolve_base_directory
+from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.runtime_parameter import RuntimeParameter
+from tfxkit.errors import ComponentArgumentError
+from tfxkit.types.channel import Channel
+
+
+class Evaluator(BaseComponent):
+    """Evaluate a model with TensorFlow Model Analysis on Beam and decide its blessing.
+
+    The eval config is TFMA's `EvalConfig` as its JSON mapping, e.g.::
+
+        {"model_specs": [{"label_key": "species"}],
+         "slicing_specs": [{}],
+         "metrics_specs": [{"metrics": [{"class_name": "SparseCategoricalAccuracy",
+             "threshold": {"value_threshold": {"lower_bound": 0.6},
+                           "change_threshold": {"direction": "HIGHER_IS_BETTER",
+                                                "absolute": -1e-10}}}]}]}
+
+    The baseline for change thresholds is `baseline_model` if connected, else the latest
+    version at `push_destination` (the Pusher's destination), so the same pipeline needs no
+    metadata resolver locally or on Kubeflow. Without any baseline (first push) change
+    thresholds are skipped and the blessing reason says so.
+
+    Inputs:
+        examples (Examples): raw examples (the model's serving signature parses them).
+        model (Model): candidate, `{uri}/Format-Serving/`.
+        baseline_model (Model, optional): explicit baseline.
+        schema (Schema, optional): raw schema, for typed decoding.
+
+    Outputs:
+        evaluation (ModelEvaluation): TFMA's output at `{uri}/` (`tfma.load_eval_result(uri)`);
+            custom property `overall_metrics` (JSON: metric name -> value, candidate model).
+        blessing (ModelBlessing): `{uri}/BLESSED` or `{uri}/NOT_BLESSED`; custom properties
+            `blessed` (1/0), `blessing_reason` (always set: the failed metrics with value and
+            threshold, or why the model is blessed, e.g. "no thresholds configured; blessed by
+            default"), `current_model`, `baseline_model`.
+
+    Parameters:
+        eval_config: the EvalConfig dict above (required).
+        push_destination: the Pusher's destination (path or
+            `{"filesystem": {"base_directory": ...}}`).
+        example_splits: splits to evaluate on, default `["eval"]`.
+    """
+
+    SPEC_CLASS = EvaluatorSpec
+    EXECUTOR = "tfxkit.components.evaluator.executor.Executor"
+
+    def __init__(
+        self,
+        *,
+        examples: Channel,
+        model: Channel,
+        eval_config: dict[str, Any],
+        baseline_model: Channel | None = None,
+        push_destination: dict[str, Any] | str | RuntimeParameter | None = None,
+        example_splits: list[str] | None = None,
+        schema: Channel | None = None,
+    ) -> None:
+        if push_destination is not None and not isinstance(push_destination, RuntimeParameter):
+            resolve_base_directory(push_destination, "Evaluator: push_destination")
+        if example_splits is not None and (
+            not isinstance(example_splits, list)
+            or not all(isinstance(s, str) and s for s in example_splits)
+        ):
+            raise ComponentArgumentError(
+                f"Evaluator: example_splits expects a list of split names such as ['eval'], "
+                f"found {example_splits!r}."
+            )
+        super().__init__(
+            examples=examples, model=model, eval_config=eval_config,
+            baseline_model=baseline_model, push_destination=push_destination,
+            example_splits=example_splits, schema=schema,
+        )

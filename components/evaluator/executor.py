@@ -1,0 +1,266 @@
+"""Evaluator executor: TFMA on Beam, then a blessing that always states its reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from tfxkit.components._shared.beam import make_beam_pipeline
+from tfxkit.components._shared.examples import single, split_file_pattern
+from tfxkit.components._shared.schema import load_schema
+from tfxkit.components.pusher.registry import latest_pushed_version, resolve_base_directory
+from tfxkit.dsl.base_executor import BaseExecutor
+from tfxkit.errors import ExecutionError
+from tfxkit.types.artifact import Artifact
+
+logger = logging.getLogger(__name__)
+
+COMPONENT = "Evaluator"
+SERVING_DIR = "Format-Serving"
+BLESSED_FILE = "BLESSED"
+NOT_BLESSED_FILE = "NOT_BLESSED"
+_TELEMETRY = ["tfxkit", "Evaluator"]
+
+
+def parse_eval_config(config: Any) -> Any:
+    """`tfma.EvalConfig` from its JSON-mapping dict; errors name the bad field."""
+    import tensorflow_model_analysis as tfma
+    from google.protobuf import json_format
+
+    if not isinstance(config, dict) or not config:
+        raise ExecutionError(
+            f"{COMPONENT}: eval_config expects a TFMA EvalConfig as a dict, e.g. "
+            f"{{'model_specs': [{{'label_key': 'species'}}], 'metrics_specs': [...]}}, found "
+            f"{config!r}."
+        )
+    try:
+        return json_format.ParseDict(config, tfma.EvalConfig())
+    except json_format.ParseError as exc:
+        raise ExecutionError(
+            f"{COMPONENT}: eval_config is not a valid TFMA EvalConfig: {exc}. Field names and "
+            f"nesting follow tensorflow_model_analysis/proto/config.proto (JSON mapping, e.g. "
+            f"{{'threshold': {{'value_threshold': {{'lower_bound': 0.6}}}}}})."
+        ) from exc
+
+
+def _threshold_text(threshold: Any) -> str:
+    from google.protobuf import text_format
+
+    return text_format.MessageToString(threshold, as_one_line=True) or "(empty threshold)"
+
+
+def _slice_text(slice_key: Any) -> str:
+    parts = []
+    for single_key in slice_key.single_slice_keys:
+        value = single_key.WhichOneof("kind")
+        parts.append(f"{single_key.column}={getattr(single_key, value) if value else ''}")
+    return ", ".join(parts) or "Overall"
+
+
+def _metric_value_text(value: Any) -> str:
+    if value.HasField("double_value"):
+        return f"{value.double_value.value:.6g}"
+    return _threshold_text(value)
+
+
+def failure_reasons(validation_result: Any) -> list[str]:
+    """One line per failed threshold: metric, slice, value, threshold (and TFMA's message)."""
+    reasons = []
+    for per_slice in validation_result.metric_validations_per_slice:
+        where = (_slice_text(per_slice.slice_key) if per_slice.HasField("slice_key")
+                 else "cross-slice")
+        for failure in per_slice.failures:
+            key = failure.metric_key
+            name = key.name + (" (change vs baseline)" if key.is_diff else "")
+            reasons.append(
+                f"{name} on {where} = {_metric_value_text(failure.metric_value)} fails "
+                f"{_threshold_text(failure.metric_threshold)}"
+            )
+    for missing in validation_result.missing_slices:
+        reasons.append(f"slice {_threshold_text(missing)} has no examples")
+    return reasons or ["TFMA reported validation_ok=false without failures"]
+
+
+def overall_metrics(output_path: str, model_name: str) -> dict[str, float]:
+    """Overall-slice metric values of model `model_name` ("" for a single model)."""
+    import tensorflow_model_analysis as tfma
+
+    metrics: dict[str, float] = {}
+    for metrics_for_slice in tfma.load_metrics(output_path):
+        if metrics_for_slice.slice_key.single_slice_keys:
+            continue
+        for item in metrics_for_slice.metric_keys_and_values:
+            key = item.key
+            if key.is_diff or key.model_name != model_name or key.HasField("sub_key"):
+                continue
+            if item.value.HasField("double_value"):
+                label = f"{key.output_name}/{key.name}" if key.output_name else key.name
+                metrics[label] = item.value.double_value.value
+    return metrics
+
+
+class Executor(BaseExecutor):
+    """Runs TFMA and writes the blessing; see `tfxkit.components.Evaluator`."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        """Evaluate the candidate (and baseline) on the example splits; write TFMA's output
+        under evaluation.uri and `BLESSED`/`NOT_BLESSED` under blessing.uri."""
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+        import tensorflow_model_analysis as tfma
+
+        examples = single(input_dict, "examples", COMPONENT)
+        model = single(input_dict, "model", COMPONENT)
+        evaluation = single(output_dict, "evaluation", COMPONENT)
+        blessing = single(output_dict, "blessing", COMPONENT)
+        if examples is None or model is None or evaluation is None or blessing is None:
+            raise ExecutionError(
+                f"{COMPONENT}: needs inputs 'examples', 'model' and outputs 'evaluation', "
+                f"'blessing'; found inputs {sorted(input_dict)}, outputs {sorted(output_dict)}."
+            )
+        candidate_path = _serving_path(model, "model")
+        baseline_path, baseline_source = self._baseline(input_dict, exec_properties)
+
+        eval_config = parse_eval_config(exec_properties.get("eval_config"))
+        for spec in eval_config.model_specs:
+            # tfxkit models serve raw tf.Examples through serving_default; without a name TFMA
+            # would call the Keras model on untransformed features and report wrong metrics.
+            if not spec.signature_name:
+                spec.signature_name = "serving_default"
+        had_change_thresholds = tfma.utils.has_change_threshold(eval_config)
+        eval_config = tfma.utils.update_eval_config_with_defaults(
+            eval_config, has_baseline=baseline_path is not None,
+            rubber_stamp=baseline_path is None)
+        tfma.utils.verify_eval_config(eval_config)
+        thresholds = tfma.metrics.metric_thresholds_from_metrics_specs(eval_config.metrics_specs)
+        if len(eval_config.model_specs) > 2:
+            raise ExecutionError(
+                f"{COMPONENT}: eval_config has {len(eval_config.model_specs)} model_specs; "
+                f"expected one (the candidate) or two (candidate and is_baseline: true)."
+            )
+        models = []
+        candidate_name = ""
+        for spec in eval_config.model_specs:
+            path = baseline_path if spec.is_baseline else candidate_path
+            if not spec.is_baseline:
+                candidate_name = spec.name
+            logger.info("Evaluator: using %s as model %r", path, spec.name or "candidate")
+            models.append(tfma.default_eval_shared_model(
+                eval_saved_model_path=path, model_name=spec.name, eval_config=eval_config))
+
+        splits = list(exec_properties.get("example_splits") or ["eval"])
+        patterns = [split_file_pattern(examples, split, COMPONENT,
+                                       "example_splits") for split in splits]
+        schema_artifact = single(input_dict, "schema", COMPONENT)
+        schema = load_schema(schema_artifact, COMPONENT) if schema_artifact is not None else None
+        self._run_tfma(models, eval_config, patterns, schema, evaluation.uri)
+
+        metrics = overall_metrics(evaluation.uri, candidate_name)
+        evaluation.set_custom_property("overall_metrics", json.dumps(metrics, sort_keys=True))
+        blessed, reason = self._verdict(tfma, evaluation.uri, thresholds, metrics,
+                                        had_change_thresholds, baseline_source)
+        self._write_blessing(blessing, blessed, reason, model, baseline_source)
+
+    @staticmethod
+    def _baseline(
+        input_dict: dict[str, list[Artifact]], exec_properties: dict[str, Any]
+    ) -> tuple[str | None, str]:
+        """(baseline SavedModel path or None, a description of where it came from)."""
+        baseline_model = single(input_dict, "baseline_model", COMPONENT)
+        if baseline_model is not None:
+            return _serving_path(baseline_model, "baseline_model"), baseline_model.uri
+        destination = exec_properties.get("push_destination")
+        if destination:
+            base = resolve_base_directory(destination, f"{COMPONENT}: push_destination")
+            latest = latest_pushed_version(base)
+            if latest is not None:
+                return str(latest["path"]), str(latest["path"])
+            return None, f"nothing pushed to {base} yet"
+        return None, "no baseline_model input and no push_destination"
+
+    def _run_tfma(self, models: list[Any], eval_config: Any, patterns: list[str],
+                  schema: Any, output_path: str) -> None:
+        import apache_beam as beam
+        import tensorflow_model_analysis as tfma
+        from tensorflow_model_analysis import constants as tfma_constants
+        from tfx_bsl.public import tfxio
+        from tfx_bsl.tfxio import tensor_adapter
+
+        eval_shared_model = models[0] if len(models) == 1 else models
+        with make_beam_pipeline(self.context.beam_pipeline_args) as pipeline:
+            record: Any = None
+            reads = []
+            for index, pattern in enumerate(patterns):
+                record = tfxio.TFExampleRecord(
+                    file_pattern=pattern, schema=schema,
+                    raw_record_column_name=tfma_constants.ARROW_INPUT_COLUMN,
+                    telemetry_descriptors=_TELEMETRY)
+                reads.append(pipeline | f"Read[{index}]" >> record.BeamSource())
+            adapter_config = None
+            if schema is not None:
+                adapter_config = tensor_adapter.TensorAdapterConfig(
+                    arrow_schema=record.ArrowSchema(),
+                    tensor_representations=record.TensorRepresentations())
+            _ = (
+                reads
+                | "Flatten" >> beam.Flatten()
+                | "ExtractEvaluateAndWriteResults" >> tfma.ExtractEvaluateAndWriteResults(
+                    eval_shared_model=eval_shared_model, eval_config=eval_config,
+                    output_path=output_path, tensor_adapter_config=adapter_config)
+            )
+
+    @staticmethod
+    def _verdict(tfma: Any, output_path: str, thresholds: dict[Any, Any],
+                 metrics: dict[str, float], had_change_thresholds: bool,
+                 baseline_source: str) -> tuple[bool, str]:
+        """(blessed, reason) from TFMA's validation result."""
+        skipped = ""
+        if had_change_thresholds and not any(
+                getattr(key, "is_diff", False) for key in thresholds):
+            skipped = f"; change thresholds skipped: no baseline ({baseline_source})"
+        if not thresholds:
+            if had_change_thresholds:
+                return True, (f"only change thresholds configured and no baseline "
+                              f"({baseline_source}); blessed as the first model")
+            return True, "no thresholds configured; blessed by default"
+        result = tfma.load_validation_result(output_path)
+        if result.validation_ok:
+            checked = sorted({key.name for key in thresholds})
+            values = ", ".join(
+                f"{name} = {metrics[name]:.6g}" if name in metrics else name for name in checked)
+            return True, f"all thresholds passed ({values}){skipped}"
+        return False, "; ".join(failure_reasons(result)) + skipped
+
+    @staticmethod
+    def _write_blessing(blessing: Artifact, blessed: bool, reason: str, model: Artifact,
+                        baseline_source: str) -> None:
+        os.makedirs(blessing.uri, exist_ok=True)
+        marker = BLESSED_FILE if blessed else NOT_BLESSED_FILE
+        with open(os.path.join(blessing.uri, marker), "w"):
+            pass
+        blessing.set_custom_property("blessed", int(blessed))
+        blessing.set_custom_property("blessing_reason", reason)
+        blessing.set_custom_property("current_model", model.uri)
+        if model.id is not None:
+            blessing.set_custom_property("current_model_id", model.id)
+        blessing.set_custom_property("baseline_model", baseline_source)
+        if blessed:
+            logger.info("Evaluator: BLESSED model %s (%s)", model.uri, reason)
+        else:
+            logger.warning("Evaluator: NOT_BLESSED model %s: %s", model.uri, reason)
+
+
+def _serving_path(model: Artifact, name: str) -> str:
+    path = os.path.join(model.uri, SERVING_DIR)
+    if not os.path.isdir(path):
+        raise ExecutionError(
+            f"{COMPONENT}: expected the {name} SavedModel at {path}, found nothing. Connect "
+            f"trainer.outputs['model'] (its run_fn saves to fn_args.serving_model_dir)."
+        )
+    return path

@@ -1,0 +1,69 @@
+"""Transform: feature engineering with tf.Transform, as a graph reused at serving time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfxkit.components._shared.user_code import check_one_source
+from tfxkit.components.transform.spec import TransformSpec
+from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.types.channel import Channel
+
+
+class Transform(BaseComponent):
+    """Run a tf.Transform `preprocessing_fn` over Examples on Beam.
+
+    The user's `preprocessing_fn(inputs) -> outputs` (dicts of tensors; TFT analyzers such as
+    `tft.scale_to_z_score`, `tft.compute_and_apply_vocabulary`, `tft.bucketize`) is analyzed on
+    the `analyze` splits (default `train`) and applied to the `transform` splits (default: all).
+    The resulting graph goes into the serving model (`tf_transform_output.transform_features_layer()`),
+    so training and serving transform features identically.
+
+    Inputs:
+        examples (Examples): raw gzipped tf.Examples, `{uri}/Split-<name>/*.gz`.
+        schema (Schema): `{uri}/schema.pbtxt`, describing the raw features.
+        analyzer_cache (TransformCache, optional): an earlier run's `updated_analyzer_cache`;
+            analyzers over unchanged data (same Examples artifact and split) are not recomputed.
+
+    Outputs:
+        transform_graph (TransformGraph): `{uri}/transform_fn/` (SavedModel),
+            `{uri}/transformed_metadata/` and `{uri}/metadata/` (raw schema); open with
+            `tft.TFTransformOutput(uri)`.
+        transformed_examples (Examples): `{uri}/Split-<name>/transformed_examples-*.gz`.
+        updated_analyzer_cache (TransformCache): `{uri}/<dataset key>/`, per analyzed split.
+
+    Parameters:
+        module_file: path of a .py file defining `preprocessing_fn`; or
+        preprocessing_fn: its dotted path (`steps.transform.preprocessing_fn`). Exactly one.
+        splits_config: `{"analyze": ["train"], "transform": ["train", "eval"]}`.
+        force_tf_compat_v1: trace in TF1 graph mode (default False: TF2 tracing).
+        custom_config: passed as `preprocessing_fn(inputs, custom_config=...)` when accepted.
+        disable_analyzer_cache: neither read nor write the analyzer cache.
+
+    Errors raised inside `preprocessing_fn` name the user's file and line. Beam options come
+    from the runner's `beam_pipeline_args` (DirectRunner by default).
+    """
+
+    SPEC_CLASS = TransformSpec
+    EXECUTOR = "tfxkit.components.transform.executor.Executor"
+
+    def __init__(
+        self,
+        *,
+        examples: Channel,
+        schema: Channel,
+        module_file: str | None = None,
+        preprocessing_fn: str | None = None,
+        splits_config: dict[str, list[str]] | None = None,
+        analyzer_cache: Channel | None = None,
+        force_tf_compat_v1: bool = False,
+        custom_config: dict[str, Any] | None = None,
+        disable_analyzer_cache: bool = False,
+    ) -> None:
+        check_one_source("Transform", "preprocessing_fn", module_file, preprocessing_fn)
+        super().__init__(
+            examples=examples, schema=schema, module_file=module_file,
+            preprocessing_fn=preprocessing_fn, splits_config=splits_config,
+            analyzer_cache=analyzer_cache, force_tf_compat_v1=force_tf_compat_v1,
+            custom_config=custom_config, disable_analyzer_cache=disable_analyzer_cache,
+        )

@@ -1,0 +1,271 @@
+"""Transform executor: analyze and apply a tf.Transform `preprocessing_fn` on Beam.
+
+One Beam pipeline: read each split through tfx-bsl's TFXIO (Arrow record batches), analyze the
+`analyze` splits (reusing the analyzer cache where the data is unchanged), write the transform
+graph in TFX's layout, then transform each `transform` split and write it as gzipped tf.Examples.
+TensorFlow, TFT, Beam and tfx-bsl are imported inside `Do`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from tfxkit.components._shared.beam import make_beam_pipeline
+from tfxkit.components._shared.examples import single, split_file_pattern, split_names
+from tfxkit.components._shared.schema import load_schema
+from tfxkit.components._shared.user_code import reraise_as_user_error, user_function
+from tfxkit.dsl.base_executor import BaseExecutor
+from tfxkit.errors import ExecutionError
+from tfxkit.types.artifact import Artifact
+
+logger = logging.getLogger(__name__)
+
+COMPONENT = "Transform"
+TRANSFORMED_EXAMPLES_PREFIX = "transformed_examples"
+RAW_METADATA_DIR = "metadata"  # tft.TFTransformOutput.RAW_METADATA_DIR
+_TELEMETRY = ["tfxkit", "Transform"]
+
+
+def resolve_splits(
+    splits_config: dict[str, Any] | None, available: list[str]
+) -> tuple[list[str], list[str]]:
+    """(analyze splits, transform splits) from `splits_config`; TFX's defaults otherwise:
+    analyze `train`, transform every available split."""
+    config = splits_config or {}
+    unknown = sorted(set(config) - {"analyze", "transform"})
+    if unknown:
+        raise ExecutionError(
+            f"{COMPONENT}: splits_config has unknown key(s) {unknown}; expected "
+            f"{{'analyze': [...], 'transform': [...]}}."
+        )
+    analyze = list(config.get("analyze") or ["train"])
+    transform = list(config.get("transform") or available)
+    return analyze, transform
+
+
+def dataset_key_name(file_pattern: str, split: str) -> str:
+    """Analyzer-cache key of one split: stable for the same files, new for a new span."""
+    digest = hashlib.sha256(file_pattern.encode()).hexdigest()[:16]
+    return f"Split-{split}-{digest}"
+
+
+def _bind_custom_config(fn: Any, custom_config: dict[str, Any] | None) -> Any:
+    """Pass `custom_config` to the user function when its signature takes it (TFX does too)."""
+    try:
+        takes = "custom_config" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if not takes:
+        return fn
+
+    def preprocessing_fn(inputs: Any) -> Any:
+        return fn(inputs, custom_config=custom_config or {})
+
+    preprocessing_fn.__wrapped__ = fn  # type: ignore[attr-defined]
+    return preprocessing_fn
+
+
+class Executor(BaseExecutor):
+    """Runs tf.Transform on Beam; see `tfxkit.components.Transform` for inputs and outputs."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        """Analyze, write the transform graph and the analyzer cache, transform every split.
+
+        Writes `transform_fn/`, `transformed_metadata/` and `metadata/` under the
+        transform_graph uri, `Split-<name>/transformed_examples-*.gz` under the
+        transformed_examples uri, and the analyzer cache under updated_analyzer_cache's uri.
+        """
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+        examples = single(input_dict, "examples", COMPONENT)
+        schema_artifact = single(input_dict, "schema", COMPONENT)
+        if examples is None or schema_artifact is None:
+            raise ExecutionError(
+                f"{COMPONENT}: inputs 'examples' and 'schema' are required; found "
+                f"{sorted(k for k, v in input_dict.items() if v)}."
+            )
+        schema = load_schema(schema_artifact, COMPONENT)
+        available = split_names(examples)
+        analyze_splits, transform_splits = resolve_splits(
+            exec_properties.get("splits_config"), available)
+        analyze_patterns = {
+            split: split_file_pattern(examples, split, COMPONENT,
+                                      "splits_config['analyze']")
+            for split in analyze_splits
+        }
+        transform_patterns = {
+            split: split_file_pattern(examples, split, COMPONENT,
+                                      "splits_config['transform']")
+            for split in transform_splits
+        }
+        graph = single(output_dict, "transform_graph", COMPONENT)
+        transformed = single(output_dict, "transformed_examples", COMPONENT)
+        cache_in = single(input_dict, "analyzer_cache", COMPONENT)
+        cache_out = single(output_dict, "updated_analyzer_cache", COMPONENT)
+        if exec_properties.get("disable_analyzer_cache"):
+            cache_in = cache_out = None
+        assert graph is not None
+
+        with user_function(
+            component=COMPONENT,
+            fn_name="preprocessing_fn",
+            module_file=exec_properties.get("module_file"),
+            dotted_path=exec_properties.get("preprocessing_fn"),
+        ) as user_fn:
+            preprocessing_fn = _bind_custom_config(user_fn, exec_properties.get("custom_config"))
+            temp_root = self.context.tmp_dir or None
+            temp_dir = tempfile.mkdtemp(prefix="tfxkit-transform-", dir=temp_root)
+            try:
+                _run_pipeline(
+                    beam_pipeline_args=self.context.beam_pipeline_args,
+                    preprocessing_fn=preprocessing_fn,
+                    user_fn=user_fn,
+                    schema=schema,
+                    analyze_patterns=analyze_patterns,
+                    transform_patterns=transform_patterns,
+                    graph_uri=graph.uri,
+                    transformed_uri=transformed.uri if transformed is not None else None,
+                    cache_in_uri=cache_in.uri if cache_in is not None else None,
+                    cache_out_uri=cache_out.uri if cache_out is not None else None,
+                    force_tf_compat_v1=bool(exec_properties.get("force_tf_compat_v1")),
+                    temp_dir=temp_dir,
+                )
+            finally:
+                shutil.rmtree(temp_dir, ignore_errors=True)
+
+        if transformed is not None:
+            transformed.split_names = transform_splits
+            for name in ("span", "version"):
+                value = examples.properties.get(name)
+                if value is not None:
+                    transformed.set_property(name, value)
+
+
+def _run_pipeline(
+    *,
+    beam_pipeline_args: list[str],
+    preprocessing_fn: Any,
+    user_fn: Any,
+    schema: Any,
+    analyze_patterns: dict[str, str],
+    transform_patterns: dict[str, str],
+    graph_uri: str,
+    transformed_uri: str | None,
+    cache_in_uri: str | None,
+    cache_out_uri: str | None,
+    force_tf_compat_v1: bool,
+    temp_dir: str,
+) -> None:
+    """Build and run the Beam pipeline of one Transform execution."""
+    import apache_beam as beam
+    import tensorflow_transform as tft
+    import tensorflow_transform.beam as tft_beam
+    from tensorflow_transform.beam import analysis_graph_builder, analyzer_cache
+    from tensorflow_transform.tf_metadata import dataset_metadata
+    from tfx_bsl.public import tfxio
+
+    def make_tfxio(pattern: str) -> Any:
+        return tfxio.TFExampleRecord(file_pattern=pattern, schema=schema,
+                                     telemetry_descriptors=_TELEMETRY)
+
+    raw_tfxio = make_tfxio(next(iter(analyze_patterns.values())))
+    typespecs = raw_tfxio.TensorAdapter().OriginalTypeSpecs()
+    # Tracing the user's function here, before any data is read, fails fast and lets a
+    # mistake in it be reported at its own file and line.
+    with reraise_as_user_error(user_fn, component=COMPONENT, what="preprocessing_fn"):
+        analyze_columns = tft.get_analyze_input_columns(
+            preprocessing_fn, typespecs, force_tf_compat_v1=force_tf_compat_v1)
+        transform_columns = tft.get_transform_input_columns(
+            preprocessing_fn, typespecs, force_tf_compat_v1=force_tf_compat_v1)
+
+    dataset_keys = {split: analyzer_cache.DatasetKey(dataset_key_name(pattern, split))
+                    for split, pattern in analyze_patterns.items()}
+    key_list = sorted(dataset_keys.values())
+    analyze_tfxios = {split: make_tfxio(pattern).Project(analyze_columns)
+                      for split, pattern in analyze_patterns.items()}
+    tensor_adapter_config = next(iter(analyze_tfxios.values())).TensorAdapterConfig()
+
+    with make_beam_pipeline(beam_pipeline_args) as pipeline, tft_beam.Context(
+        temp_dir=temp_dir, use_deep_copy_optimization=True,
+        desired_batch_size=int(os.environ["TFXKIT_BS"]) if os.environ.get("TFXKIT_BS") else None,
+        force_tf_compat_v1=force_tf_compat_v1,
+    ):
+        input_cache: Any = None
+        datasets_to_read = set(key_list)
+        if cache_out_uri is not None:
+            input_cache = {}
+            if cache_in_uri is not None and os.path.isdir(cache_in_uri):
+                entry_keys = analysis_graph_builder.get_analysis_cache_entry_keys(
+                    preprocessing_fn, typespecs, key_list, force_tf_compat_v1)
+                input_cache = pipeline | "ReadCache" >> analyzer_cache.ReadAnalysisCacheFromFS(
+                    cache_in_uri, key_list, cache_entry_keys=entry_keys)
+                datasets_to_read = set(analysis_graph_builder.get_analysis_dataset_keys(
+                    preprocessing_fn, typespecs, key_list, input_cache, force_tf_compat_v1))
+                skipped = sorted(s for s, k in dataset_keys.items() if k not in datasets_to_read)
+                if skipped:
+                    logger.info("Transform: analyzer cache covers split(s) %s; not re-reading",
+                                skipped)
+
+        analysis_data = {
+            key: (pipeline | f"ReadAnalyze[{split}]" >> analyze_tfxios[split].BeamSource()
+                  if key in datasets_to_read else None)
+            for split, key in dataset_keys.items()
+        }
+        transform_fn, cache_output = (
+            (analysis_data, input_cache, tensor_adapter_config)
+            | "Analyze" >> tft_beam.AnalyzeDatasetWithCache(preprocessing_fn, pipeline=pipeline)
+        )
+        _ = (dataset_metadata.DatasetMetadata(schema)
+             | "WriteRawMetadata" >> tft_beam.WriteMetadata(
+                 os.path.join(graph_uri, RAW_METADATA_DIR), pipeline))
+        _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(graph_uri)
+
+        if cache_out_uri is not None and cache_output is not None:
+            os.makedirs(cache_out_uri, exist_ok=True)
+            if cache_in_uri is not None:
+                # Keep the cache of analyzed splits; WriteAnalysisCacheToFS merges into it.
+                for key in key_list:
+                    source = os.path.join(cache_in_uri, key.key)
+                    if os.path.isdir(source):
+                        shutil.copytree(source, os.path.join(cache_out_uri, key.key),
+                                        dirs_exist_ok=True)
+            if cache_output:
+                _ = cache_output | "WriteCache" >> analyzer_cache.WriteAnalysisCacheToFS(
+                    pipeline=pipeline, cache_base_dir=cache_out_uri, dataset_keys=key_list)
+
+        if transformed_uri is not None:
+            for split, pattern in transform_patterns.items():
+                split_tfxio = make_tfxio(pattern).Project(transform_columns)
+                output_prefix = os.path.join(transformed_uri, f"Split-{split}",
+                                             TRANSFORMED_EXAMPLES_PREFIX)
+                transformed, _ = (
+                    ((pipeline | f"ReadTransform[{split}]" >> split_tfxio.BeamSource(),
+                      split_tfxio.TensorAdapterConfig()), transform_fn)
+                    | f"Transform[{split}]" >> tft_beam.TransformDataset(
+                        output_record_batches=True)
+                )
+                _ = (
+                    transformed
+                    | f"Encode[{split}]" >> beam.FlatMap(_record_batch_to_examples)
+                    | f"Write[{split}]" >> beam.io.WriteToTFRecord(
+                        output_prefix, file_name_suffix=".gz",
+                        compression_type=beam.io.filesystem.CompressionTypes.GZIP)
+                )
+
+
+def _record_batch_to_examples(batch: Any) -> Any:
+    """Serialized tf.Examples of one transformed (record batch, passthrough) pair."""
+    from tfx_bsl.coders import example_coder
+
+    record_batch, _ = batch
+    return example_coder.RecordBatchToExamples(record_batch)
