@@ -182,6 +182,47 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _guess_type(uri: Path) -> str | None:
+    """Artifact type from an artifact folder's layout (when no metadata store knows it)."""
+    if (uri / "schema.pbtxt").is_file():
+        return "Schema"
+    for split in uri.glob("Split-*"):
+        if (split / "FeatureStats.pb").is_file():
+            return "ExampleStatistics"
+        if (split / "SchemaDiff.pb").is_file():
+            return "ExampleAnomalies"
+    return None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """`tfxkit show`: write a self-contained HTML view of an artifact and print its path."""
+    from tfxkit.components.statistics_gen.report import render_html
+    from tfxkit.metadata.lineage import find_artifact
+
+    type_name, uri = None, args.artifact
+    store_location = args.metadata or (None if args.artifact.isdigit() else
+                                       _find_store_for_uri(args.artifact))
+    if store_location:
+        from tfxkit.metadata import connect
+
+        artifact = find_artifact(connect(store_location), args.artifact)
+        if artifact is not None:
+            type_name, uri = artifact.TYPE_NAME, artifact.uri
+    if type_name is None:
+        if not Path(uri).is_dir():
+            raise UsageError(f"{args.artifact!r} is neither an artifact folder nor an artifact id "
+                             f"in a metadata store (pass --metadata for ids).")
+        type_name = _guess_type(Path(uri))
+    if type_name is None:
+        raise UsageError(f"Cannot tell what kind of artifact {uri} is; `tfxkit show` renders "
+                         f"ExampleStatistics, Schema and ExampleAnomalies.")
+    page = render_html(type_name, str(uri))
+    output = Path(args.output or f"{type_name}-{Path(uri).name}.html").absolute()
+    output.write_text(page)
+    print(output)
+    return 0
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     """`tfxkit templates`: the shipped templates, one line each."""
     from tfxkit.project import DEFAULT_TEMPLATE, list_templates
@@ -354,6 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also register the compiled pipeline as a new pipeline version")
     _add_kubeflow_options(dep)
     dep.set_defaults(handler=cmd_deploy)
+
+    show = sub.add_parser("show", help="write an HTML view of an artifact and print its path")
+    show.add_argument("artifact", help="artifact folder (uri) or id")
+    show.add_argument("--metadata", help="metadata location, to look artifacts up by id")
+    show.add_argument("-o", "--output", help="HTML file to write (default: <type>-<id>.html)")
+    show.set_defaults(handler=cmd_show)
 
     tpl = sub.add_parser("templates", help="list the project templates")
     tpl.set_defaults(handler=cmd_templates)
