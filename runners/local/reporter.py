@@ -26,6 +26,10 @@ class RunHooks(Protocol):
     def on_node_error(self, node_id: str, error: str, seconds: float, details: str) -> None:
         """Called when a node failed; `details` is the traceback, if any."""
 
+    def on_node_note(self, node_id: str, note: str) -> None:
+        """Called with a one-line fact an executor reported (custom property `note` of an
+        output), e.g. why a model was not blessed or where it was pushed."""
+
     def on_run_end(self, outcomes: dict[str, str], seconds: float, resume_hint: str) -> None:
         """Called once after the run (also when it failed)."""
 
@@ -65,6 +69,10 @@ class ConsoleReporter:
             self._print(details.rstrip())
         self._print(f"  {node_id:<{self.width}}  FAILED  {seconds:8.2f} s\n"
                     f"      {error}")
+
+    def on_node_note(self, node_id: str, note: str) -> None:
+        """Print an executor's note under its node."""
+        self._print(f"  {'':<{self.width}}  -> {note}")
 
     def on_run_end(self, outcomes: dict[str, str], seconds: float, resume_hint: str) -> None:
         """Print the summary (and how to resume after a failure)."""

@@ -26,7 +26,13 @@ from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import ExecutionError, PipelineDefinitionError
 from tfxkit.runners.base import DagRunner
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
-from tfxkit.runners.local.workers import Task, TaskResult, WorkerPool, execute
+from tfxkit.runners.local.workers import (
+    Task,
+    TaskResult,
+    WorkerPool,
+    crash_location,
+    execute,
+)
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -80,6 +86,7 @@ class _Running:
     final_uris: dict[str, str]
     started: float
     inputs: dict[str, list[Artifact]]
+    log_file: str | None
 
 
 class LocalDagRunner(DagRunner):
@@ -91,17 +98,24 @@ class LocalDagRunner(DagRunner):
         hooks: lifecycle hooks; default prints progress to stderr.
         resume_command: shown after a failure, with `{node}` replaced by the failed node's id
             (the CLI sets it to the `tfxkit run ... --from {node}` command).
+        capture_logs: send what executors print (TensorFlow's and Beam's chatter included) to
+            `{pipeline_root}/{node_id}/.logs/{execution_id}.log` instead of the console; the
+            tail of the log is shown when a node fails. Ignored when `workers` is 0.
     """
+
+    LOG_TAIL_LINES = 40
 
     def __init__(
         self,
         workers: int | None = None,
         hooks: RunHooks | None = None,
         resume_command: str | None = None,
+        capture_logs: bool = True,
     ) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.hooks: RunHooks = hooks or ConsoleReporter()
         self.resume_command = resume_command
+        self.capture_logs = capture_logs
 
     # -- public ------------------------------------------------------------------------------
     def run(
@@ -246,6 +260,17 @@ class LocalDagRunner(DagRunner):
         return NodeResult("reused", execution_id=execution_id, outputs=outputs)
 
 
+def _log_tail(path: str, lines: int) -> str:
+    try:
+        text = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    if not text:
+        return ""
+    return (f"--- last {min(lines, len(text))} lines of {path} ---\n" + "\n".join(text[-lines:])
+            + "\n--- end of log ---\n")
+
+
 class _RunState:
     """The mutable state of one run: what is done, running and ready."""
 
@@ -364,7 +389,13 @@ class _RunState:
             node_id=node.id,
             run_id=self.run_id,
         )
+        log_file = None
+        if self.runner.capture_logs and self.runner.workers > 0:
+            log_dir = self.root / node.id / ".logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            log_file = str(log_dir / f"{execution_id}.log")
         task = Task(
+            log_file=log_file,
             task_id=execution_id,
             node_id=node.id,
             inputs={k: [a.to_dict() for a in v] for k, v in inputs.items()},
@@ -374,7 +405,7 @@ class _RunState:
             timeout=node.node_config.timeout_seconds,
         )
         self.running[execution_id] = _Running(node, execution_id, staging, staged, final_uris,
-                                              began, inputs)
+                                              began, inputs, log_file)
         self.hooks.before_node_run(node.id)
         if self.runner.workers <= 0:
             self._finish(execute(self.pipeline, task))
@@ -390,7 +421,13 @@ class _RunState:
         node = running.node
         if not result.ok:
             shutil.rmtree(running.staging, ignore_errors=True)
-            self._fail(node, result.error, running.started, running.execution_id, result.details)
+            details, error = result.details, result.error
+            if running.log_file:
+                details = _log_tail(running.log_file, self.runner.LOG_TAIL_LINES) + details
+                if result.died:
+                    where = crash_location(Path(running.log_file).read_text(errors="replace"))
+                    error += f" (at {where})" if where else ""
+            self._fail(node, error, running.started, running.execution_id, details)
             return
         published: dict[str, list[Artifact]] = {}
         try:
@@ -413,6 +450,11 @@ class _RunState:
         seconds = time.perf_counter() - running.started
         self.results[node.id] = NodeResult("ran", seconds, running.execution_id, published)
         self.hooks.after_node_run(node.id, "ran", seconds)
+        for group in published.values():
+            for artifact in group:
+                note = artifact.get_custom_property("note")
+                if note:
+                    self.hooks.on_node_note(node.id, str(note))
 
     def _fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
               details: str = "") -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import faulthandler
 import multiprocessing
 import os
+import re
 import signal
 import sys
+import sysconfig
 import time
 import traceback
 from multiprocessing.connection import Connection, wait
@@ -37,6 +40,7 @@ class Task:
     exec_properties: dict[str, Any]
     context: ExecutorContext
     timeout: float | None = None
+    log_file: str | None = None
 
 
 @dataclasses.dataclass
@@ -48,15 +52,23 @@ class TaskResult:
     outputs: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
     error: str = ""
     details: str = ""
+    died: bool = False  # the worker process ended (crash, os._exit, timeout kill)
+
+
+_LIBRARY_PARTS = (os.sep + "tfxkit" + os.sep, "site-packages", os.sep + "runners" + os.sep,
+                  os.sep + "components" + os.sep, "<frozen", sysconfig.get_paths()["stdlib"])
+
+
+def _is_user_code(path: str) -> bool:
+    """Whether `path` is the user's code rather than tfxkit, Python or an installed library."""
+    return not any(part in path for part in _LIBRARY_PARTS)
 
 
 def _user_frame(tb: Any) -> str:
-    """The innermost traceback frame outside tfxkit and installed libraries: where user code failed."""
+    """The innermost traceback frame in user code: where user code failed."""
     frames = traceback.extract_tb(tb)
-    skip = (os.sep + "tfxkit" + os.sep, "site-packages", os.sep + "runners" + os.sep,
-            os.sep + "components" + os.sep, "<frozen")
     for frame in reversed(frames):
-        if not any(part in frame.filename for part in skip):
+        if _is_user_code(frame.filename):
             return f"{frame.filename}:{frame.lineno} in {frame.name}"
     return f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
 
@@ -93,6 +105,30 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
+def execute_logged(pipeline: Pipeline, task: Task) -> TaskResult:
+    """`execute`, with this process's stdout and stderr (Python and native code alike) sent to
+    `task.log_file` while it runs, so progress lines stay readable."""
+    if not task.log_file:
+        return execute(pipeline, task)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(task.log_file, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        faulthandler.enable(file=log)  # a segfault in user code still tells where it was
+        try:
+            return execute(pipeline, task)
+        finally:
+            faulthandler.disable()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
@@ -103,10 +139,7 @@ def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
             return
         if task is None:
             return
-        result = execute(pipeline, task)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.send(result)
+        conn.send(execute_logged(pipeline, task))
 
 
 @dataclasses.dataclass
@@ -177,13 +210,13 @@ class WorkerPool:
                         pass
                 if worker.process.sentinel in ready or worker.conn in ready:
                     worker.process.join(timeout=5)
-                    results.append(TaskResult(task.task_id, False,
+                    results.append(TaskResult(task.task_id, False, died=True,
                                               error=_death_message(worker.process.exitcode)))
                     self._discard(worker)
                 elif worker.deadline is not None and time.monotonic() >= worker.deadline:
                     self._kill(worker)
                     results.append(TaskResult(
-                        task.task_id, False,
+                        task.task_id, False, died=True,
                         error=f"timed out after {task.timeout:g} s and was stopped; raise the "
                               f"component's timeout or make it faster"))
             if results:
@@ -212,6 +245,19 @@ class WorkerPool:
                 worker.process.kill()
                 worker.process.join()
             self._discard(worker)
+
+
+_FAULT_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
+
+
+def crash_location(log_text: str) -> str:
+    """From a faulthandler dump in a worker's log, the innermost frame of user code (outside
+    tfxkit and installed libraries) as `file:line in function`, or ""."""
+    dump = log_text[log_text.rfind("Fatal Python error"):] if "Fatal Python error" in log_text else ""
+    for path, line, function in _FAULT_FRAME.findall(dump):  # most recent call first
+        if _is_user_code(path):
+            return f"{path}:{line} in {function}"
+    return ""
 
 
 def _death_message(exitcode: int | None) -> str:

@@ -227,7 +227,8 @@ def test_user_code_that_exits_or_crashes_fails_only_its_node(tmp_path: Path) -> 
     try:
         module = importlib.import_module("crash")
         for how, expected in (("exit", "exit(3)"), ("hard_exit", "exited with code 4"),
-                              ("segfault", "SIGSEGV")):
+                              ("segfault", "SIGSEGV (a crash in native code, e.g. a segfault) "
+                                           f"(at {crash}:12 in crash)")):
             pipeline = Pipeline(f"crash-{how.replace('_', '-')}", str(tmp_path / how),
                                 [module.crash(how=how)])
             with pytest.raises(ExecutionError, match=re.escape(expected)):

@@ -140,7 +140,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline, run_params = load_pipeline(args.pipeline_file, params)
     base = ["tfxkit", "run", args.pipeline_file] + [a for p in args.param or [] for a in ("-p", p)]
     resume = shlex.join(base) + " --from {node}"
-    runner = LocalDagRunner(workers=args.workers, resume_command=resume)
+    runner = LocalDagRunner(workers=args.workers, resume_command=resume,
+                            capture_logs=not args.verbose)
     runner.run(pipeline, run_params=run_params, from_node=args.from_node, to_node=args.to_node,
                only_node=args.only_node, enable_cache=False if args.no_cache else None)
     return 0
@@ -373,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", dest="only_node", metavar="NODE",
                      help="run only NODE, on the latest upstream outputs")
     run.add_argument("--no-cache", action="store_true", help="run every node even if cached")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="stream executor output instead of writing it to per-node log files")
     run.add_argument("--workers", type=int, default=None,
                      help="nodes that may run at once (default: CPU count; 0 = in-process)")
     run.set_defaults(handler=cmd_run)
