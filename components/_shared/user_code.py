@@ -1,10 +1,10 @@
 """Load user code (a module file path or a dotted path) and call it with errors that point at it.
 
 A module file is imported under a name unique to its content hash, so two versions of
-`model.py` in one process never shadow each other, and the module leaves `sys.modules` again when
-the `user_function` context ends. Exceptions from user code become `UserCodeError`s naming the
-user's file and line (taken from the traceback, or from TensorFlow's autograph message when the
-function was traced into a graph).
+`model.py` in one process never shadow each other, and the module leaves `sys.modules` again
+when the `user_function` context ends. Exceptions from user code become `UserCodeError`s naming
+the user's file and line (taken from the traceback, or from TensorFlow's autograph message when
+the function was traced into a graph).
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
             f"'.py' file defining the user function."
         )
     module = importlib.util.module_from_spec(spec)
-    # Registered while the user code runs: pickling (Beam), dataclasses and typing need the
-    # module importable by name. Its folder joins sys.path so sibling imports
-    # (`from features import LABEL`) work as they do when the user runs the file directly.
+    # Registered while the user code runs: Beam pickles the user's functions by reference to
+    # their module (dill cannot ship a module file's globals by value), and dataclasses and
+    # typing look the module up by name. Removed when the context ends. Its folder joins
+    # sys.path so sibling imports (`from features import LABEL`) work as when the user runs
+    # the file directly.
     sys.modules[name] = module
     folder = str(path.parent)
     added_path = folder not in sys.path

@@ -250,6 +250,7 @@ class Executor(BaseExecutor):
         if model.id is not None:
             blessing.set_custom_property("current_model_id", model.id)
         blessing.set_custom_property("baseline_model", baseline_source)
+        blessing.set_custom_property("note", f"{'BLESSED' if blessed else 'NOT_BLESSED'}: {reason}")
         if blessed:
             logger.info("Evaluator: BLESSED model %s (%s)", model.uri, reason)
         else:

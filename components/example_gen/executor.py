@@ -346,6 +346,9 @@ class BaseExampleGenExecutor(BaseExecutor):
         examples.set_custom_property(
             "example_counts", json.dumps(dict(zip(plan.split_names, counts, strict=True))))
         examples.set_custom_property("bad_rows_skipped", self.bad_rows_skipped(prepared))
+        if self.bad_rows_skipped(prepared):
+            examples.set_custom_property(
+                "note", f"skipped {self.bad_rows_skipped(prepared)} bad row(s) (bad_rows='skip')")
         types = self.feature_types(prepared)
         if types is not None:
             examples.set_custom_property("feature_types", json.dumps(types, sort_keys=True))

@@ -141,6 +141,10 @@ class Executor(BaseExecutor):
         out.span = int(getattr(statistics, "span", 0) or 0)
         out.set_custom_property("anomaly_count", len(entries))
         out.set_custom_property("anomalies_summary", json.dumps(entries))
+        if entries:
+            out.set_custom_property("note", f"{len(entries)} anomal"
+                                            f"{'y' if len(entries) == 1 else 'ies'}; see "
+                                            f"`tfxkit show {out.uri}`")
         if entries and exec_properties.get("fail_on_anomalies"):
             raise AnomaliesFoundError(
                 f"ExampleValidator found {len(entries)} anomal{'y' if len(entries) == 1 else 'ies'}"

@@ -60,6 +60,7 @@ class Executor(BaseExecutor):
             pushed_model.set_custom_property("pushed", 0)
             pushed_model.set_custom_property("pushed_reason", message)
             pushed_model.set_custom_property("pushed_destination", "")
+            pushed_model.set_custom_property("note", "not pushed: the model is NOT_BLESSED")
             return
 
         source = os.path.join(model.uri, SERVING_DIR)
@@ -74,4 +75,5 @@ class Executor(BaseExecutor):
         pushed_model.set_custom_property("pushed", 1)
         pushed_model.set_custom_property("pushed_destination", path)
         pushed_model.set_custom_property("pushed_version", version)
+        pushed_model.set_custom_property("note", f"pushed version {version} to {path}")
         logger.info("Pusher: pushed %s as version %d to %s", source, version, path)

@@ -101,6 +101,9 @@ class LocalDagRunner(DagRunner):
         capture_logs: send what executors print (TensorFlow's and Beam's chatter included) to
             `{pipeline_root}/{node_id}/.logs/{execution_id}.log` instead of the console; the
             tail of the log is shown when a node fails. Ignored when `workers` is 0.
+        start_method: how worker processes start: "fork" (fast, inherits everything) or
+            "spawn" (fresh interpreters; components must be importable by name). Default:
+            fork unless this process already loaded TensorFlow or similar (fork-unsafe).
     """
 
     LOG_TAIL_LINES = 40
@@ -111,11 +114,13 @@ class LocalDagRunner(DagRunner):
         hooks: RunHooks | None = None,
         resume_command: str | None = None,
         capture_logs: bool = True,
+        start_method: str | None = None,
     ) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.hooks: RunHooks = hooks or ConsoleReporter()
         self.resume_command = resume_command
         self.capture_logs = capture_logs
+        self.start_method = start_method
 
     # -- public ------------------------------------------------------------------------------
     def run(
@@ -411,7 +416,7 @@ class _RunState:
             self._finish(execute(self.pipeline, task))
             return
         if self.pool is None:
-            self.pool = WorkerPool(self.pipeline, self.runner.workers)
+            self.pool = WorkerPool(self.pipeline, self.runner.workers, self.runner.start_method)
         self.pool.submit(task)
 
     def _finish(self, result: TaskResult) -> None:

@@ -150,19 +150,36 @@ class _Worker:
     deadline: float | None = None
 
 
+# Forking a process that runs these libraries' native threads can deadlock the child (a lock
+# held by a thread that does not exist there). The CLI's runner process never imports them;
+# a notebook or test process that already did gets fresh interpreters instead.
+FORK_UNSAFE_MODULES = ("tensorflow", "pyarrow", "apache_beam", "grpc", "tensorflow_transform",
+                       "tfx_bsl", "torch", "jax")
+
+
+def default_start_method() -> str:
+    """"fork" (fast; workers inherit the pipeline and user modules) when this process has not
+    loaded libraries with native threads, else "spawn"."""
+    loaded = any(name in sys.modules for name in FORK_UNSAFE_MODULES)
+    return "spawn" if loaded or sys.platform != "linux" else "fork"
+
+
 class WorkerPool:
-    """Up to `size` forked worker processes, started on demand.
+    """Up to `size` worker processes, started on demand.
 
     Args:
-        pipeline: the pipeline whose nodes the workers execute (inherited through fork).
+        pipeline: the pipeline whose nodes the workers execute (inherited through fork, or
+            pickled to spawned workers: then its components must be importable by name).
         size: most workers alive at once.
+        start_method: "fork" or "spawn" (default: `default_start_method()`).
     """
 
-    def __init__(self, pipeline: Pipeline, size: int) -> None:
+    def __init__(self, pipeline: Pipeline, size: int, start_method: str | None = None) -> None:
         self.pipeline = pipeline
         self.size = max(1, size)
         self._workers: list[_Worker] = []
-        self._context = multiprocessing.get_context("fork")
+        self.start_method = start_method or default_start_method()
+        self._context = multiprocessing.get_context(self.start_method)
 
     @property
     def busy(self) -> int:

@@ -323,3 +323,26 @@ def test_fully_cached_run_imports_no_tensorflow(tmp_path: Path) -> None:
                             check=True, timeout=300)
     assert second.stdout.strip() == "cached []", second.stderr
     assert tiny_pipelines.HeavyComponent.EXECUTOR.endswith("heavy_executor.Executor")
+
+
+def test_spawned_workers_give_the_same_result(tmp_path: Path) -> None:
+    result = LocalDagRunner(workers=2, hooks=SilentReporter(), start_method="spawn").run(
+        create_pipeline(str(tmp_path)))
+    assert (Path(result.outputs("combine", "result")[0].uri) / "result.txt").read_text() == "3,15"
+
+
+def test_workers_are_spawned_once_a_fork_unsafe_library_is_loaded(tmp_path: Path) -> None:
+    script = textwrap.dedent(f'''
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from tfxkit.runners.local.workers import default_start_method
+        before = default_start_method()
+        import pyarrow  # starts native thread pools: forking now could deadlock a worker
+        from tests.resources.tiny_pipelines import create_pipeline
+        from tfxkit.runners import LocalDagRunner
+        result = LocalDagRunner(workers=2).run(create_pipeline({str(tmp_path)!r}))
+        print(before, default_start_method(), result.outcome("combine"))
+    ''')
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.split() == ["fork", "spawn", "ran"], done.stderr

@@ -3,6 +3,8 @@
     tfxkit run PIPELINE_FILE [-p key=value ...] [--from N] [--to N] [--only N] [--no-cache]
     tfxkit runs [PIPELINE_FILE | --metadata LOCATION] [-n 10]
     tfxkit lineage ARTIFACT_URI_OR_ID [PIPELINE_FILE | --metadata LOCATION]
+    tfxkit show ARTIFACT_URI_OR_ID [--metadata LOCATION] [-o FILE]
+    tfxkit report RUN_ID|latest [PIPELINE_FILE | --metadata LOCATION] [-o FILE]
 
 A pipeline file exposes `create_pipeline(**params) -> Pipeline`. Imports of the runner, ML
 Metadata and user code happen inside the commands, so `tfxkit --help` answers at once.
@@ -183,44 +185,82 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guess_type(uri: Path) -> str | None:
-    """Artifact type from an artifact folder's layout (when no metadata store knows it)."""
-    if (uri / "schema.pbtxt").is_file():
-        return "Schema"
-    for split in uri.glob("Split-*"):
-        if (split / "FeatureStats.pb").is_file():
-            return "ExampleStatistics"
-        if (split / "SchemaDiff.pb").is_file():
-            return "ExampleAnomalies"
-    return None
-
-
 def cmd_show(args: argparse.Namespace) -> int:
-    """`tfxkit show`: write a self-contained HTML view of an artifact and print its path."""
-    from tfxkit.components.statistics_gen.report import render_html
-    from tfxkit.metadata.lineage import find_artifact
+    """`tfxkit show`: write a self-contained HTML view of an artifact (with its lineage graph
+    when a metadata store knows it) and print its path."""
+    from tfxkit.metadata.lineage import find_artifact, lineage
+    from tfxkit.reports import guess_type, render_html
 
     type_name, uri = None, args.artifact
+    facts, tree = None, None
     store_location = args.metadata or (None if args.artifact.isdigit() else
                                        _find_store_for_uri(args.artifact))
     if store_location:
         from tfxkit.metadata import connect
 
-        artifact = find_artifact(connect(store_location), args.artifact)
+        store = connect(store_location)
+        artifact = find_artifact(store, args.artifact)
         if artifact is not None:
-            type_name, uri = artifact.TYPE_NAME, artifact.uri
+            type_name, uri, facts = artifact.TYPE_NAME, artifact.uri, artifact.to_dict()
+            if artifact.id is not None:
+                tree = lineage(store, artifact.id)
     if type_name is None:
         if not Path(uri).is_dir():
             raise UsageError(f"{args.artifact!r} is neither an artifact folder nor an artifact id "
                              f"in a metadata store (pass --metadata for ids).")
-        type_name = _guess_type(Path(uri))
+        type_name = guess_type(uri)
     if type_name is None:
-        raise UsageError(f"Cannot tell what kind of artifact {uri} is; `tfxkit show` renders "
-                         f"ExampleStatistics, Schema and ExampleAnomalies.")
-    page = render_html(type_name, str(uri))
+        raise UsageError(f"Cannot tell what kind of artifact {uri} is from its files; pass its "
+                         f"id with --metadata LOCATION so the store says its type.")
+    page = render_html(type_name, str(uri), facts, tree)
     output = Path(args.output or f"{type_name}-{Path(uri).name}.html").absolute()
     output.write_text(page)
     print(output)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`tfxkit report`: write the HTML report of a run (DAG, outcomes, timings) and print its
+    path."""
+    from tfxkit.reports import load_run, run_report_page
+
+    report = load_run(_open_store(args), args.run, args.pipeline)
+    output = Path(args.output or f"run-{report.run_id}.html").absolute()
+    output.write_text(run_report_page(report))
+    print(output)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """`tfxkit models`: pushed versions at a destination with the run, metrics and data behind
+    each."""
+    import datetime
+
+    from tfxkit.components.pusher.registry import list_pushed_versions
+    from tfxkit.metadata.lineage import pushed_model_history
+
+    versions = list_pushed_versions(args.destination)
+    if not versions:
+        print(f"No model versions under {args.destination}.")
+        return 0
+    history: dict[str, Any] = {}
+    if args.metadata or args.pipeline_file:
+        history = pushed_model_history(_open_store(args), [v["path"] for v in versions])
+    for item in versions:
+        when = datetime.datetime.fromtimestamp(item["time"]).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"version {item['version']:<4} pushed {when}  {item['path']}")
+        facts = history.get(item["path"])
+        if facts is None:
+            if history or args.metadata or args.pipeline_file:
+                print("    (not recorded in this metadata store)")
+            continue
+        print(f"    run {facts['run_id']}  model {facts['model_uri']}")
+        if facts["metrics"]:
+            shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in sorted(facts["metrics"].items()))
+            print(f"    metrics: {shown}")
+        if facts["data"]:
+            print(f"    data: {', '.join(facts['data'])}")
     return 0
 
 
@@ -404,6 +444,26 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--metadata", help="metadata location, to look artifacts up by id")
     show.add_argument("-o", "--output", help="HTML file to write (default: <type>-<id>.html)")
     show.set_defaults(handler=cmd_show)
+
+    rep = sub.add_parser("report", help="write an HTML report of a run and print its path",
+                         description="HTML report of run RUN (an id from `tfxkit runs`, or "
+                                     "'latest'): the DAG coloured by outcome, timings, outputs.")
+    rep.add_argument("run", help="run id, or 'latest'")
+    rep.add_argument("pipeline_file", nargs="?", help="pipeline file (to find its metadata)")
+    rep.add_argument("--metadata", help="metadata location (SQLite path or URL)")
+    rep.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                     help="argument for create_pipeline()")
+    rep.add_argument("--pipeline", help="pipeline name, when run ids repeat across pipelines")
+    rep.add_argument("-o", "--output", help="HTML file to write (default: run-<id>.html)")
+    rep.set_defaults(handler=cmd_report)
+
+    models = sub.add_parser("models", help="list pushed model versions and what produced them")
+    models.add_argument("destination", help="the Pusher's base directory")
+    models.add_argument("pipeline_file", nargs="?", help="pipeline file (to find its metadata)")
+    models.add_argument("--metadata", help="metadata location (SQLite path or URL)")
+    models.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                        help="argument for create_pipeline()")
+    models.set_defaults(handler=cmd_models)
 
     tpl = sub.add_parser("templates", help="list the project templates")
     tpl.set_defaults(handler=cmd_templates)

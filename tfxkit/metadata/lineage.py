@@ -140,3 +140,57 @@ def lineage(store: MetadataStore, artifact_id: int, depth: int = 20) -> dict[str
         "inputs": inputs,
     }
     return result
+
+
+def pushed_model_history(store: MetadataStore, version_paths: list[str]) -> dict[str, Any]:
+    """For each pushed version folder, what produced it: the Pusher's run, the model, the
+    Evaluator's overall metrics for that model, and the examples the model was trained from.
+
+    Returns `{version_path: {"run_id", "model_uri", "metrics", "data"}}` for the versions this
+    store knows (pushes recorded elsewhere are simply absent).
+    """
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    wanted = {str(p).rstrip("/") for p in version_paths}
+    found: dict[str, Any] = {}
+    try:
+        pushed_type = store.get_artifact_type("PushedModel")
+    except Exception:
+        return found
+    for proto in store.get_artifacts_by_type(pushed_type.name):
+        destination = str(record.custom(proto, "pushed_destination", "")).rstrip("/")
+        if destination not in wanted or destination in found:
+            continue
+        tree = lineage(store, proto.id)
+        producer = tree["produced_by"] or {}
+        model_tree = (producer.get("inputs", {}).get("model") or [{}])[0]
+        model = model_tree.get("artifact", {})
+        metrics: dict[str, Any] = {}
+        model_events = store.get_events_by_artifact_ids([model["id"]]) if model else []
+        consumers = [e.execution_id for e in model_events if e.type == pb.Event.INPUT]
+        for event in store.get_events_by_execution_ids(consumers):
+            if event.type != pb.Event.OUTPUT:
+                continue
+            [artifact] = store.get_artifacts_by_id([event.artifact_id])
+            text = record.custom(artifact, "overall_metrics")
+            if text:
+                metrics = json.loads(text)
+        found[destination] = {
+            "run_id": producer.get("run_id"),
+            "model_uri": model.get("uri"),
+            "metrics": metrics,
+            "data": sorted(_source_data(model_tree)),
+        }
+    return found
+
+
+def _source_data(tree: dict[str, Any]) -> set[str]:
+    """Input locations (`input_base` parameters) at the roots of a lineage tree."""
+    producer = tree.get("produced_by") or {}
+    sources = set()
+    if "input_base" in producer.get("parameters", {}):
+        sources.add(str(producer["parameters"]["input_base"]))
+    for subtrees in producer.get("inputs", {}).values():
+        for subtree in subtrees:
+            sources |= _source_data(subtree)
+    return sources

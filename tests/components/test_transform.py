@@ -1,0 +1,182 @@
+"""Transform: z-scores the penguin features on Beam, writes TFX's layout, reuses the analyzer
+cache, and points at the user's file and line when preprocessing_fn fails."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.components.conftest import FEATURES, LABEL, PENGUIN_MODULE
+from tfxkit.components import Transform
+from tfxkit.components.transform.executor import Executor, resolve_splits
+from tfxkit.errors import ComponentArgumentError, ExecutionError, UserCodeError
+from tfxkit.types.artifact import Artifact
+from tfxkit.types.channel import Channel
+from tfxkit.types.standard_artifacts import (
+    Examples,
+    Schema,
+    TransformCache,
+    TransformGraph,
+)
+
+
+def _outputs(root: Path) -> dict[str, list[Artifact]]:
+    return {
+        "transform_graph": [TransformGraph(uri=str(root / "graph"))],
+        "transformed_examples": [Examples(uri=str(root / "transformed"))],
+        "updated_analyzer_cache": [TransformCache(uri=str(root / "cache"))],
+    }
+
+
+def _read_transformed(graph_uri: str, examples_uri: str, split: str) -> dict:
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    spec = tft.TFTransformOutput(graph_uri).transformed_feature_spec()
+    files = glob.glob(f"{examples_uri}/Split-{split}/transformed_examples-*.gz")
+    assert files, f"no transformed examples for {split} under {examples_uri}"
+    records = list(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
+    return {k: v.numpy() for k, v in tf.io.parse_example(records, spec).items()}
+
+
+def test_component_requires_exactly_one_user_code_source() -> None:
+    with pytest.raises(ComponentArgumentError, match="exactly one of module_file"):
+        Transform(examples=Channel(Examples), schema=Channel(Schema))
+    with pytest.raises(ComponentArgumentError, match="found both"):
+        Transform(examples=Channel(Examples), schema=Channel(Schema), module_file="m.py",
+                  preprocessing_fn="m.preprocessing_fn")
+    transform = Transform(examples=Channel(Examples), schema=Channel(Schema), module_file="m.py")
+    assert set(transform.outputs) == {"transform_graph", "transformed_examples",
+                                      "updated_analyzer_cache"}
+
+
+def test_default_splits_analyze_train_transform_all() -> None:
+    assert resolve_splits(None, ["train", "eval"]) == (["train"], ["train", "eval"])
+    assert resolve_splits({"analyze": ["eval"]}, ["train", "eval"]) == (
+        ["eval"], ["train", "eval"])
+    with pytest.raises(ExecutionError, match="unknown key"):
+        resolve_splits({"analyse": ["train"]}, ["train"])
+
+
+def test_component_import_loads_no_tensorflow() -> None:
+    import subprocess
+
+    code = ("import sys, tfxkit.components as c; "
+            "assert c.Transform and c.Trainer and c.Evaluator and c.Pusher; "
+            "heavy = [m for m in ('tensorflow', 'tensorflow_transform', "
+            "'tensorflow_model_analysis', 'apache_beam', 'tfx_bsl') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.integration
+def test_transform_z_scores_features(penguin_transform: dict[str, Artifact]) -> None:
+    import numpy as np
+
+    graph = penguin_transform["transform_graph"]
+    transformed = penguin_transform["transformed_examples"]
+    assert transformed.split_names == ["train", "eval"]  # type: ignore[attr-defined]
+    train = _read_transformed(graph.uri, transformed.uri, "train")
+    assert len(train[LABEL]) == 222
+    for name in FEATURES:
+        assert abs(float(np.mean(train[name]))) < 1e-4, name
+        assert abs(float(np.std(train[name])) - 1.0) < 1e-3, name
+    evaluation = _read_transformed(graph.uri, transformed.uri, "eval")
+    assert len(evaluation[LABEL]) == 112
+    assert set(np.unique(train[LABEL])) == {0, 1, 2}
+
+
+@pytest.mark.integration
+def test_transform_graph_opens_with_tft(penguin_transform: dict[str, Artifact]) -> None:
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    uri = penguin_transform["transform_graph"].uri
+    for folder in ("transform_fn", "transformed_metadata", "metadata"):
+        assert Path(uri, folder).is_dir(), folder
+    output = tft.TFTransformOutput(uri)
+    assert set(output.raw_feature_spec()) == {LABEL, *FEATURES}
+    assert set(output.transformed_feature_spec()) == {LABEL, *FEATURES}
+    raw = {name: tf.constant([[0.5]]) for name in FEATURES}
+    raw[LABEL] = tf.constant([[1]], dtype=tf.int64)
+    result = output.transform_raw_features(raw)
+    assert set(result) >= set(FEATURES)
+
+
+@pytest.mark.integration
+def test_analyzer_cache_is_reused(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema,
+    penguin_transform: dict[str, Artifact], caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache = penguin_transform["updated_analyzer_cache"]
+    assert any(Path(cache.uri).iterdir()), "first run wrote no analyzer cache"
+    outputs = _outputs(tmp_path)
+    with caplog.at_level(logging.INFO, logger="tfxkit.components.transform.executor"):
+        Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema],
+                       "analyzer_cache": [cache]},
+                      outputs, {"module_file": str(PENGUIN_MODULE)})
+    assert "analyzer cache covers split(s) ['train']" in caplog.text
+    again = _read_transformed(outputs["transform_graph"][0].uri,
+                              outputs["transformed_examples"][0].uri, "train")
+    first = _read_transformed(penguin_transform["transform_graph"].uri,
+                              penguin_transform["transformed_examples"].uri, "train")
+    for name in FEATURES:
+        assert (abs(again[name] - first[name]) < 1e-6).all(), name
+    assert any(Path(outputs["updated_analyzer_cache"][0].uri).iterdir())
+
+
+@pytest.mark.integration
+def test_dotted_path_preprocessing_fn(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema
+) -> None:
+    outputs = _outputs(tmp_path)
+    Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]}, outputs,
+                  {"preprocessing_fn": "tests.resources.penguin_module.preprocessing_fn",
+                   "splits_config": {"analyze": ["train"], "transform": ["eval"]},
+                   "disable_analyzer_cache": True})
+    transformed = outputs["transformed_examples"][0]
+    assert transformed.split_names == ["eval"]  # type: ignore[attr-defined]
+    assert len(_read_transformed(outputs["transform_graph"][0].uri, transformed.uri,
+                                 "eval")[LABEL]) == 112
+
+
+BROKEN_MODULE = '''\
+import tensorflow_transform as tft
+
+
+def preprocessing_fn(inputs):
+    outputs = {"body_mass_g": tft.scale_to_z_score(inputs["body_mass_g"])}
+    outputs["ratio"] = inputs["culmen_length"] / inputs["body_mass_g"]
+    return outputs
+'''
+
+
+@pytest.mark.integration
+def test_error_in_preprocessing_fn_names_file_and_line(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema
+) -> None:
+    module = tmp_path / "broken_transform.py"
+    module.write_text(BROKEN_MODULE)
+    with pytest.raises(UserCodeError) as raised:
+        Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]},
+                      _outputs(tmp_path), {"module_file": str(module)})
+    message = str(raised.value)
+    assert f"{module}, line 6, in preprocessing_fn" in message
+    assert 'inputs["culmen_length"]' in message
+    assert "KeyError" in message
+    assert not [name for name in sys.modules if name.startswith("_tfxkit_user_broken")]
+
+
+@pytest.mark.integration
+def test_missing_split_is_a_clear_error(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema
+) -> None:
+    with pytest.raises(ExecutionError, match=r"split 'test'.*splits available: train, eval"):
+        Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]},
+                      _outputs(tmp_path),
+                      {"module_file": str(PENGUIN_MODULE),
+                       "splits_config": {"analyze": ["test"]}})

@@ -1,0 +1,93 @@
+"""Reports people would rather look at than read: HTML views of artifacts, lineage and runs.
+
+    from tfxkit.reports import render_html, run_report_html
+    page = render_html("ModelEvaluation", uri)          # a whole HTML page, as a string
+
+`tfxkit show` and `tfxkit report` write these pages; the notebook `InteractiveContext` shows
+the same fragments inline. Pictures (DAGs, curves, bar charts) are SVG drawn here, so nothing
+beyond the pipeline's own stack is needed. Heavy libraries are imported only while rendering.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from tfxkit.reports.artifacts import RENDERERS, artifact_fragment, guess_type
+from tfxkit.reports.compare import EvaluationRecord, comparison_fragment, model_evaluations
+from tfxkit.reports.lineage import lineage_fragment, lineage_svg
+from tfxkit.reports.run import RunReport, load_run, run_fragment
+
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store.metadata_store import MetadataStore
+
+STYLE = (
+    ".tfxkit-report{font-family:sans-serif;font-size:13px}"
+    ".tfxkit-report table{border-collapse:collapse;margin:.5em 0}"
+    ".tfxkit-report td,.tfxkit-report th{border:1px solid #ccc;padding:3px 8px;text-align:left;"
+    "vertical-align:top}"
+    ".tfxkit-report th{background:#f3f3f3}.tfxkit-report .good{color:#1b5e20}"
+    ".tfxkit-report .bad{color:#b71c1c}.tfxkit-report .uri{color:#555;margin-top:0}"
+    ".tfxkit-report .charts svg{margin:0 12px 12px 0}.tfxkit-report .graph{overflow-x:auto}"
+)
+
+
+def wrap(fragment: str) -> str:
+    """`fragment` inside a `<div class="tfxkit-report">` with its style (for notebooks)."""
+    return f"<div class='tfxkit-report'><style>{STYLE}</style>{fragment}</div>"
+
+
+def page(title: str, fragment: str) -> str:
+    """A self-contained HTML page titled `title` around `fragment`."""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>body{{margin:1.5em}}{STYLE}</style></head><body "
+            f"class='tfxkit-report'><h1>{html.escape(title)}</h1>{fragment}</body></html>")
+
+
+def render_html(type_name: str, uri: str, facts: Mapping[str, Any] | None = None,
+                lineage: Mapping[str, Any] | None = None) -> str:
+    """A self-contained HTML page showing the artifact of type `type_name` at `uri`.
+
+    Every standard type has a view (statistics, schema, anomalies, examples, transform graph,
+    model, training curves, evaluation, blessing, pushed model); other types list their
+    properties and files. `facts` (the artifact's `to_dict()`) adds its id and properties;
+    `lineage` (from `tfxkit.metadata.lineage.lineage`) adds the lineage graph. Returns the page;
+    write it to a .html file. Raises DataError when the folder or its expected files are missing.
+    """
+    body = artifact_fragment(type_name, uri, facts)
+    if lineage is not None:
+        body += lineage_fragment(lineage)
+    return page(f"{type_name} {uri}", body)
+
+
+def run_report_html(store: MetadataStore, run: str, pipeline_name: str | None = None) -> str:
+    """A self-contained HTML page for run `run` (a run id or "latest") recorded in `store`: the
+    DAG coloured by outcome, a timeline of node timings, and a table of nodes with outputs and
+    errors. Raises DataError (listing recent runs) when there is no such run."""
+    return run_report_page(load_run(store, run, pipeline_name))
+
+
+def run_report_page(report: RunReport) -> str:
+    """A self-contained HTML page of a run already read with `load_run`."""
+    return page(f"Run {report.run_id} ({report.pipeline_name})", run_fragment(report))
+
+
+__all__ = [
+    "RENDERERS",
+    "EvaluationRecord",
+    "RunReport",
+    "artifact_fragment",
+    "comparison_fragment",
+    "guess_type",
+    "lineage_fragment",
+    "lineage_svg",
+    "load_run",
+    "model_evaluations",
+    "page",
+    "render_html",
+    "run_fragment",
+    "run_report_html",
+    "run_report_page",
+    "wrap",
+]

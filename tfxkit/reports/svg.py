@@ -1,0 +1,342 @@
+"""Small SVG pictures drawn without graphviz or matplotlib: DAGs, line charts and bar charts.
+
+Every function takes plain data and returns an `<svg>` element as a string, to embed in an
+HTML page or a notebook output. Layout is deliberately simple (layered DAG, linear axes) so
+the pictures read well for the dozen nodes and handful of series a pipeline has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from collections.abc import Mapping, Sequence
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+STATE_COLORS = {
+    "ran": "#c8e6c9", "complete": "#c8e6c9", "cached": "#bbdefb", "reused": "#eeeeee",
+    "failed": "#ffcdd2", "canceled": "#ffe0b2", "abandoned": "#ffe0b2", "running": "#fff9c4",
+    "skipped": "#f5f5f5", "artifact": "#e8eaf6", "execution": "#fffde7",
+}
+_FONT = "font-family='sans-serif' font-size='12'"
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+@dataclasses.dataclass
+class DagNode:
+    """A box in a DAG picture.
+
+    Attributes:
+        id: unique key, used by edges.
+        title: first line (bold).
+        subtitle: second line (e.g. outcome and time).
+        kind: colour key: an outcome ("ran", "cached", "failed", "reused", ...), or
+            "artifact" / "execution" for lineage graphs.
+        tooltip: text shown when hovering the box.
+        dashed: draw the border dashed (nodes outside the run, e.g. reused upstream).
+    """
+
+    id: str
+    title: str
+    subtitle: str = ""
+    kind: str = "ran"
+    tooltip: str = ""
+    dashed: bool = False
+
+
+def _layout(nodes: Sequence[DagNode], edges: Sequence[tuple[str, str]]
+            ) -> tuple[list[list[str]], list[list[str]]]:
+    """(layers, edge chains): nodes grouped by longest path from a source, with a virtual
+    waypoint in every layer a long edge crosses (so it runs beside the boxes, not behind them),
+    each layer ordered by its parents' positions to limit crossings. A chain lists the node ids
+    and waypoints one edge passes through, source first."""
+    ids = [n.id for n in nodes]
+    known = set(ids)
+    edges = [(a, b) for a, b in dict.fromkeys(edges) if a in known and b in known and a != b]
+    parents: dict[str, list[str]] = {i: [] for i in ids}
+    for source, target in edges:
+        parents[target].append(source)
+    depth: dict[str, int] = {}
+
+    def level(node: str, seen: frozenset[str]) -> int:
+        if node not in depth:
+            ups = [p for p in parents[node] if p not in seen]  # a cycle never loops forever
+            depth[node] = 1 + max((level(p, seen | {node}) for p in ups), default=-1)
+        return depth[node]
+
+    for node in ids:
+        level(node, frozenset())
+    layers: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for node in ids:
+        layers[depth[node]].append(node)
+    chains = []
+    up: dict[str, list[str]] = {i: [] for i in ids}
+    for source, target in edges:
+        chain = [source]
+        for row in range(depth[source] + 1, depth[target]):
+            waypoint = f"{_WAYPOINT}{source}>{target}>{row}"
+            layers[row].append(waypoint)
+            up[waypoint] = [chain[-1]]
+            chain.append(waypoint)
+        if depth[target] <= depth[source]:  # only in a cycle: draw it, never loop
+            chains.append([source, target])
+            continue
+        up[target].append(chain[-1])
+        chains.append([*chain, target])
+    position: dict[str, float] = {}
+    for layer in layers:
+        first = {node: index - (len(layer) - 1) / 2 for index, node in enumerate(layer)}
+
+        def barycenter(node: str, first: dict[str, float] = first) -> float:
+            placed = [position[p] for p in up[node] if p in position]
+            return sum(placed) / len(placed) if placed else first[node]
+
+        layer.sort(key=barycenter)
+        for index, node in enumerate(layer):
+            position[node] = index - (len(layer) - 1) / 2
+    return layers, chains
+
+
+_WAYPOINT = "\x00"
+
+
+def dag_svg(nodes: Sequence[DagNode], edges: Sequence[tuple[str, str]],
+            node_width: int = 180, node_height: int = 44) -> str:
+    """An SVG picture of a DAG, top to bottom, one row per layer.
+
+    Takes the boxes and the (source id, target id) edges; edges naming unknown nodes are ignored.
+    Returns the `<svg>` element as a string.
+    """
+    if not nodes:
+        return "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'></svg>"
+    gap_x, gap_y, margin, lane = 24, 40, 12, 16
+    layers, chains = _layout(nodes, edges)
+
+    def slot(item: str) -> float:
+        return lane if item.startswith(_WAYPOINT) else node_width
+
+    rows = [sum(slot(i) for i in layer) + (len(layer) - 1) * gap_x for layer in layers]
+    width = margin * 2 + max(rows)
+    height = margin * 2 + len(layers) * node_height + (len(layers) - 1) * gap_y
+    centers: dict[str, tuple[float, float]] = {}
+    for row, layer in enumerate(layers):
+        x = (width - rows[row]) / 2
+        for item in layer:
+            centers[item] = (x + slot(item) / 2, margin + row * (node_height + gap_y)
+                             + node_height / 2)
+            x += slot(item) + gap_x
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
+             f"viewBox='0 0 {width:.0f} {height:.0f}' {_FONT}>",
+             "<defs><marker id='tfxkit-arrow' viewBox='0 0 10 10' refX='10' refY='5' "
+             "markerWidth='7' markerHeight='7' orient='auto-start-reverse'>"
+             "<path d='M0,0 L10,5 L0,10 z' fill='#666'/></marker></defs>"]
+    half = node_height / 2
+    for chain in chains:
+        points = [centers[item] for item in chain]
+        (x, y), path = points[0], []
+        y += half
+        for index, (x2, y2) in enumerate(points[1:], start=1):
+            # A waypoint is passed through from its top to its bottom edge.
+            top = y2 - half
+            bend = max(12.0, (top - y) / 2)
+            path.append(f"C{x:.1f},{y + bend:.1f} {x2:.1f},{top - bend:.1f} {x2:.1f},{top:.1f}")
+            if index < len(points) - 1:
+                path.append(f"L{x2:.1f},{y2 + half:.1f}")
+            x, y = x2, y2 + half
+        x0, y0 = points[0]
+        parts.append(f"<path d='M{x0:.1f},{y0 + half:.1f} {' '.join(path)}' fill='none' "
+                     f"stroke='#666' stroke-width='1.3' marker-end='url(#tfxkit-arrow)'/>")
+    for node in nodes:
+        x, y = centers[node.id]
+        fill = STATE_COLORS.get(node.kind.lower(), "#ffffff")
+        dash = " stroke-dasharray='5,3'" if node.dashed else ""
+        radius = 14 if node.kind == "artifact" else 5
+        parts.append(f"<g><title>{_esc(node.tooltip or node.title)}</title>"
+                     f"<rect x='{x - node_width / 2:.1f}' y='{y - half:.1f}' width='{node_width}' "
+                     f"height='{node_height}' rx='{radius}' fill='{fill}' stroke='#555'{dash}/>")
+        title_y = y - 3 if node.subtitle else y + 4
+        parts.append(f"<text x='{x:.1f}' y='{title_y:.1f}' text-anchor='middle' "
+                     f"font-weight='bold'>{_esc(_clip(node.title, node_width))}</text>")
+        if node.subtitle:
+            parts.append(f"<text x='{x:.1f}' y='{y + 13:.1f}' text-anchor='middle' "
+                         f"fill='#333'>{_esc(_clip(node.subtitle, node_width))}</text>")
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _clip(text: str, width: int) -> str:
+    limit = max(4, int(width / 7))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` round tick values covering [low, high]."""
+    if high <= low:
+        return [low]
+    raw = (high - low) / count
+    step = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * step:
+            step *= factor
+            break
+    first = math.ceil(low / step) * step
+    return [round(first + i * step, 12) for i in range(int((high - first) / step) + 1)]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def line_chart_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: str = "",
+                   x_label: str = "", y_label: str = "", width: int = 420,
+                   height: int = 260) -> str:
+    """An SVG line chart: one coloured line with point markers per series, and a legend.
+
+    Takes series name -> (x, y) points. Returns the `<svg>` element as a string.
+    """
+    points = [p for values in series.values() for p in values if math.isfinite(p[1])]
+    left, right, top, bottom = 56, 12, 28 if title else 12, 44
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    if title:
+        parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
+                     f"{_esc(title)}</text>")
+    if not points:
+        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
+                     f"</text></svg>")
+        return "".join(parts)
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x_low, x_high = min(xs), max(xs)
+    y_low, y_high = min(ys), max(ys)
+    if x_high == x_low:
+        x_low, x_high = x_low - 1, x_high + 1
+    if y_high == y_low:
+        pad = abs(y_low) * 0.1 or 1.0
+        y_low, y_high = y_low - pad, y_high + pad
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def sx(x: float) -> float:
+        return left + (x - x_low) / (x_high - x_low) * plot_w
+
+    def sy(y: float) -> float:
+        return top + plot_h - (y - y_low) / (y_high - y_low) * plot_h
+
+    parts.append(f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='none' "
+                 f"stroke='#999'/>")
+    for tick in _ticks(y_low, y_high):
+        parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(tick):.1f}' "
+                     f"y2='{sy(tick):.1f}' stroke='#eee'/><text x='{left - 4}' "
+                     f"y='{sy(tick) + 4:.1f}' text-anchor='end'>{_fmt(tick)}</text>")
+    for tick in _ticks(x_low, x_high):
+        parts.append(f"<text x='{sx(tick):.1f}' y='{top + plot_h + 14}' text-anchor='middle'>"
+                     f"{_fmt(tick)}</text>")
+    if x_label:
+        parts.append(f"<text x='{left + plot_w / 2}' y='{height - 18}' text-anchor='middle'>"
+                     f"{_esc(x_label)}</text>")
+    if y_label:
+        parts.append(f"<text x='12' y='{top + plot_h / 2}' text-anchor='middle' "
+                     f"transform='rotate(-90 12 {top + plot_h / 2})'>{_esc(y_label)}</text>")
+    for index, (name, values) in enumerate(series.items()):
+        color = PALETTE[index % len(PALETTE)]
+        finite = sorted(p for p in values if math.isfinite(p[1]))
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
+        parts.append(f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2'/>")
+        for x, y in finite:
+            parts.append(f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='2.5' fill='{color}'>"
+                         f"<title>{_esc(name)}: {_fmt(x)}, {_fmt(y)}</title></circle>")
+        legend_x = left + 8 + index * (plot_w - 16) / max(1, len(series))
+        parts.append(f"<rect x='{legend_x:.1f}' y='{height - 12}' width='10' height='10' "
+                     f"fill='{color}'/><text x='{legend_x + 14:.1f}' y='{height - 3}'>"
+                     f"{_esc(name)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[float | None]],
+                  title: str = "", width: int = 520, height: int = 280) -> str:
+    """An SVG grouped bar chart: one group per category, one coloured bar per series.
+
+    Takes category labels and series name -> one value per category (None: no bar). Bars start
+    at zero (or at the smallest value when values are negative). Returns the `<svg>` string.
+    """
+    values = [v for vals in series.values() for v in vals if v is not None and math.isfinite(v)]
+    left, right, top, bottom = 56, 12, 28 if title else 12, 58
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    if title:
+        parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
+                     f"{_esc(title)}</text>")
+    if not values or not categories:
+        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
+                     f"</text></svg>")
+        return "".join(parts)
+    low, high = min(0.0, *values), max(0.0, *values)
+    if high == low:
+        high = low + 1
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def sy(y: float) -> float:
+        return top + plot_h - (y - low) / (high - low) * plot_h
+
+    for tick in _ticks(low, high):
+        parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(tick):.1f}' "
+                     f"y2='{sy(tick):.1f}' stroke='#eee'/><text x='{left - 4}' "
+                     f"y='{sy(tick) + 4:.1f}' text-anchor='end'>{_fmt(tick)}</text>")
+    group_w = plot_w / len(categories)
+    bar_w = group_w * 0.8 / max(1, len(series))
+    for c, category in enumerate(categories):
+        x0 = left + c * group_w + group_w * 0.1
+        for s, (name, vals) in enumerate(series.items()):
+            value = vals[c] if c < len(vals) else None
+            if value is None or not math.isfinite(value):
+                continue
+            y_top, y_base = sy(max(value, 0.0)), sy(min(value, 0.0))
+            parts.append(f"<rect x='{x0 + s * bar_w:.1f}' y='{y_top:.1f}' width='{bar_w:.1f}' "
+                         f"height='{max(0.5, y_base - y_top):.1f}' "
+                         f"fill='{PALETTE[s % len(PALETTE)]}'><title>{_esc(name)} / "
+                         f"{_esc(category)}: {_fmt(value)}</title></rect>")
+        parts.append(f"<text x='{left + (c + 0.5) * group_w:.1f}' y='{top + plot_h + 14}' "
+                     f"text-anchor='middle'>{_esc(_clip(category, int(group_w)))}</text>")
+    parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(0):.1f}' y2='{sy(0):.1f}' "
+                 f"stroke='#555'/>")
+    for s, name in enumerate(series):
+        legend_x = left + 8 + s * (plot_w - 16) / max(1, len(series))
+        parts.append(f"<rect x='{legend_x:.1f}' y='{height - 14}' width='10' height='10' "
+                     f"fill='{PALETTE[s % len(PALETTE)]}'/><text x='{legend_x + 14:.1f}' "
+                     f"y='{height - 5}'>{_esc(_clip(name, int(plot_w / max(1, len(series)))))}"
+                     f"</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def timeline_svg(rows: Sequence[tuple[str, float, float, str]], width: int = 640) -> str:
+    """An SVG Gantt chart of node timings: one bar per (label, start s, end s, kind) row, with
+    start and end in seconds since the run began; the bar colour follows `kind` (outcome)."""
+    label_w, right, row_h, top = 150, 60, 22, 8
+    height = top * 2 + max(1, len(rows)) * row_h + 18
+    end = max([r[2] for r in rows] + [1e-3])
+    plot_w = width - label_w - right
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    for tick in _ticks(0.0, end):
+        x = label_w + tick / end * plot_w
+        parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{height - 18}' "
+                     f"stroke='#eee'/><text x='{x:.1f}' y='{height - 4}' text-anchor='middle'>"
+                     f"{_fmt(tick)} s</text>")
+    for i, (label, start, stop, kind) in enumerate(rows):
+        y = top + i * row_h
+        x1 = label_w + start / end * plot_w
+        bar = max(2.0, (stop - start) / end * plot_w)
+        fill = STATE_COLORS.get(kind.lower(), "#ddd")
+        parts.append(f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end'>"
+                     f"{_esc(_clip(label, label_w))}</text><rect x='{x1:.1f}' y='{y + 3}' "
+                     f"width='{bar:.1f}' height='{row_h - 6}' fill='{fill}' stroke='#555'>"
+                     f"<title>{_esc(label)}: {stop - start:.2f} s ({_esc(kind)})</title></rect>"
+                     f"<text x='{x1 + bar + 4:.1f}' y='{y + 15}'>{stop - start:.2f} s</text>")
+    parts.append("</svg>")
+    return "".join(parts)
