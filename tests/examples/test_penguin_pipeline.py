@@ -91,7 +91,8 @@ def test_penguin_pipeline_push_cache_and_baseline(tmp_path: Path,
     assert third.outcome("CsvExampleGen") == "cached"
     [blessing] = third.outputs("Evaluator", "blessing")
     assert blessing.get_custom_property("blessed") == 0
-    assert "SparseCategoricalAccuracy" in blessing.get_custom_property("blessing_reason")
+    reason = blessing.get_custom_property("blessing_reason")
+    assert "sparse_categorical_accuracy (change vs baseline)" in reason, reason
     [pushed] = third.outputs("Pusher", "pushed_model")
     assert pushed.get_custom_property("pushed") == 0
     assert sorted(p.name for p in serving.iterdir() if not p.name.startswith(".")) == ["1"]

@@ -99,7 +99,7 @@ def connection_config(info: ConnectionInfo) -> Any:
         config.mysql.database = info.database
         config.mysql.user = info.user
         config.mysql.password = os.environ.get(PASSWORD_ENV, "")
-        config.mysql.create_if_not_exists = True
+        config.mysql.skip_db_creation = False
     return config
 
 

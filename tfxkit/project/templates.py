@@ -120,14 +120,21 @@ def new_project(template: str = DEFAULT_TEMPLATE, output_dir: str | Path = ".",
     output.mkdir(parents=True, exist_ok=True)
     # cookiecutter logs a traceback for a failing hook; the hook's own message says it better.
     logging.getLogger("cookiecutter").setLevel(logging.CRITICAL)
+    existing = set(output.iterdir())
     try:
         project = Path(cookiecutter(str(template_dir), no_input=no_input,
                                     extra_context=dict(answers or {}), output_dir=str(output)))
     except FailedHookException as exc:
+        _remove_new_entries(output, existing)
         raise TemplateError(f"The template rejected the answers (see the messages above); "
                             f"nothing was generated. {exc}") from None
     except CookiecutterException as exc:
-        raise TemplateError(f"Generating from {template_dir.name} failed: {exc}") from exc
+        _remove_new_entries(output, existing)
+        raise TemplateError(f"Generating from {template_dir.name} failed: {exc}; nothing was "
+                            f"left behind in {output}.") from exc
+    except BaseException:
+        _remove_new_entries(output, existing)  # never leave a half-generated project
+        raise
     context = json.loads((project / ".tfxkit" / "answers.json").read_text())
     for key in _PRIVATE_RUNTIME_KEYS:
         context.pop(key, None)
@@ -145,6 +152,14 @@ def new_project(template: str = DEFAULT_TEMPLATE, output_dir: str | Path = ".",
               "commit", "-q", "--author", author, "-m",
               f"Generate from tfxkit template {template_dir.name}"], project)
     return project
+
+
+def _remove_new_entries(folder: Path, existing: set[Path]) -> None:
+    for entry in set(folder.iterdir()) - existing:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 @dataclasses.dataclass

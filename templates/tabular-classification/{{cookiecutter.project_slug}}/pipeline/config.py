@@ -30,6 +30,36 @@ class PipelineConfig:
     beam_pipeline_args: list[str] = dataclasses.field(
         default_factory=lambda: ["--direct_running_mode=in_memory", "--direct_num_workers=1"])
 
+{%- if cookiecutter._tfxkit_template == "tabular-regression" %}
+    task: str = "regression"
+
+    # Data (owner: {{ cookiecutter.owner_data }})
+    data_root: str = "data"
+    label_key: str = "fare"
+    numeric_features: list[str] | None = dataclasses.field(
+        default_factory=lambda: ["trip_miles", "trip_seconds"])  # None: every numeric column
+    categorical_features: list[str] | None = dataclasses.field(
+        default_factory=lambda: ["trip_start_hour", "payment_type", "pickup_community_area",
+                                 "dropoff_community_area"])  # None: every string column
+    train_eval_ratio: list[int] = dataclasses.field(default_factory=lambda: [2, 1])
+    slice_features: list[str] = dataclasses.field(default_factory=lambda: ["payment_type"])
+    schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
+    fail_on_anomalies: bool = False
+
+    # Model (owner: {{ cookiecutter.owner_model }})
+    train_steps: int = 300
+    eval_steps: int = 20
+    batch_size: int = 64
+    learning_rate: float = 0.01
+    hidden_units: list[int] = dataclasses.field(default_factory=lambda: [16, 8])
+
+    # Evaluation and push (owner: {{ cookiecutter.owner_evaluation }})
+    mae_upper_bound: float = 5.0  # mean absolute error of the fare, in dollars
+    # A new model may be at most this much worse (MAE, dollars) than the pushed one.
+    mae_max_increase: float = 0.5
+{%- else %}
+    task: str = "classification"
+
     # Data (owner: {{ cookiecutter.owner_data }})
     data_root: str = "data"
     label_key: str = "species"
@@ -51,6 +81,7 @@ class PipelineConfig:
     accuracy_lower_bound: float = 0.6
     # A new model may be at most this much less accurate than the pushed one (the baseline).
     accuracy_max_drop: float = 0.05
+{%- endif %}
 
     def path(self, value: str) -> str:
         """`value` as an absolute path under the project (URIs and absolute paths unchanged)."""
@@ -61,6 +92,7 @@ class PipelineConfig:
     def model_config(self) -> dict:
         """What preprocessing_fn and run_fn receive as `custom_config`."""
         return {
+            "task": self.task,
             "label_key": self.label_key,
             "numeric_features": self.numeric_features,
             "categorical_features": self.categorical_features,

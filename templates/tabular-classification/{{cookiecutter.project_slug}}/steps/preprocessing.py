@@ -27,8 +27,9 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
     """Raw features in, model-ready features out (named `<feature>_xf`).
 
     Numbers are z-scored (missing values filled with the mean), strings are mapped to integer
-    ids by a vocabulary (missing and unseen values share one extra id), and the label becomes a
-    class index (vocabulary `label`, most frequent class first).
+    ids by a vocabulary (missing and unseen values share one extra id). For classification the
+    label becomes a class index (vocabulary `label`, most frequent class first); for regression
+    it stays a number (missing values filled with the mean).
     """
     label_key = custom_config["label_key"]
     numeric, categorical = select_features(inputs, label_key,
@@ -40,6 +41,9 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
     for key in categorical:
         outputs[transformed_name(key)] = tft.compute_and_apply_vocabulary(
             string_column(inputs[key]), num_oov_buckets=1, vocab_filename=key)
-    outputs[transformed_name(label_key)] = tft.compute_and_apply_vocabulary(
-        string_column(inputs[label_key]), vocab_filename=LABEL_VOCABULARY)
+    if custom_config.get("task", "classification") == "regression":
+        outputs[transformed_name(label_key)] = numeric_column(inputs[label_key])
+    else:
+        outputs[transformed_name(label_key)] = tft.compute_and_apply_vocabulary(
+            string_column(inputs[label_key]), vocab_filename=LABEL_VOCABULARY)
     return outputs

@@ -16,6 +16,6 @@ def test_eval_config_parses_into_tfma(config: PipelineConfig) -> None:
     parsed = json_format.ParseDict(eval_config(config), tfma.EvalConfig())
     [metric] = [m for m in parsed.metrics_specs[0].metrics
                 if m.class_name == "SparseCategoricalAccuracy"]
-    assert metric.threshold.value_threshold.lower_bound.value == config.accuracy_lower_bound
-    assert metric.threshold.change_threshold.absolute.value == -config.accuracy_max_drop
+    assert metric.per_slice_thresholds[0].threshold.value_threshold.lower_bound.value == config.accuracy_lower_bound
+    assert metric.per_slice_thresholds[0].threshold.change_threshold.absolute.value == -config.accuracy_max_drop
     assert parsed.model_specs[0].label_key == config.label_key + "_xf"

@@ -28,13 +28,18 @@ def test_preprocessing_on_a_small_batch(config: PipelineConfig, tmp_path) -> Non
                 lambda inputs: preprocessing_fn(inputs, config.model_config()))
     label = transformed_name(config.label_key)
     assert all(label in row for row in transformed)
-    labels = {int(row[label]) for row in transformed}
-    assert labels <= set(range(len(labels))), "labels become class indices 0..n-1"
-    numeric = [k for k, kind in types.items() if kind is float and k != config.label_key]
+    if config.task == "classification":
+        labels = {int(row[label]) for row in transformed}
+        assert labels <= set(range(len(labels))), "labels become class indices 0..n-1"
+    else:
+        assert not np.isnan([float(row[label]) for row in transformed]).any()
+    numeric = config.numeric_features if config.numeric_features is not None else [
+        k for k, kind in types.items() if kind is float and k != config.label_key]
     for key in numeric:
         values = np.array([row[transformed_name(key)] for row in transformed], dtype=float)
         assert not np.isnan(values).any(), f"{key}: missing values must be filled"
         assert abs(values.mean()) < 1e-4 and abs(values.std() - 1) < 0.1
-    strings = [k for k, kind in types.items() if kind is str and k != config.label_key]
+    strings = config.categorical_features if config.categorical_features is not None else [
+        k for k, kind in types.items() if kind is str and k != config.label_key]
     for key in strings:
         assert all(int(row[transformed_name(key)]) >= 0 for row in transformed)

@@ -1,0 +1,1 @@
+../../tabular-classification/hooks/post_gen_project.py

@@ -1,0 +1,1 @@
+../../tabular-classification/hooks/pre_gen_project.py

@@ -1,0 +1,1 @@
+../../../tabular-classification/{{cookiecutter.project_slug}}/steps/__init__.py
