@@ -185,9 +185,20 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def quiet_heavy_imports() -> None:
+    """Keep TensorFlow's and Google client libraries' start-up chatter (CUDA probes, Python
+    version notices) off the terminal of commands that render artifacts in-process."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """`tfxkit show`: write a self-contained HTML view of an artifact (with its lineage graph
     when a metadata store knows it) and print its path."""
+    quiet_heavy_imports()
     from tfxkit.metadata.lineage import find_artifact, lineage
     from tfxkit.reports import guess_type, render_html
 

@@ -1,0 +1,84 @@
+"""Session fixtures shared across test folders.
+
+`penguin_context`: the penguin pipeline built one component at a time with an
+InteractiveContext on the notebooks' bundled data (real TFDV, TFT, TF and TFMA; about 30 s),
+then run once more as a whole pipeline (all cached), so tests of the notebook context, the
+reports and the CLI read the same recorded runs. Built only when an integration test asks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+EVAL_CONFIG: dict[str, Any] = {
+    "model_specs": [{"label_key": "species"}],
+    "slicing_specs": [{}, {"feature_keys": ["species"]}],
+    "metrics_specs": [{"metrics": [
+        {"class_name": "ExampleCount"},
+        {"class_name": "MultiClassConfusionMatrixPlot"},
+        {"class_name": "SparseCategoricalAccuracy",
+         "threshold": {"value_threshold": {"lower_bound": 0.5}}}]}],
+}
+
+
+@dataclasses.dataclass
+class PenguinSession:
+    """The context, its components by id, and the run id of the final whole-pipeline run."""
+
+    context: Any
+    components: dict[str, Any]
+    full_run_id: str
+
+    @property
+    def metadata(self) -> str:
+        return str(self.context.metadata)
+
+
+@pytest.fixture(scope="session")
+def penguin_context(tmp_path_factory: pytest.TempPathFactory) -> PenguinSession:
+    """Every standard component run once with `context.run`, then the whole pipeline (cached)."""
+    from tfxkit.components import (
+        CsvExampleGen,
+        Evaluator,
+        ExampleValidator,
+        Pusher,
+        SchemaGen,
+        StatisticsGen,
+        Trainer,
+        Transform,
+    )
+    from tfxkit.notebook import InteractiveContext
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import SilentReporter
+
+    root = tmp_path_factory.mktemp("penguin_context")
+    module = str(NOTEBOOKS / "penguin_module.py")
+    serving = str(root / "serving")
+    context = InteractiveContext(pipeline_name="penguin", pipeline_root=root / "output",
+                                 hooks=SilentReporter())
+    gen = CsvExampleGen(input_base=str(NOTEBOOKS / "data"))
+    stats = StatisticsGen(examples=gen.outputs["examples"])
+    schema = SchemaGen(statistics=stats.outputs["statistics"])
+    validator = ExampleValidator(statistics=stats.outputs["statistics"],
+                                 schema=schema.outputs["schema"])
+    transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
+                          module_file=module)
+    trainer = Trainer(examples=transform.outputs["transformed_examples"],
+                      transform_graph=transform.outputs["transform_graph"], module_file=module,
+                      train_args={"num_steps": 30}, eval_args={"num_steps": 3},
+                      custom_config={"epochs": 3})
+    evaluator = Evaluator(examples=gen.outputs["examples"], model=trainer.outputs["model"],
+                          eval_config=EVAL_CONFIG, push_destination=serving)
+    pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+                    push_destination=serving)
+    components = [gen, stats, schema, validator, transform, trainer, evaluator, pusher]
+    for component in components:
+        context.run(component)
+    full = LocalDagRunner(workers=0, hooks=SilentReporter()).run(context.pipeline)
+    return PenguinSession(context, {c.id: c for c in components}, full.run_id)

@@ -1,0 +1,89 @@
+"""Artifact views for `tfxkit show` and notebooks, on real penguin artifacts (TFDV, TFT, TF,
+TFMA); layout-based type guessing; clear errors for folders that are not artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PenguinSession
+from tfxkit.errors import DataError
+from tfxkit.reports import artifact_fragment, guess_type, render_html
+from tfxkit.reports.artifacts import evaluation_metrics, read_scalars, slice_name
+
+
+def test_missing_folder_and_unknown_types(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="the folder does not exist"):
+        render_html("Model", str(tmp_path / "nope"))
+    (tmp_path / "notes.txt").write_text("hi")
+    page = artifact_fragment("MyCustomType", str(tmp_path), {"id": 7, "custom_properties":
+                                                             {"owner": "ana"}})
+    assert "MyCustomType #7" in page and "notes.txt" in page and "owner" in page
+    assert guess_type(str(tmp_path)) is None
+    with pytest.raises(DataError, match="eval_config.json is missing"):
+        render_html("ModelEvaluation", str(tmp_path))
+    assert slice_name(()) == "Overall"
+    assert slice_name((("species", 1), ("island", "Dream"))) == "species = 1, island = Dream"
+
+
+def test_blessing_and_push_verdicts_without_heavy_imports(tmp_path: Path) -> None:
+    (tmp_path / "NOT_BLESSED").touch()
+    page = render_html("ModelBlessing", str(tmp_path), {"custom_properties": {
+        "blessed": 0, "blessing_reason": "accuracy 0.5 < 0.6"}})
+    assert "NOT BLESSED" in page and "accuracy 0.5 &lt; 0.6" in page
+    assert guess_type(str(tmp_path)) == "ModelBlessing"
+    pushed = render_html("PushedModel", str(tmp_path), {"custom_properties": {
+        "pushed": 0, "pushed_reason": "model not blessed"}})
+    assert "Not pushed. model not blessed" in pushed
+
+
+@pytest.mark.integration
+def test_every_standard_output_renders_and_is_guessed(penguin_context: PenguinSession) -> None:
+    context = penguin_context.context
+    for component in penguin_context.components.values():
+        for key, channel in component.outputs.items():
+            for artifact in context.artifacts(channel):
+                page = render_html(artifact.TYPE_NAME, artifact.uri, artifact.to_dict())
+                assert f"{artifact.TYPE_NAME} #{artifact.id}" in page, (component.id, key)
+                if artifact.TYPE_NAME != "TransformCache":  # no layout of its own
+                    assert guess_type(artifact.uri) == artifact.TYPE_NAME, (component.id, key)
+
+
+@pytest.mark.integration
+def test_evaluation_and_training_data(penguin_context: PenguinSession) -> None:
+    c, context = penguin_context.components, penguin_context.context
+    [evaluation] = context.artifacts(c["Evaluator"].outputs["evaluation"])
+    slices = dict(evaluation_metrics(evaluation.uri))
+    assert set(slices) == {"Overall", "species = 0", "species = 1", "species = 2"}
+    assert slices["Overall"]["example_count"] > 50
+    [model_run] = context.artifacts(c["Trainer"].outputs["model_run"])
+    scalars = read_scalars(model_run.uri)
+    assert set(scalars["epoch_loss"]) == {"train", "validation"}
+    assert [step for step, _ in scalars["epoch_loss"]["train"]] == [0.0, 1.0, 2.0]
+    empty = Path(model_run.uri).parent / "empty-run"
+    empty.mkdir()
+    assert "Add <code>tf.keras.callbacks.TensorBoard" in render_html("ModelRun", str(empty))
+
+
+@pytest.mark.integration
+def test_failed_thresholds_are_listed_per_slice(penguin_context: PenguinSession,
+                                                tmp_path: Path) -> None:
+    from tfxkit.components.evaluator.executor import Executor
+    from tfxkit.types.standard_artifacts import ModelBlessing, ModelEvaluation
+
+    context, c = penguin_context.context, penguin_context.components
+    [examples] = context.artifacts(c["CsvExampleGen"].outputs["examples"])
+    [model] = context.artifacts(c["Trainer"].outputs["model"])
+    evaluation = ModelEvaluation(uri=str(tmp_path / "evaluation"))
+    blessing = ModelBlessing(uri=str(tmp_path / "blessing"))
+    config = {"model_specs": [{"label_key": "species"}], "slicing_specs": [{}],
+              "metrics_specs": [{"metrics": [{"class_name": "SparseCategoricalAccuracy",
+                                              "threshold": {"value_threshold":
+                                                            {"lower_bound": 0.9999}}}]}]}
+    Executor().Do({"examples": [examples], "model": [model]},
+                  {"evaluation": [evaluation], "blessing": [blessing]}, {"eval_config": config})
+    page = render_html("ModelEvaluation", evaluation.uri)
+    assert "Thresholds failed" in page
+    assert "<td>Overall</td><td>sparse_categorical_accuracy</td>" in page
+    assert "lower_bound { value: 0.9999 }" in page
