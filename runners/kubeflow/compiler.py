@@ -191,6 +191,8 @@ class KubeflowDagRunner(DagRunner):
             definition.parameter_type = getattr(pb.ParameterType, _PARAMETER_TYPES[ptype])
             definition.description = param.description
         for key, channel_param in spec_class.INPUTS.items():
+            if key not in node.inputs:
+                continue  # an unconnected optional input: each node has its own component spec
             definition = component.input_definitions.artifacts[key]
             definition.artifact_type.schema_title = kfp_artifact_type(channel_param.type.TYPE_NAME)
             definition.artifact_type.schema_version = "0.0.1"

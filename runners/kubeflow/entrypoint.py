@@ -69,6 +69,20 @@ def _coerce(component: type[BaseComponent], key: str, value: Any) -> Any:
                          f"the image's tfxkit/project code disagree. Rebuild the image.")
     if int in param.types and isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, dict | list):
+        return _integral_numbers(value)
+    return value
+
+
+def _integral_numbers(value: Any) -> Any:
+    """Struct values reach the container as JSON doubles (protobuf Value); turn 100.0 back into
+    100 inside dicts and lists so parameters like train_args={"num_steps": 100} keep their ints."""
+    if isinstance(value, dict):
+        return {k: _integral_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
