@@ -23,7 +23,7 @@ class CsvExampleGen(FileBasedExampleGen):
             "eval"]), span=0, version=0; custom properties `example_counts` (JSON split -> rows)
             and `bad_rows_skipped`.
 
-    Args:
+    Parameters:
         input_base: folder holding the CSV files.
         input_config: input splits, TFX's example_gen_pb2.Input as a dict; default every file
             (`{"splits": [{"name": "single_split", "pattern": "*"}]}`). Use one entry per folder

@@ -26,7 +26,7 @@ class ExampleValidator(BaseComponent):
             `anomaly_count` (int) and `anomalies_summary` (JSON list of {split, feature,
             kinds, description}).
 
-    Args:
+    Parameters:
         exclude_splits: split names to leave out.
         fail_on_anomalies: when True, any anomaly stops the pipeline with an error listing each
             one (split, feature, kind, description). Validation nobody reads protects nothing.

@@ -19,7 +19,7 @@ class ImportExampleGen(FileBasedExampleGen):
             of tf.Example, one folder per split; properties split_names, span=0, version=0;
             custom property `example_counts` (JSON split -> rows).
 
-    Args:
+    Parameters:
         input_base: folder holding the input files.
         input_config: input splits as in CsvExampleGen, e.g. `{"splits": [{"name": "train",
             "pattern": "train/*"}, {"name": "eval", "pattern": "eval/*"}]}`.

@@ -20,7 +20,7 @@ class ImportSchemaGen(BaseComponent):
         schema (Schema): `{uri}/schema.pbtxt`, a copy of `schema_file` once it parses as a
             TensorFlow Metadata Schema text proto.
 
-    Args:
+    Parameters:
         schema_file: path of the schema text proto, e.g. "schema/schema.pbtxt".
 
     The file's content is part of the cache key: editing it re-runs the component.

@@ -17,7 +17,7 @@ class SchemaGen(BaseComponent):
     Outputs:
         schema (Schema): `{uri}/schema.pbtxt` (text proto; `tfdv.load_schema_text` reads it).
 
-    Args:
+    Parameters:
         infer_feature_shape: give features that are always present with exactly one value a
             fixed shape (default True, as in TFX).
         exclude_splits: split names to leave out, e.g. `["eval"]`.

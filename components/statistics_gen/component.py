@@ -22,7 +22,7 @@ class StatisticsGen(BaseComponent):
             DatasetFeatureStatisticsList per split (`tfdv.load_stats_binary` reads it);
             properties split_names and span.
 
-    Args:
+    Parameters:
         stats_options: plain-data arguments of `tfdv.StatsOptions`, e.g. `{"sample_rate": 0.1,
             "num_top_values": 50, "feature_allowlist": ["fare"]}`.
         exclude_splits: names of splits to skip, e.g. `["eval"]`.
