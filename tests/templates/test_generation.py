@@ -113,3 +113,44 @@ def test_generated_project_passes_its_own_tests(template: str, tmp_path: Path) -
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert " passed" in done.stdout and "skipped" not in done.stdout
     assert "failed" not in done.stdout
+
+
+def write_binary_taxi_csv(folder: Path, rows: int = 3000) -> None:
+    """Real taxi trips with a derived yes/no label (did the rider tip?) and other columns."""
+    import csv
+
+    folder.mkdir(parents=True)
+    source = REPO.parent / "shared" / "data" / "chicago_taxi_15k.csv"
+    with open(source, newline="") as handle, open(folder / "trips.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["trip_miles", "trip_seconds", "fare", "payment_type", "company",
+                         "tipped"])
+        for i, row in enumerate(csv.DictReader(handle)):
+            if i == rows:
+                break
+            tipped = "yes" if row["tips"] and float(row["tips"]) > 0 else "no"
+            writer.writerow([row["trip_miles"], row["trip_seconds"], row["fare"],
+                             row["payment_type"], row["company"], tipped])
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("dataset", ["numeric-multiclass", "string-binary"])
+def test_own_data_is_a_configuration_change(dataset: str, tmp_path: Path) -> None:
+    project = new_project("tabular-classification", tmp_path / "projects")
+    data = tmp_path / "data"
+    if dataset == "numeric-multiclass":  # integer label 0-2, only numeric features
+        data.mkdir()
+        (data / "penguins.csv").write_text(
+            (REPO.parent / "shared" / "data" / "penguins_processed.csv").read_text())
+        params = ["label_key=species"]
+    else:
+        write_binary_taxi_csv(data)
+        params = ["label_key=tipped"]
+    command = [sys.executable, "-m", "tfxkit", "run", "pipeline/pipeline.py",
+               "-p", f"data_root={data}", "-p", "slice_features=[]"]
+    for param in params:
+        command += ["-p", param]
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "BLESSED: all thresholds passed" in done.stderr, done.stderr[-3000:]
+    assert "pushed version 1" in done.stderr

@@ -26,10 +26,17 @@ def read_rows(config: PipelineConfig, limit: int | None = None) -> list[dict[str
 
 
 def column_types(rows: list[dict[str, str]]) -> dict[str, type]:
-    """float for columns whose present values all parse as numbers, else str."""
+    """Each column's type as ExampleGen infers it: int when every present value is an integer,
+    float when every present value is a number, else str."""
     types: dict[str, type] = {}
     for key in rows[0]:
         values = [r[key] for r in rows if r[key] not in ("", "NA")]
+        try:
+            [int(v) for v in values]
+            types[key] = int
+            continue
+        except ValueError:
+            pass
         try:
             [float(v) for v in values]
             types[key] = float
@@ -52,9 +59,26 @@ def as_instances(rows: list[dict[str, str]], types: dict[str, type]) -> list[dic
         for key, kind in types.items():
             value = row[key]
             missing = value in ("", "NA")
-            instance[key] = [] if missing else [float(value) if kind is float else value.encode()]
+            instance[key] = [] if missing else [kind(value) if kind is not str else value.encode()]
         instances.append(instance)
     return instances
 
 
-__all__ = ["PROJECT_ROOT", "as_instances", "column_types", "read_rows"]
+def serialized_example(row: dict[str, str], types: dict[str, type]) -> bytes:
+    """A row as a serialized tf.Example with the column types ExampleGen would use."""
+    import tensorflow as tf
+
+    feature = {}
+    for key, value in row.items():
+        if value in ("", "NA"):
+            continue
+        if types[key] is int:
+            feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+        elif types[key] is float:
+            feature[key] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
+        else:
+            feature[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+__all__ = ["PROJECT_ROOT", "as_instances", "column_types", "read_rows", "serialized_example"]

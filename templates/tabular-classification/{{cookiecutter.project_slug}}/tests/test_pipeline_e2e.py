@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import PipelineConfig
 from pipeline.pipeline import create_pipeline
-from tests.conftest import read_rows
+from tests.conftest import column_types, read_rows, serialized_example
 from tfxkit.runners import LocalDagRunner
 
 
@@ -25,21 +25,9 @@ def test_pipeline_pushes_a_model_that_predicts(tmp_path: Path, config: PipelineC
     assert pushed.get_custom_property("pushed") == 1
     [version] = [p for p in serving.iterdir() if p.name.isdigit()]
     model = tf.saved_model.load(str(version))
-    rows = read_rows(config, limit=5)
-    examples = [_example(row) for row in rows]
+    rows = read_rows(config)
+    types = column_types(rows)
+    examples = [serialized_example(row, types) for row in rows[:5]]
     outputs = model.signatures["serving_default"](examples=tf.constant(examples))["outputs"]
     assert outputs.shape[0] == 5
 
-
-def _example(row: dict[str, str]) -> bytes:
-    import tensorflow as tf
-
-    feature = {}
-    for key, value in row.items():
-        if value in ("", "NA"):
-            continue
-        try:
-            feature[key] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
-        except ValueError:
-            feature[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()

@@ -19,8 +19,8 @@ def test_preprocessing_on_a_small_batch(config: PipelineConfig, tmp_path) -> Non
     all_rows = read_rows(config)
     rows = all_rows[:: max(1, len(all_rows) // 40)]  # ~40 rows spread over the whole file
     types = column_types(all_rows)
-    spec = {key: tf.io.VarLenFeature(tf.float32 if kind is float else tf.string)
-            for key, kind in types.items()}
+    dtypes = {int: tf.int64, float: tf.float32, str: tf.string}
+    spec = {key: tf.io.VarLenFeature(dtypes[kind]) for key, kind in types.items()}
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
     with tft_beam.Context(temp_dir=str(tmp_path)):
         (transformed, _), _ = (as_instances(rows, types), metadata) | \
@@ -34,7 +34,7 @@ def test_preprocessing_on_a_small_batch(config: PipelineConfig, tmp_path) -> Non
     else:
         assert not np.isnan([float(row[label]) for row in transformed]).any()
     numeric = config.numeric_features if config.numeric_features is not None else [
-        k for k, kind in types.items() if kind is float and k != config.label_key]
+        k for k, kind in types.items() if kind is not str and k != config.label_key]
     for key in numeric:
         values = np.array([row[transformed_name(key)] for row in transformed], dtype=float)
         assert not np.isnan(values).any(), f"{key}: missing values must be filled"
