@@ -2,9 +2,11 @@
 
 A module file is imported under a name unique to its content hash, so two versions of
 `model.py` in one process never shadow each other, and the module leaves `sys.modules` again
-when the `user_function` context ends. Exceptions from user code become `UserCodeError`s naming
-the user's file and line (taken from the traceback, or from TensorFlow's autograph message when
-the function was traced into a graph).
+when the `user_function` context ends. Meanwhile cloudpickle pickles its functions by value,
+so Beam run with `--pickle_library=cloudpickle` ships them to workers in other processes.
+Exceptions from user code become `UserCodeError`s naming the user's file and line (taken from
+the traceback, or from TensorFlow's autograph message when the function was traced into a
+graph).
 """
 
 from __future__ import annotations
@@ -47,16 +49,17 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
             f"'.py' file defining the user function."
         )
     module = importlib.util.module_from_spec(spec)
-    # Registered while the user code runs: Beam pickles the user's functions by reference to
-    # their module (dill cannot ship a module file's globals by value), and dataclasses and
-    # typing look the module up by name. Removed when the context ends. Its folder joins
-    # sys.path so sibling imports (`from features import LABEL`) work as when the user runs
-    # the file directly.
+    # Registered while the user code runs: dataclasses and typing look the module up by name,
+    # Beam's default pickler (dill) pickles the user's functions by reference to it (fine for
+    # workers in this process), and cloudpickle is told to pickle them by value, for workers
+    # in other processes. Removed when the context ends. Its folder joins sys.path so sibling
+    # imports (`from features import LABEL`) work as when the user runs the file directly.
     sys.modules[name] = module
     folder = str(path.parent)
     added_path = folder not in sys.path
     if added_path:
         sys.path.insert(0, folder)
+    by_value = _pickle_by_value(module)
     try:
         try:
             spec.loader.exec_module(module)
@@ -65,10 +68,24 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
                                   component) from exc
         yield module
     finally:
+        if by_value is not None:
+            by_value.unregister_pickle_by_value(module)
         sys.modules.pop(name, None)
         if added_path:
             with contextlib.suppress(ValueError):
                 sys.path.remove(folder)
+
+
+def _pickle_by_value(module: Any) -> Any:
+    """Have cloudpickle (Beam's `--pickle_library=cloudpickle`) ship the functions of
+    `module` by value, so Beam workers in other processes, which cannot import the module,
+    still run them. Returns the cloudpickle module, or None when it is not installed."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return None
+    cloudpickle.register_pickle_by_value(module)
+    return cloudpickle
 
 
 @contextlib.contextmanager

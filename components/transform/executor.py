@@ -1,9 +1,10 @@
 """Transform executor: analyze and apply a tf.Transform `preprocessing_fn` on Beam.
 
-One Beam pipeline: read each split through tfx-bsl's TFXIO (Arrow record batches), analyze the
-`analyze` splits (reusing the analyzer cache where the data is unchanged), write the transform
-graph in TFX's layout, then transform each `transform` split and write it as gzipped tf.Examples.
-TensorFlow, TFT, Beam and tfx-bsl are imported inside `Do`.
+One Beam pipeline: read each split a file at a time into Arrow record batches (the Arrow
+schema of tfx-bsl's TFXIO, see `_shared.record_io`), analyze the `analyze` splits (reusing the
+analyzer cache where the data is unchanged), write the transform graph in TFX's layout, then
+transform each `transform` split and write it as gzipped tf.Examples, a record batch per
+element. TensorFlow, TFT, Beam and tfx-bsl are imported inside `Do`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from typing import Any
 
 from tfxkit.components._shared.beam import make_beam_pipeline
 from tfxkit.components._shared.examples import single, split_file_pattern, split_names
+from tfxkit.components._shared.record_io import (
+    encode_and_frame,
+    read_record_batches,
+    write_framed_records,
+)
 from tfxkit.components._shared.schema import load_schema
 from tfxkit.components._shared.user_code import reraise_as_user_error, user_function
 from tfxkit.dsl.base_executor import BaseExecutor
@@ -53,6 +59,17 @@ def dataset_key_name(file_pattern: str, split: str) -> str:
     """Analyzer-cache key of one split: stable for the same files, new for a new span."""
     digest = hashlib.sha256(file_pattern.encode()).hexdigest()[:16]
     return f"Split-{split}-{digest}"
+
+
+def _beam_args(beam_pipeline_args: list[str] | None, module_file: str | None) -> list[str]:
+    """The pipeline args, with `--pickle_library=cloudpickle` when the user code comes from a
+    module file and no pickler was chosen: Beam workers in other processes (multi-process
+    DirectRunner, Dataflow, Flink) cannot import a module file, and cloudpickle ships its
+    functions by value (see `user_function`), which dill, Beam's default, cannot."""
+    args = list(beam_pipeline_args or [])
+    if module_file and not any(arg.startswith("--pickle_library") for arg in args):
+        args.append("--pickle_library=cloudpickle")
+    return args
 
 
 def _bind_custom_config(fn: Any, custom_config: dict[str, Any] | None) -> Any:
@@ -127,7 +144,8 @@ class Executor(BaseExecutor):
             temp_dir = tempfile.mkdtemp(prefix="tfxkit-transform-", dir=temp_root)
             try:
                 _run_pipeline(
-                    beam_pipeline_args=self.context.beam_pipeline_args,
+                    beam_pipeline_args=_beam_args(self.context.beam_pipeline_args,
+                                                  exec_properties.get("module_file")),
                     preprocessing_fn=preprocessing_fn,
                     user_fn=user_fn,
                     schema=schema,
@@ -174,11 +192,8 @@ def _run_pipeline(
     from tensorflow_transform.tf_metadata import dataset_metadata
     from tfx_bsl.public import tfxio
 
-    def make_tfxio(pattern: str) -> Any:
-        return tfxio.TFExampleRecord(file_pattern=pattern, schema=schema,
-                                     telemetry_descriptors=_TELEMETRY)
-
-    raw_tfxio = make_tfxio(next(iter(analyze_patterns.values())))
+    raw_tfxio = tfxio.TFExampleRecord(file_pattern=next(iter(analyze_patterns.values())),
+                                      schema=schema, telemetry_descriptors=_TELEMETRY)
     typespecs = raw_tfxio.TensorAdapter().OriginalTypeSpecs()
     # Tracing the user's function here, before any data is read, fails fast and lets a
     # mistake in it be reported at its own file and line.
@@ -198,9 +213,11 @@ def _run_pipeline(
     # All analyzed datasets need one Arrow schema, so they share one projection.
     analyzed_columns = (sorted(set(analyze_columns) | set(transform_columns)) if shared
                         else analyze_columns)
-    analyze_tfxios = {split: make_tfxio(pattern).Project(analyzed_columns)
-                      for split, pattern in analyze_patterns.items()}
-    tensor_adapter_config = next(iter(analyze_tfxios.values())).TensorAdapterConfig()
+    analyze_tfxio = raw_tfxio.Project(analyzed_columns)
+    transform_tfxio = raw_tfxio.Project(transform_columns)
+
+    def read(pipeline: Any, label: str, pattern: str, columns: list[str]) -> Any:
+        return pipeline | label >> read_record_batches(pattern, _project_schema(schema, columns))
 
     with make_beam_pipeline(beam_pipeline_args) as pipeline, tft_beam.Context(
         temp_dir=temp_dir, use_deep_copy_optimization=True,
@@ -222,13 +239,14 @@ def _run_pipeline(
                     logger.info("Transform: analyzer cache covers split(s) %s; not re-reading",
                                 skipped)
 
-        decoded = {split: pipeline | f"Read[{split}]" >> analyze_tfxios[split].BeamSource()
+        decoded = {split: read(pipeline, f"Read[{split}]", analyze_patterns[split],
+                               analyzed_columns)
                    for split, key in dataset_keys.items()
                    if key in datasets_to_read or split in shared}
         analysis_data = {key: decoded[split] if key in datasets_to_read else None
                          for split, key in dataset_keys.items()}
         transform_fn, cache_output = (
-            (analysis_data, input_cache, tensor_adapter_config)
+            (analysis_data, input_cache, analyze_tfxio.TensorAdapterConfig())
             | "Analyze" >> tft_beam.AnalyzeDatasetWithCache(preprocessing_fn, pipeline=pipeline)
         )
         _ = (dataset_metadata.DatasetMetadata(schema)
@@ -252,10 +270,11 @@ def _run_pipeline(
         if transformed_uri is not None:
             for split, pattern in transform_patterns.items():
                 if split in shared:
-                    split_tfxio, records = analyze_tfxios[split], decoded[split]
+                    split_tfxio, records = analyze_tfxio, decoded[split]
                 else:
-                    split_tfxio = make_tfxio(pattern).Project(transform_columns)
-                    records = pipeline | f"ReadTransform[{split}]" >> split_tfxio.BeamSource()
+                    split_tfxio = transform_tfxio
+                    records = read(pipeline, f"ReadTransform[{split}]", pattern,
+                                   transform_columns)
                 output_prefix = os.path.join(transformed_uri, f"Split-{split}",
                                              TRANSFORMED_EXAMPLES_PREFIX)
                 transformed, _ = (
@@ -265,16 +284,19 @@ def _run_pipeline(
                 )
                 _ = (
                     transformed
-                    | f"Encode[{split}]" >> beam.FlatMap(_record_batch_to_examples)
-                    | f"Write[{split}]" >> beam.io.WriteToTFRecord(
-                        output_prefix, file_name_suffix=".gz",
-                        compression_type=beam.io.filesystem.CompressionTypes.GZIP)
+                    | f"Encode[{split}]" >> beam.Map(_encode_transformed)
+                    | f"Write[{split}]" >> write_framed_records(output_prefix)
                 )
 
 
-def _record_batch_to_examples(batch: Any) -> Any:
-    """Serialized tf.Examples of one transformed (record batch, passthrough) pair."""
-    from tfx_bsl.coders import example_coder
-
+def _encode_transformed(batch: tuple[Any, Any]) -> bytes:
+    """Framed tf.Example records of one transformed (record batch, passthrough) pair."""
     record_batch, _ = batch
-    return example_coder.RecordBatchToExamples(record_batch)
+    return encode_and_frame(record_batch)
+
+
+def _project_schema(schema: Any, columns: list[str]) -> Any:
+    """`schema` with only what decoding `columns` needs (as tfx-bsl's TFXIO.Project does)."""
+    from tfx_bsl.tfxio import tensor_representation_util
+
+    return tensor_representation_util.ProjectTensorRepresentationsInSchema(schema, columns)

@@ -96,13 +96,13 @@ def test_impossible_bound_is_not_blessed_with_reason(
 ) -> None:
     with caplog.at_level(logging.WARNING):
         _, blessing = _evaluate(tmp_path, penguin_examples, penguin_model, penguin_schema,
-                                {"eval_config": eval_config(0.999)})
+                                {"eval_config": eval_config(1.001)})
     assert blessing.custom_properties["blessed"] == 0
     assert _marker(blessing) == ["NOT_BLESSED"]
     reason = blessing.custom_properties["blessing_reason"]
     assert f"{ACCURACY} on Overall = 0.9" in reason
-    assert "lower_bound { value: 0.999 }" in reason
-    assert "NOT_BLESSED" in caplog.text and "0.999" in caplog.text
+    assert "lower_bound { value: 1.001 }" in reason
+    assert "NOT_BLESSED" in caplog.text and "1.001" in caplog.text
 
 
 @pytest.mark.integration

@@ -180,3 +180,36 @@ def test_missing_split_is_a_clear_error(
                       _outputs(tmp_path),
                       {"module_file": str(PENGUIN_MODULE),
                        "splits_config": {"analyze": ["test"]}})
+
+
+SEPARATE_WORKER_MODULE = '''\
+import tensorflow_transform as tft
+
+from penguin_features import NUMERIC  # a sibling file, like `features.py` in a project
+
+SCALED = [name for name in NUMERIC if name != "flipper_length_mm"]
+
+
+def preprocessing_fn(inputs):
+    return {name: tft.scale_to_z_score(inputs[name]) for name in SCALED}
+'''
+
+
+@pytest.mark.integration
+def test_module_file_runs_on_separate_worker_processes(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema
+) -> None:
+    from tfxkit.dsl.base_executor import ExecutorContext
+
+    (tmp_path / "penguin_features.py").write_text(f"NUMERIC = {FEATURES!r}\n")
+    module = tmp_path / "worker_transform.py"
+    module.write_text(SEPARATE_WORKER_MODULE)
+    outputs = _outputs(tmp_path)
+    beam_args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    Executor(ExecutorContext(beam_pipeline_args=beam_args)).Do(
+        {"examples": [penguin_examples], "schema": [penguin_schema]}, outputs,
+        {"module_file": str(module)})
+    transformed = _read_transformed(outputs["transform_graph"][0].uri,
+                                    outputs["transformed_examples"][0].uri, "train")
+    assert set(transformed) == set(FEATURES) - {"flipper_length_mm"}
+    assert abs(transformed[FEATURES[0]].mean()) < 1e-3
