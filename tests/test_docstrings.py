@@ -53,8 +53,8 @@ def modules() -> list[Path]:
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(REPO)))
 def test_public_definitions_have_docstrings(path: Path) -> None:
-    assert ast.get_docstring(ast.parse(path.read_text())) or path.name == "__init__.py" and \
-        not path.read_text().strip(), f"{path.relative_to(REPO)} has no module docstring"
+    assert ast.get_docstring(ast.parse(path.read_text())) or (path.name == "__init__.py" and \
+        not path.read_text().strip()), f"{path.relative_to(REPO)} has no module docstring"
     missing = [name for name, node in public_definitions(path)
                if not ast.get_docstring(node)]  # type: ignore[arg-type]
     assert not missing, f"{path.relative_to(REPO)}: no docstring on {', '.join(missing)}"

@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import re
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,7 @@ from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
-from tfxkit.errors import ExecutionError, PipelineDefinitionError
+from tfxkit.errors import ExecutionError, MetadataError, PipelineDefinitionError
 from tfxkit.runners.base import DagRunner
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
 from tfxkit.runners.local.workers import (
@@ -38,6 +40,12 @@ from tfxkit.types.artifact import Artifact
 if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
     from ml_metadata.proto.metadata_store_pb2 import Context
+
+
+# Run ids executing in this process, so that a run here can tell an execution this process left
+# RUNNING after losing its store (abandoned) from one that another run here is still executing.
+_LIVE_RUNS: set[str] = set()
+_LIVE_RUNS_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass
@@ -157,8 +165,7 @@ class LocalDagRunner(DagRunner):
 
     # -- implementation ----------------------------------------------------------------------
     def _run(self, pipeline: Pipeline, **options: Any) -> RunResult:
-        from tfxkit.metadata import record
-        from tfxkit.metadata.store import connect, parse
+        from tfxkit.metadata.store import connect
 
         started = time.perf_counter()
         selected = self._select(pipeline, options["from_node"], options["to_node"],
@@ -169,6 +176,21 @@ class LocalDagRunner(DagRunner):
             "%Y%m%dT%H%M%S%fZ")
         root = Path(pipeline.pipeline_root).absolute()
         store = connect(pipeline.metadata)
+        with _LIVE_RUNS_LOCK:
+            _LIVE_RUNS.add(run_id)
+        try:
+            return self._run_with_store(pipeline, store, root, run_id, selected, exec_properties,
+                                        cache, started)
+        finally:
+            with _LIVE_RUNS_LOCK:
+                _LIVE_RUNS.discard(run_id)
+
+    def _run_with_store(self, pipeline: Pipeline, store: MetadataStore, root: Path, run_id: str,
+                        selected: list[BaseComponent], exec_properties: dict[str, dict],
+                        cache: bool, started: float) -> RunResult:
+        from tfxkit.metadata import record
+        from tfxkit.metadata.store import parse
+
         self._report_abandoned(store, pipeline, root)
 
         results: dict[str, NodeResult] = {}
@@ -186,6 +208,10 @@ class LocalDagRunner(DagRunner):
                           results)
         try:
             state.execute(selected)
+        except MetadataError:
+            self.hooks.on_run_end({n: r.outcome for n, r in results.items()},
+                                  time.perf_counter() - started, "")
+            raise
         finally:
             state.close()
         seconds = time.perf_counter() - started
@@ -245,7 +271,9 @@ class LocalDagRunner(DagRunner):
     def _report_abandoned(self, store: MetadataStore, pipeline: Pipeline, root: Path) -> None:
         from tfxkit.metadata import record
 
-        for execution in record.abandon_stale_executions(store, pipeline.pipeline_name):
+        with _LIVE_RUNS_LOCK:
+            live = set(_LIVE_RUNS)
+        for execution in record.abandon_stale_executions(store, pipeline.pipeline_name, live):
             node_id = record.custom(execution, "node_id", "")
             shutil.rmtree(root / node_id / ".staging" / str(execution.id), ignore_errors=True)
 
@@ -263,6 +291,30 @@ class LocalDagRunner(DagRunner):
                 f"--to {upstream.id}`.")
         execution_id, outputs = found
         return NodeResult("reused", execution_id=execution_id, outputs=outputs)
+
+
+_READ_ERROR = re.compile(
+    r"DataLoss|corrupt|truncat|crc|unexpected end|EOFError|BadGzipFile|gzip|zlib|"
+    r"incorrect header|invalid (stored )?block|premature end", re.IGNORECASE)
+
+
+def _damaged_inputs_note(inputs: dict[str, list[Artifact]]) -> str:
+    """Name the input artifacts whose files are damaged, for an error that looks like a read
+    of corrupted or truncated data (the library's own message rarely says which file)."""
+    from tfxkit.metadata.cache import damaged_files
+
+    found = []
+    for key, group in inputs.items():
+        for artifact in group:
+            problems = damaged_files(artifact)
+            if problems:
+                found.append(f"input {key!r}: {type(artifact).TYPE_NAME} artifact {artifact.id} "
+                             f"at {artifact.uri}: {'; '.join(problems[:3])}")
+    if not found:
+        return ""
+    return (f". Damaged input artifact(s): {' | '.join(found)}. Rerun the producing node "
+            f"without the cache (e.g. `tfxkit run ... --from <producer> --no-cache`), or "
+            f"restore the files.")
 
 
 def _log_tail(path: str, lines: int) -> str:
@@ -299,6 +351,35 @@ class _RunState:
 
     # -- scheduling --------------------------------------------------------------------------
     def execute(self, selected: list[BaseComponent]) -> None:
+        """Run `selected` nodes; if the store is lost (MetadataError after its retries), stop
+        every running node, discard its unpublished outputs and raise MetadataError."""
+        try:
+            self._schedule(selected)
+        except MetadataError as exc:
+            stopped = self._discard_running("stopped: the ML Metadata store was lost")
+            raise MetadataError(
+                f"Run {self.run_id} of pipeline {self.pipeline.pipeline_name!r} stopped: {exc}\n"
+                f"Nodes that finished before are published and are reused by the next run"
+                + (f"; {', '.join(stopped)} stopped and published nothing (the next run marks "
+                   f"their executions abandoned)" if stopped else "") + ".") from exc
+
+    def _discard_running(self, error: str) -> list[str]:
+        """Kill the workers of running nodes and delete their staged outputs; record nothing."""
+        if self.pool is not None:
+            self.pool.close(kill=True)
+            self.pool = None
+        stopped = []
+        for running in list(self.running.values()):
+            shutil.rmtree(running.staging, ignore_errors=True)
+            seconds = time.perf_counter() - running.started
+            self.results[running.node.id] = NodeResult("failed", seconds, running.execution_id,
+                                                       error=error)
+            self.hooks.on_node_error(running.node.id, error, seconds, "")
+            stopped.append(running.node.id)
+        self.running.clear()
+        return stopped
+
+    def _schedule(self, selected: list[BaseComponent]) -> None:
         pending = list(selected)
         while pending or self.running:
             progressed = True
@@ -432,14 +513,18 @@ class _RunState:
                 if result.died:
                     where = crash_location(Path(running.log_file).read_text(errors="replace"))
                     error += f" (at {where})" if where else ""
+            if _READ_ERROR.search(error):
+                error += _damaged_inputs_note(running.inputs)
             self._fail(node, error, running.started, running.execution_id, details)
             return
         published: dict[str, list[Artifact]] = {}
+        moved: list[Path] = []
         try:
             for key, dicts in result.outputs.items():
                 final = Path(running.final_uris[key])
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(running.staging / key, final)
+                moved.append(final)
                 artifacts = [Artifact.from_dict(d) for d in dicts]
                 for artifact in artifacts:
                     artifact.uri = str(final)
@@ -449,6 +534,15 @@ class _RunState:
             record.publish_execution(self.store, running.execution_id,
                                      [*self.contexts, node_context], published)
         except Exception as exc:
+            # Not recorded (one transaction): the files must go too, or they would sit where
+            # a LIVE artifact belongs. If the commit did land but its reply was lost, the cache
+            # sees the files missing and recomputes.
+            for path in moved:
+                shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(running.staging, ignore_errors=True)
+            if isinstance(exc, MetadataError):
+                self.running[running.execution_id] = running  # stopped with the run
+                raise
             self._fail(node, f"publishing outputs failed: {type(exc).__name__}: {exc}",
                        running.started, running.execution_id)
             return

@@ -117,9 +117,13 @@ def execute_logged(pipeline: Pipeline, task: Task) -> TaskResult:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         faulthandler.enable(file=log)  # a segfault in user code still tells where it was
+        if task.timeout:  # and so does a node stopped at its deadline (see WorkerPool._kill)
+            faulthandler.register(signal.SIGUSR1, file=log, all_threads=False)
         try:
             return execute(pipeline, task)
         finally:
+            if task.timeout:
+                faulthandler.unregister(signal.SIGUSR1)
             faulthandler.disable()
             sys.stdout.flush()
             sys.stderr.flush()
@@ -153,7 +157,8 @@ class _Worker:
 # Forking a process that runs these libraries' native threads can deadlock the child (a lock
 # held by a thread that does not exist there). The CLI's runner process never imports them;
 # a notebook or test process that already did gets fresh interpreters instead.
-FORK_UNSAFE_MODULES = ("tensorflow", "pyarrow", "apache_beam", "grpc", "tensorflow_transform",
+# (grpc is not listed: ml-metadata imports it but opens no channel, so no gRPC threads run.)
+FORK_UNSAFE_MODULES = ("tensorflow", "pyarrow", "apache_beam", "tensorflow_transform",
                        "tfx_bsl", "torch", "jax")
 
 
@@ -179,7 +184,7 @@ class WorkerPool:
         self.size = max(1, size)
         self._workers: list[_Worker] = []
         self.start_method = start_method or default_start_method()
-        self._context = multiprocessing.get_context(self.start_method)
+        self._context: Any = multiprocessing.get_context(self.start_method)
 
     @property
     def busy(self) -> int:
@@ -231,7 +236,7 @@ class WorkerPool:
                                               error=_death_message(worker.process.exitcode)))
                     self._discard(worker)
                 elif worker.deadline is not None and time.monotonic() >= worker.deadline:
-                    self._kill(worker)
+                    self._kill(worker, dump_stack=True)
                     results.append(TaskResult(
                         task.task_id, False, died=True,
                         error=f"timed out after {task.timeout:g} s and was stopped; raise the "
@@ -239,7 +244,11 @@ class WorkerPool:
             if results:
                 return results
 
-    def _kill(self, worker: _Worker) -> None:
+    def _kill(self, worker: _Worker, dump_stack: bool = False) -> None:
+        if dump_stack and worker.process.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.process.pid, signal.SIGUSR1)  # faulthandler: where it hung
+            worker.process.join(timeout=0.5)
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(timeout=5)
@@ -268,9 +277,12 @@ _FAULT_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
 
 
 def crash_location(log_text: str) -> str:
-    """From a faulthandler dump in a worker's log, the innermost frame of user code (outside
+    """From a faulthandler dump in a worker's log (a crash, or a node stopped at its timeout),
+    the innermost frame of user code (outside
     tfxkit and installed libraries) as `file:line in function`, or ""."""
-    dump = log_text[log_text.rfind("Fatal Python error"):] if "Fatal Python error" in log_text else ""
+    start = max(log_text.rfind("Fatal Python error"), log_text.rfind("Current thread 0x"),
+                log_text.rfind("Stack (most recent call first)"))
+    dump = log_text[start:] if start >= 0 else ""
     for path, line, function in _FAULT_FRAME.findall(dump):  # most recent call first
         if _is_user_code(path):
             return f"{path}:{line} in {function}"

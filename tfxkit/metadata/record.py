@@ -12,9 +12,9 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tfxkit.metadata.store import retrying
 from tfxkit.types.artifact import Artifact, ArtifactState, PropertyType
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 PIPELINE_CONTEXT = "pipeline"
 RUN_CONTEXT = "pipeline_run"
 NODE_CONTEXT = "node"
+T = TypeVar("T")
 MAX_ERROR_CHARS = 8000
 
 _MLMD_TYPES = {PropertyType.INT: "INT", PropertyType.FLOAT: "DOUBLE", PropertyType.STRING: "STRING"}
@@ -78,22 +79,33 @@ def custom(proto: Any, name: str, default: Any = None) -> Any:
 
 
 # -- types and contexts ------------------------------------------------------------------------
+def _register(action: Callable[[], T], what: str) -> T:
+    """Register a type: idempotent, but two runs registering it at once make one of them see
+    AlreadyExists; the second attempt then finds the type the other run created."""
+    from ml_metadata import errors as mlmd_errors
+
+    try:
+        return retrying(action, what)
+    except mlmd_errors.AlreadyExistsError:
+        return retrying(action, what)
+
+
 def artifact_type_id(store: MetadataStore, cls: type[Artifact]) -> int:
     """Register (or find) the MLMD artifact type of `cls`, with its declared properties."""
     pb = _pb()
     artifact_type = pb.ArtifactType(name=cls.TYPE_NAME)
     for name, ptype in cls.PROPERTIES.items():
         artifact_type.properties[name] = getattr(pb, _MLMD_TYPES[ptype])
-    return int(retrying(lambda: store.put_artifact_type(artifact_type, can_add_fields=True),
-                        f"registering artifact type {cls.TYPE_NAME}"))
+    return int(_register(lambda: store.put_artifact_type(artifact_type, can_add_fields=True),
+                         f"registering artifact type {cls.TYPE_NAME}"))
 
 
 def execution_type_id(store: MetadataStore, type_name: str) -> int:
     """Register (or find) the MLMD execution type named after a component class."""
     pb = _pb()
-    return int(retrying(lambda: store.put_execution_type(pb.ExecutionType(name=type_name),
-                                                         can_add_fields=True),
-                        f"registering execution type {type_name}"))
+    return int(_register(lambda: store.put_execution_type(pb.ExecutionType(name=type_name),
+                                                          can_add_fields=True),
+                         f"registering execution type {type_name}"))
 
 
 def get_or_create_context(
@@ -104,15 +116,15 @@ def get_or_create_context(
     existing = store.get_context_by_type_and_name(type_name, name)
     if existing is not None:
         return existing
-    type_id = retrying(lambda: store.put_context_type(pb.ContextType(name=type_name)),
-                       f"registering context type {type_name}")
+    type_id = _register(lambda: store.put_context_type(pb.ContextType(name=type_name)),
+                        f"registering context type {type_name}")
     context = pb.Context(type_id=type_id, name=name)
     for key, value in (properties or {}).items():
         set_value(context.custom_properties[key], value)
     from ml_metadata import errors as mlmd_errors
 
     try:
-        [context.id] = store.put_contexts([context])
+        [context.id] = retrying(lambda: store.put_contexts([context]), f"creating context {name}")
     except mlmd_errors.AlreadyExistsError:  # created concurrently by another run
         found = store.get_context_by_type_and_name(type_name, name)
         assert found is not None
@@ -327,9 +339,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def abandon_stale_executions(store: MetadataStore, pipeline_name: str) -> list[Execution]:
-    """Mark RUNNING executions of `pipeline_name` whose runner process is gone as CANCELED
-    (custom property `abandoned`=1) and return them. Their staged outputs were never published."""
+def abandon_stale_executions(store: MetadataStore, pipeline_name: str,
+                             live_runs: Collection[str] = ()) -> list[Execution]:
+    """Mark RUNNING executions of `pipeline_name` whose run is over as CANCELED (custom property
+    `abandoned`=1) and return them; their staged outputs were never published.
+
+    A run is over when its runner process on this host is gone (killed, crashed), or when it
+    was this process and its run id is not in `live_runs` (a run here that lost its store).
+    Executions of other hosts are left alone: nothing here can tell whether they are alive.
+    """
     pb = _pb()
     context = store.get_context_by_type_and_name(PIPELINE_CONTEXT, pipeline_name)
     if context is None:
@@ -342,15 +360,19 @@ def abandon_stale_executions(store: MetadataStore, pipeline_name: str) -> list[E
         if custom(execution, "runner_host") != host:
             continue  # another machine's run: cannot tell if it is alive
         pid = custom(execution, "runner_pid")
-        if pid is not None and pid != os.getpid() and _process_alive(int(pid)):
-            continue
         if pid == os.getpid():
+            if custom(execution, "run_id") in live_runs:
+                continue
+            reason = "its run in this process stopped"
+        elif pid is not None and _process_alive(int(pid)):
             continue
+        else:
+            reason = f"runner process {pid} on {host} ended (killed or crashed)"
         execution.last_known_state = pb.Execution.CANCELED
         set_value(execution.custom_properties["abandoned"], 1)
         set_value(execution.custom_properties["error"],
-                  f"runner process {pid} on {host} ended while this execution was running "
-                  f"(killed or crashed); its outputs were never published")
+                  f"{reason} while this execution was running; its outputs were never "
+                  f"published")
         set_value(execution.custom_properties["finished_at"], time.time())
         stale.append(execution)
     if stale:
