@@ -340,6 +340,11 @@ class BaseExampleGenExecutor(BaseExecutor):
             counts = self._run_on_beam(examples.uri, plan, tasks, prepared, exec_properties)
         else:
             counts = self._run_local(examples.uri, plan, tasks, prepared, exec_properties)
+        if sum(counts) == 0:
+            raise DataError(
+                f"{type(self).__name__}: found no data rows in {', '.join(all_files)} (at most a "
+                f"header). Expected at least one row per split; add data, or point input_base at "
+                f"the folder that holds it.")
         examples.split_names = plan.split_names
         examples.span = 0
         examples.version = 0
