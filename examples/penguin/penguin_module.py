@@ -3,6 +3,8 @@
 takes raw serialized tf.Examples with the transform graph inside.
 
 Written as a TFX penguin module is, so it ports both ways; only the imports name tfxkit.
+Training is seeded and uses deterministic ops, so two runs on the same data push bit-identical
+models (the fault-injection tests rely on that).
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ def _build_model(learning_rate: float) -> tf.keras.Model:
 
 
 def run_fn(fn_args: Any) -> None:
-    """Train for `fn_args.train_steps` batches of 20; save the serving model."""
+    """Train for `fn_args.train_steps` batches of 20 with fixed seeds and deterministic ops;
+    save the serving model."""
+    tf.keras.utils.set_random_seed(0)
+    tf.config.experimental.enable_op_determinism()
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     config = fn_args.custom_config or {}
     batch_size = int(config.get("batch_size", 20))

@@ -28,7 +28,7 @@ from tfxkit.metadata import connect
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "examples" / "penguin" / "pipeline.py"
-MODULE = REPO / "tests" / "resources" / "deterministic_penguin_module.py"
+MODULE = REPO / "examples" / "penguin" / "penguin_module.py"  # seeded, deterministic
 SEEDS = int(os.environ.get("TFXKIT_FAULT_SEEDS", "20"))
 
 
