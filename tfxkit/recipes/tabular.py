@@ -107,3 +107,32 @@ def serving_signatures(model: Any, tf_transform_output: Any, label_key: str) -> 
         return dict(model.tft_layer(tf.io.parse_example(serialized, spec)))
 
     return {"serving_default": serve, "transform_features": transform_features}
+
+
+def model_inputs(tf_transform_output: Any, label_key: str) -> tuple[list[str], dict[str, int]]:
+    """(numeric, categorical) transformed feature names, the label left out; categorical
+    features (integer ids) map to their number of ids, out-of-vocabulary bucket included."""
+    import tensorflow as tf
+
+    spec = tf_transform_output.transformed_feature_spec()
+    features = [name for name in spec if name != transformed_name(label_key)]
+    categorical = {name: tf_transform_output.num_buckets_for_transformed_feature(name)
+                   for name in features if spec[name].dtype == tf.int64}
+    return [name for name in features if name not in categorical], categorical
+
+
+def train_and_export(model: Any, fn_args: Any, tf_transform_output: Any, label_key: str,
+                     batch_size: int) -> None:
+    """Fit `model` for `fn_args.train_steps` batches (validating on `fn_args.eval_steps`),
+    log to TensorBoard under `fn_args.model_run_dir`, and save it with `serving_signatures` to
+    `fn_args.serving_model_dir`."""
+    import tensorflow as tf
+
+    def batches(files: Any) -> Any:
+        return dataset(files, fn_args.data_accessor, tf_transform_output, label_key, batch_size)
+
+    model.fit(batches(fn_args.train_files), steps_per_epoch=fn_args.train_steps,
+              validation_data=batches(fn_args.eval_files), validation_steps=fn_args.eval_steps,
+              verbose=2, callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)])
+    model.save(fn_args.serving_model_dir, save_format="tf",
+               signatures=serving_signatures(model, tf_transform_output, label_key))

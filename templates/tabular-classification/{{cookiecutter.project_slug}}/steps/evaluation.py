@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.config import PipelineConfig
 from tfxkit.recipes.tabular import transformed_name
+
+from pipeline.config import PipelineConfig
+
 
 def eval_config(config: PipelineConfig) -> dict[str, Any]:
     """TFMA EvalConfig: accuracy at least `accuracy_lower_bound`, and no worse than the pushed

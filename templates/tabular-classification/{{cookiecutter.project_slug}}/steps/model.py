@@ -18,9 +18,8 @@ import tensorflow_transform as tft
 
 from tfxkit.recipes.tabular import (
     LABEL_VOCABULARY,
-    dataset,
-    serving_signatures,
-    transformed_name,
+    model_inputs,
+    train_and_export,
 )
 
 
@@ -56,22 +55,10 @@ def build_model(numeric: list[str], categorical: dict[str, int], n_classes: int,
 def run_fn(fn_args: Any) -> None:
     """Train on the transformed examples and save the serving model."""
     config = fn_args.custom_config
-    label_key = config["label_key"]
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    feature_spec = tf_transform_output.transformed_feature_spec()
-    features = [name for name in feature_spec if name != transformed_name(label_key)]
-    categorical = {name: tf_transform_output.num_buckets_for_transformed_feature(name)
-                   for name in features if feature_spec[name].dtype == tf.int64}
-    numeric = [name for name in features if name not in categorical]
+    numeric, categorical = model_inputs(tf_transform_output, config["label_key"])
     model = build_model(numeric, categorical,
                         tf_transform_output.vocabulary_size_by_name(LABEL_VOCABULARY),
                         config["hidden_units"], config["learning_rate"])
-    train = dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output, label_key,
-                    config["batch_size"])
-    evaluation = dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output,
-                         label_key, config["batch_size"])
-    model.fit(train, steps_per_epoch=fn_args.train_steps, validation_data=evaluation,
-              validation_steps=fn_args.eval_steps, verbose=2,
-              callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)])
-    model.save(fn_args.serving_model_dir, save_format="tf",
-               signatures=serving_signatures(model, tf_transform_output, label_key))
+    train_and_export(model, fn_args, tf_transform_output, config["label_key"],
+                     config["batch_size"])
