@@ -139,6 +139,10 @@ CASES: list[Any] = [
     ("CLI -p without '='", lambda r: cli("run", "pipeline.py", "-p", "oops"), r"key=value"),
     ("metadata URL with a password", lambda r: cli("runs", "--metadata",
                                                    "mysql://u:hunter2@h/db"), r"password"),
+    ("artifact path outside any pipeline root", lambda r: cli("show", "/etc"),
+     r"(?i)cannot tell|neither an artifact"),
+    ("lineage of a path outside any pipeline root", lambda r: cli("lineage", "/etc/hostname"),
+     r"(?i)which pipeline|no artifact"),
     ("bad template answer: slug with '..'", lambda r: bad_template_answers(
         r, {"project_slug": "../escape"}), r"(?i)slug|name|letters"),
     ("bad template answer: pipeline name with '/'", lambda r: bad_template_answers(
