@@ -121,6 +121,22 @@ def model_inputs(tf_transform_output: Any, label_key: str) -> tuple[list[str], d
     return [name for name in features if name not in categorical], categorical
 
 
+def input_layers(numeric: list[str], categorical: dict[str, int]) -> tuple[dict[str, Any], Any]:
+    """Keras inputs for transformed features and the tensor joining them: numeric features as
+    one column each, categorical ids (name -> number of ids) one-hot encoded. Returns
+    (inputs by name, joined `[batch, width]` tensor) to build a model on."""
+    import tensorflow as tf
+
+    inputs = {name: tf.keras.layers.Input(shape=(), name=name, dtype=tf.float32)
+              for name in numeric}
+    inputs.update({name: tf.keras.layers.Input(shape=(), name=name, dtype=tf.int64)
+                   for name in categorical})
+    columns = [tf.keras.layers.Reshape((1,))(inputs[name]) for name in numeric]
+    columns += [tf.keras.layers.CategoryEncoding(num_tokens=size, output_mode="one_hot")(
+        tf.keras.layers.Reshape((1,))(inputs[name])) for name, size in categorical.items()]
+    return inputs, tf.keras.layers.concatenate(columns) if len(columns) > 1 else columns[0]
+
+
 def train_and_export(model: Any, fn_args: Any, tf_transform_output: Any, label_key: str,
                      batch_size: int) -> None:
     """Fit `model` for `fn_args.train_steps` batches (validating on `fn_args.eval_steps`),

@@ -18,6 +18,7 @@ import tensorflow_transform as tft
 
 from tfxkit.recipes.tabular import (
     LABEL_VOCABULARY,
+    input_layers,
     model_inputs,
     train_and_export,
 )
@@ -34,14 +35,7 @@ def build_model(numeric: list[str], categorical: dict[str, int], n_classes: int,
         hidden_units: width of each hidden layer.
         learning_rate: Adam's learning rate.
     """
-    inputs = {name: tf.keras.layers.Input(shape=(), name=name, dtype=tf.float32)
-              for name in numeric}
-    inputs.update({name: tf.keras.layers.Input(shape=(), name=name, dtype=tf.int64)
-                   for name in categorical})
-    columns = [tf.keras.layers.Reshape((1,))(inputs[name]) for name in numeric]
-    columns += [tf.keras.layers.CategoryEncoding(num_tokens=size, output_mode="one_hot")(
-        tf.keras.layers.Reshape((1,))(inputs[name])) for name, size in categorical.items()]
-    hidden = tf.keras.layers.concatenate(columns) if len(columns) > 1 else columns[0]
+    inputs, hidden = input_layers(numeric, categorical)
     for units in hidden_units:
         hidden = tf.keras.layers.Dense(units, activation="relu")(hidden)
     outputs = tf.keras.layers.Dense(n_classes, activation="softmax")(hidden)

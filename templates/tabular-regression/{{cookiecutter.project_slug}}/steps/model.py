@@ -16,7 +16,7 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from tfxkit.recipes.tabular import model_inputs, train_and_export
+from tfxkit.recipes.tabular import input_layers, model_inputs, train_and_export
 
 
 def build_model(numeric: list[str], categorical: dict[str, int], hidden_units: list[int],
@@ -29,14 +29,7 @@ def build_model(numeric: list[str], categorical: dict[str, int], hidden_units: l
         hidden_units: width of each hidden layer.
         learning_rate: Adam's learning rate.
     """
-    inputs = {name: tf.keras.layers.Input(shape=(), name=name, dtype=tf.float32)
-              for name in numeric}
-    inputs.update({name: tf.keras.layers.Input(shape=(), name=name, dtype=tf.int64)
-                   for name in categorical})
-    columns = [tf.keras.layers.Reshape((1,))(inputs[name]) for name in numeric]
-    columns += [tf.keras.layers.CategoryEncoding(num_tokens=size, output_mode="one_hot")(
-        tf.keras.layers.Reshape((1,))(inputs[name])) for name, size in categorical.items()]
-    hidden = tf.keras.layers.concatenate(columns) if len(columns) > 1 else columns[0]
+    inputs, hidden = input_layers(numeric, categorical)
     for units in hidden_units:
         hidden = tf.keras.layers.Dense(units, activation="relu")(hidden)
     outputs = tf.keras.layers.Dense(1)(hidden)
