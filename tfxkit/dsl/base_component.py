@@ -12,24 +12,14 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tfxkit.dsl.component_spec import ComponentSpec
+from tfxkit.dsl.names import ID_PATTERN, check_env_name, check_id, first_bad_character
 from tfxkit.errors import ComponentDefinitionError, PipelineDefinitionError
 from tfxkit.types.channel import Channel
 
 if TYPE_CHECKING:
     from tfxkit.dsl.base_executor import BaseExecutor, ExecutorContext
 
-ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
-
-
-def check_id(value: str, what: str) -> str:
-    """Return `value` if it is safe as an id and a directory name; raise otherwise."""
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise PipelineDefinitionError(
-            f"{what} {value!r} is not a valid id: expected a letter followed by up to 99 letters, "
-            f"digits, '_' or '-' (it names a directory under the pipeline root, so '/', '.' and "
-            f"spaces are not allowed). Example: 'Trainer_v2'."
-        )
-    return value
+__all__ = ["ID_PATTERN", "BaseComponent", "NodeConfig", "check_id", "import_object"]
 
 
 def import_object(dotted_path: str) -> Any:
@@ -75,8 +65,8 @@ class NodeConfig:
     timeout_seconds: float | None = None
 
 
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+_SECRET_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 
 
 class BaseComponent:
@@ -140,7 +130,7 @@ class BaseComponent:
                        gpu: int = 0, gpu_type: str = "nvidia.com/gpu") -> BaseComponent:
         """Request CPU (e.g. "2", "500m"), memory (e.g. "4G") and GPUs on Kubeflow; returns self."""
         for name, value in (("cpu", cpu), ("memory", memory)):
-            if value is not None and not _QUANTITY.match(str(value)):
+            if value is not None and not _QUANTITY.fullmatch(str(value)):
                 raise PipelineDefinitionError(
                     f"{self.id}.with_resources: {name}={value!r} is not a Kubernetes quantity; "
                     f"expected e.g. cpu='2' or '500m', memory='4G' or '512Mi'.")
@@ -164,24 +154,25 @@ class BaseComponent:
         """Set plain environment variables for the node's container; returns self.
         Use `with_secret` for anything confidential."""
         for name, value in variables.items():
-            if not _ENV_NAME.match(name) or not isinstance(value, str):
+            check_env_name(name, f"{self.id}.with_env: variable")
+            if not isinstance(value, str) or "\0" in value:
                 raise PipelineDefinitionError(
-                    f"{self.id}.with_env: {name}={value!r}: expected NAME='text' with NAME made "
-                    f"of letters, digits and '_'.")
+                    f"{self.id}.with_env: {name}={value!r}: expected NAME='text' (a str without "
+                    f"NUL characters); found {type(value).__name__} {value!r}.")
         self.node_config.env.update(variables)
         return self
 
     def with_secret(self, secret_name: str, keys_to_env: dict[str, str]) -> BaseComponent:
         """Expose keys of Kubernetes secret `secret_name` as environment variables
         (`{"password": "DB_PASSWORD"}`) on Kubeflow; the value never enters the spec."""
-        if not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", secret_name or ""):
+        if not isinstance(secret_name, str) or not _SECRET_NAME.fullmatch(secret_name):
+            bad = first_bad_character(secret_name) if isinstance(secret_name, str) else None
             raise PipelineDefinitionError(
-                f"{self.id}.with_secret: {secret_name!r} is not a Kubernetes secret name "
-                f"(lowercase letters, digits, '-' and '.').")
+                f"{self.id}.with_secret: {secret_name!r} is not a Kubernetes secret name: "
+                f"expected lowercase letters, digits, '-' and '.'"
+                f"{'; found ' + bad if bad else ''}. Fix: e.g. 'db-credentials'.")
         for env in keys_to_env.values():
-            if not _ENV_NAME.match(env):
-                raise PipelineDefinitionError(
-                    f"{self.id}.with_secret: {env!r} is not an environment variable name.")
+            check_env_name(env, f"{self.id}.with_secret: environment variable")
         self.node_config.secrets[secret_name] = dict(keys_to_env)
         return self
 

@@ -16,11 +16,17 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
+from tfxkit.dsl.value_types import (
+    JSON_TYPES,
+    check_value,
+    describe_default,
+    hint_name,
+    top_type,
+    unsupported_part,
+)
 from tfxkit.errors import ComponentArgumentError, ComponentDefinitionError
 from tfxkit.types.artifact import Artifact
 from tfxkit.types.channel import Channel
-
-JSON_TYPES: tuple[type, ...] = (int, float, str, bool, dict, list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +43,8 @@ class ExecutionParameter:
             "tensorflow_model_analysis.EvalConfig". Proto objects passed here become dicts.
         user_code: the value names user code (a module file path or a dotted path); the code's
             source becomes part of the cache key.
+        hint: the full type hint (e.g. `list[int]`, `dict[str, list[float]]`, `int | None`);
+            values are then checked at every depth, not only their top-level type.
     """
 
     type: type | tuple[type, ...]
@@ -45,11 +53,30 @@ class ExecutionParameter:
     description: str = ""
     proto: str = ""
     user_code: bool = False
+    hint: Any = None
 
     @property
     def types(self) -> tuple[builtins.type, ...]:
         """The accepted types as a tuple."""
         return self.type if isinstance(self.type, tuple) else (self.type,)
+
+    @property
+    def type_name(self) -> str:
+        """The declared type as messages show it: the hint (`list[int]`) or `int or float`."""
+        return hint_name(self.hint) if self.hint is not None else _type_names(self.types)
+
+    def check(self, value: Any) -> tuple[Any, str | None]:
+        """(value, None) if plain `value` fits this parameter (ints widened to floats where a
+        float is declared), else (value, what is wrong: "found str 'x'", "element 0 is ...")."""
+        if self.hint is not None:
+            return check_value(value, self.hint)
+        if isinstance(value, bool) and bool not in self.types:
+            return value, f"found {type(value).__name__} {value!r}"
+        if isinstance(value, int) and float in self.types and int not in self.types:
+            return float(value), None
+        if isinstance(value, self.types):
+            return value, None
+        return value, f"found {type(value).__name__} {value!r}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +90,49 @@ class ChannelParameter:
 
 def _type_names(types: tuple[type, ...]) -> str:
     return " or ".join(t.__name__ for t in types)
+
+
+def runtime_parameter_problem(param: ExecutionParameter, value: RuntimeParameter) -> str:
+    """What makes RuntimeParameter `value` unfit for `param` ("" if it fits): its ptype, or its
+    default checked as any other value."""
+    types = (top_type(param.hint),) if param.hint is not None else param.types
+    if not any(issubclass(value.ptype, t) and not (value.ptype is bool and t is int)
+               for t in types):
+        return f"of type {value.ptype.__name__}"
+    if value.default is not None:
+        _, problem = param.check(value.default)
+        if problem:
+            return f"whose {describe_default(value.default, problem)}"
+    return ""
+
+
+def _check_declaration(where: str, name: str, entry: ExecutionParameter) -> None:
+    """At class definition: the types are JSON types, the hint is supported and agrees with
+    them, and the default fits."""
+    bad = [t for t in entry.types if t not in JSON_TYPES]
+    if bad:
+        raise ComponentDefinitionError(
+            f"{where}.PARAMETERS[{name!r}] type must be one of int, float, str, "
+            f"bool, dict, list (plain data a pipeline spec can carry), found "
+            f"{_type_names(tuple(bad))}."
+        )
+    if entry.hint is not None:
+        part = unsupported_part(entry.hint)
+        if part is not None or top_type(entry.hint) not in entry.types:
+            raise ComponentDefinitionError(
+                f"{where}.PARAMETERS[{name!r}]: hint {hint_name(entry.hint)} does not fit type "
+                f"{_type_names(entry.types)}"
+                f"{f' ({part} is not plain JSON data)' if part else ''}. Use int, float, str, "
+                f"bool, list[T], dict[str, T] or T | None, matching `type`."
+            )
+    if entry.default is not None and not isinstance(entry.default, RuntimeParameter):
+        _, problem = entry.check(entry.default)
+        if problem is not None:
+            raise ComponentDefinitionError(
+                f"{where}.PARAMETERS[{name!r}] is declared {entry.type_name} but its "
+                f"{describe_default(entry.default, problem)}. Fix the default or the declared "
+                f"type."
+            )
 
 
 def _did_you_mean(name: str, choices: list[str]) -> str:
@@ -132,13 +202,7 @@ class ComponentSpec:
                         f"Examples, found {entry.type!r}."
                     )
                 if isinstance(entry, ExecutionParameter):
-                    bad = [t for t in entry.types if t not in JSON_TYPES]
-                    if bad:
-                        raise ComponentDefinitionError(
-                            f"{where}.PARAMETERS[{name!r}] type must be one of int, float, str, "
-                            f"bool, dict, list (plain data a pipeline spec can carry), found "
-                            f"{_type_names(tuple(bad))}."
-                        )
+                    _check_declaration(where, name, entry)
 
     @classmethod
     def bind(
@@ -209,23 +273,19 @@ class ComponentSpec:
     def _check_parameter(cls, component: str, name: str, value: Any) -> Any:
         param = cls.PARAMETERS[name]
         if isinstance(value, RuntimeParameter):
-            if not any(issubclass(value.ptype, t) for t in param.types):
+            mismatch = runtime_parameter_problem(param, value)
+            if mismatch:
                 raise ComponentArgumentError(
-                    f"{component}: parameter {name!r} expects {_type_names(param.types)}, found "
-                    f"RuntimeParameter {value.name!r} of type {value.ptype.__name__}."
+                    f"{component}: parameter {name!r} expects {param.type_name}, found "
+                    f"RuntimeParameter {value.name!r} {mismatch}."
                 )
             return value
         value = normalize_value(value)
-        if isinstance(value, bool) and bool not in param.types:
-            ok = False
-        elif isinstance(value, int) and float in param.types and int not in param.types:
-            value, ok = float(value), True
-        else:
-            ok = isinstance(value, param.types)
-        if not ok:
+        value, problem = param.check(value)
+        if problem is not None:
+            separator = ", " if problem.startswith("found") else "; "
             raise ComponentArgumentError(
-                f"{component}: parameter {name!r} expects {_type_names(param.types)}, found "
-                f"{type(value).__name__} {value!r}."
+                f"{component}: parameter {name!r} expects {param.type_name}{separator}{problem}."
             )
         try:
             json.dumps(value, sort_keys=True)

@@ -13,9 +13,10 @@ it writes its outputs under each output artifact's `.uri`.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
-import types
+import textwrap
 import typing
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -23,10 +24,19 @@ from typing import Any, Generic, TypeVar
 from tfxkit.dsl.base_component import BaseComponent, check_id
 from tfxkit.dsl.base_executor import BaseExecutor, ExecutorContext
 from tfxkit.dsl.component_spec import (
-    JSON_TYPES,
     ChannelParameter,
     ComponentSpec,
     ExecutionParameter,
+    runtime_parameter_problem,
+)
+from tfxkit.dsl.runtime_parameter import RuntimeParameter
+from tfxkit.dsl.value_types import (
+    check_value,
+    describe_default,
+    hint_name,
+    top_type,
+    unsupported_part,
+    unwrap_optional,
 )
 from tfxkit.errors import ComponentDefinitionError, ExecutionError
 from tfxkit.types.artifact import Artifact
@@ -47,12 +57,44 @@ class Parameter(Generic[P]):
     """Annotation of an execution parameter: `steps: Parameter[int] = 100`."""
 
 
-def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(annotation)) == 2:
-            return args[0], True
-    return annotation, False
+def _parameter_line(func: Callable[..., Any], name: str) -> tuple[str, int]:
+    """(file, line) of parameter `name` in `func`'s definition (the def line as a fallback)."""
+    code = getattr(func, "__code__", None)
+    filename = code.co_filename if code else "<unknown>"
+    line = code.co_firstlineno if code else 0
+    try:
+        lines, start = inspect.getsourcelines(func)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return filename, line
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                if arg.arg == name:
+                    return filename, start + arg.lineno - 1
+            break
+    return filename, line
+
+
+def _check_default(func: Callable[..., Any], name: str, declared: str, hint: Any,
+                   default: Any) -> None:
+    """At decoration: the default of parameter `name` fits its hint (a RuntimeParameter
+    default: its ptype and its own default)."""
+    if isinstance(default, RuntimeParameter):
+        probe = ExecutionParameter(type=top_type(hint), hint=hint)
+        problem = runtime_parameter_problem(probe, default)
+        found = f"default is RuntimeParameter {default.name!r} {problem}" if problem else ""
+    else:
+        _, problem_text = check_value(default, hint)
+        found = describe_default(default, problem_text) if problem_text else ""
+    if not found:
+        return
+    filename, line = _parameter_line(func, name)
+    raise ComponentDefinitionError(
+        f"{func.__qualname__}: parameter {name!r} is declared {declared} but its {found} (at "
+        f"{filename}:{line}). Fix the default or the annotation; nothing has run."
+    )
 
 
 def _where(func: Callable[..., Any]) -> str:
@@ -88,7 +130,7 @@ def _build_spec(func: Callable[..., Any]) -> type[ComponentSpec]:
                 f"{where} is expecting {name}: <type>, but found {name} without a type hint. "
                 f"Annotate it as {expected}."
             )
-        annotation, optional = _unwrap_optional(hints[name])
+        annotation, optional = unwrap_optional(hints[name])
         has_default = param.default is not inspect.Parameter.empty
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
         if origin in (Input, Output):
@@ -113,21 +155,27 @@ def _build_spec(func: Callable[..., Any]) -> type[ComponentSpec]:
                     )
                 inputs[name] = ChannelParameter(type=artifact_type, optional=optional or has_default)
             continue
-        value_type = args[0] if origin is Parameter and args else annotation
+        declared = f"Parameter[{hint_name(args[0])}]" if origin is Parameter and args \
+            else hint_name(hints[name])
+        value_hint = args[0] if origin is Parameter and args else annotation
         if origin is Parameter:
-            value_type, optional_inner = _unwrap_optional(value_type)
+            value_hint, optional_inner = unwrap_optional(value_hint)
             optional = optional or optional_inner
-        value_origin = typing.get_origin(value_type)
-        if value_origin in (dict, list):
-            value_type = value_origin
-        if value_type not in JSON_TYPES:
+        part = unsupported_part(value_hint)
+        if part is not None:
             raise ComponentDefinitionError(
-                f"{where} is expecting {name}: {expected}, but found {name}: {hints[name]!r}."
+                f"{where} is expecting {name}: {expected} (list[T] and dict[str, T] of those, "
+                f"at any depth), but found {name}: {declared}, where {part} is not plain JSON "
+                f"data a pipeline spec can carry."
             )
+        full_hint = value_hint | None if optional else value_hint
+        if has_default and param.default is not None:
+            _check_default(func, name, declared, full_hint, param.default)
         parameters[name] = ExecutionParameter(
-            type=value_type,
+            type=top_type(value_hint),
             optional=optional or has_default,
             default=param.default if has_default else None,
+            hint=full_hint,
         )
     return_hint = hints.get("return", None)
     if return_hint not in (None, type(None)):

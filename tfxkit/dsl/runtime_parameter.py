@@ -9,7 +9,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from tfxkit.dsl.names import check_identifier
+from tfxkit.errors import PipelineDefinitionError
+
 _PTYPES = (int, float, str, bool)
+_EXAMPLES: dict[type, Any] = {int: 10, float: 0.5, str: "text", bool: True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,18 +33,26 @@ class RuntimeParameter:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier():
-            raise ValueError(
-                f"RuntimeParameter name must be a Python identifier, found {self.name!r}; "
-                f"use letters, digits and underscores, e.g. 'train_steps'."
-            )
+        check_identifier(self.name, "RuntimeParameter name")
         if self.ptype not in _PTYPES:
             raise TypeError(
                 f"RuntimeParameter {self.name!r}: ptype must be int, float, str or bool, found "
                 f"{self.ptype!r}."
             )
         if self.default is not None:
-            self.coerce(self.default)
+            default = self.default
+            ok = isinstance(default, self.ptype) and not (
+                self.ptype is not bool and isinstance(default, bool))
+            if self.ptype is float and isinstance(default, int) and not isinstance(default, bool):
+                default, ok = float(default), True
+            if not ok:
+                raise PipelineDefinitionError(
+                    f"RuntimeParameter {self.name!r} is declared {self.ptype.__name__} but its "
+                    f"default is {type(default).__name__} {default!r}. Fix: give a "
+                    f"{self.ptype.__name__} default (e.g. RuntimeParameter({self.name!r}, "
+                    f"{self.ptype.__name__}, {_EXAMPLES[self.ptype]!r})) or change ptype."
+                )
+            object.__setattr__(self, "default", default)
 
     def coerce(self, value: Any) -> Any:
         """Convert `value` (e.g. the text of `-p name=value`) to `ptype`, or raise ValueError."""
