@@ -36,6 +36,9 @@ class CsvExampleGen(FileBasedExampleGen):
         bad_rows: "error" (default) stops at a row with the wrong number of fields or bytes that
             are not UTF-8, naming file and line; "skip" skips such rows and counts them.
         delimiter: field separator, default ",".
+        follow_symlinks: read input files that a symlink leads out of `input_base` (default
+            False: such a file is refused with an error naming the link and its target). The
+            real paths read are recorded on the Examples artifact (`followed_symlinks`).
 
     Runs in-process with worker threads; with beam pipeline args naming a non-Direct runner,
     one Beam element per input file (the output folder must then be visible to the workers).
@@ -51,6 +54,8 @@ class CsvExampleGen(FileBasedExampleGen):
         output_config: dict[str, Any] | None = None,
         bad_rows: str | None = None,
         delimiter: str | None = None,
+        follow_symlinks: bool | None = None,
     ) -> None:
         super().__init__(input_base=input_base, input_config=input_config,
-                         output_config=output_config, bad_rows=bad_rows, delimiter=delimiter)
+                         output_config=output_config, bad_rows=bad_rows, delimiter=delimiter,
+                         follow_symlinks=follow_symlinks)

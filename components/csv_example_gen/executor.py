@@ -136,6 +136,14 @@ class Executor(BaseExampleGenExecutor):
         names = read_header(files[0], delimiter)
         for path in files[1:]:
             other = read_header(path, delimiter)
+            if other != names and len(other) != len(names):
+                # Not quoted: a first line with another field count may be no header at all
+                # (a non-CSV file), and file content never goes into errors or the store.
+                raise DataError(
+                    f"CSV header mismatch: {path}, line 1 has {len(other)} field(s), but the "
+                    f"header of {files[0]} has {len(names)} ({names}). Every file of an "
+                    f"ExampleGen must be a CSV file with the same columns in the same order: "
+                    f"remove the file from input_base, or move it to its own input split.")
             if other != names:
                 raise DataError(
                     f"CSV header mismatch: {path}, line 1 has columns {other}, but {files[0]} "

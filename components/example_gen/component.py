@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfxkit.components.example_gen.config import content_fingerprint
+from tfxkit.components.example_gen.config import content_fingerprint, parse_input_config
 from tfxkit.dsl.base_component import BaseComponent
 
 
@@ -15,9 +15,21 @@ class FileBasedExampleGen(BaseComponent):
     matched file's relative name and bytes, so editing a file re-runs the component and touching
     its mtime does not. It uses hashlib only (no heavy imports) and raises DataError when
     `input_base` is missing or a pattern matches no file, before anything runs.
+
+    Every matched file is checked on its real path: one that a symlink leads out of
+    `input_base` is refused (DataError naming link and target) unless `follow_symlinks=True`,
+    and a pattern that leaves `input_base` (`../x`, absolute) is refused at construction.
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # A pattern that leaves input_base is refused when the pipeline is built (the files
+        # it matches are checked on their real paths again when they are read).
+        if isinstance(self.exec_properties.get("input_config"), dict | str):
+            parse_input_config(self.exec_properties["input_config"])
 
     def cache_fingerprint(self, exec_properties: dict[str, Any]) -> str:
         """sha256 of the input files' names and contents (see the class docstring)."""
         return content_fingerprint(str(exec_properties.get("input_base", "")),
-                                   exec_properties.get("input_config"))
+                                   exec_properties.get("input_config"),
+                                   bool(exec_properties.get("follow_symlinks")))

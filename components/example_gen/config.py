@@ -16,14 +16,17 @@ The dict shapes are the JSON mapping of TFX's `example_gen_pb2.Input` and `Outpu
 from __future__ import annotations
 
 import dataclasses
-import glob
+import fnmatch
 import hashlib
 import json
 import os
+import posixpath
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from tfxkit.errors import DataError
+from tfxkit.paths import is_inside, real_path
 
 DEFAULT_INPUT_SPLITS = ({"name": "single_split", "pattern": "*"},)
 DEFAULT_OUTPUT_SPLITS = ({"name": "train", "hash_buckets": 2}, {"name": "eval", "hash_buckets": 1})
@@ -125,6 +128,7 @@ def parse_input_config(value: Any) -> tuple[InputSplit, ...]:
         if not isinstance(pattern, str) or not pattern:
             raise DataError(f"{where}: 'pattern' must be a glob relative to input_base such as "
                             f"'train/*.csv', found {pattern!r}.")
+        check_pattern(pattern, f"{where}.pattern")
         result.append(InputSplit(_check_name(_take(split, "name", where), where), pattern))
     _check_unique([s.name for s in result], "input_config")
     return tuple(result)
@@ -182,13 +186,93 @@ def parse_output_config(value: Any, input_splits: tuple[InputSplit, ...]) -> Spl
     return SplitPlan(input_splits, tuple(splits), partition)
 
 
-def resolve_input_files(
-    input_base: str, input_splits: tuple[InputSplit, ...]
-) -> dict[str, list[str]]:
-    """Return split name -> sorted input files matching its pattern under `input_base`.
+def check_pattern(pattern: str, where: str) -> str:
+    """Return `pattern` if it is a glob that stays inside input_base; raise DataError for an
+    absolute pattern or one whose `..` leads out (`../x/*.csv`, `sub/../../x`). Symlinks that
+    lead out are caught on the real paths of the matched files (`match_input_files`)."""
+    fix = ("patterns must be relative and stay inside it (e.g. 'train/*.csv'). Copy the files "
+           "under input_base, or set input_base to a folder that holds every split.")
+    if os.path.isabs(pattern):
+        raise DataError(f"{where} {pattern!r} is an absolute path, so it leaves input_base; {fix}")
+    normalized = posixpath.normpath(pattern.replace(os.sep, "/"))
+    if normalized == ".." or normalized.startswith("../"):
+        raise DataError(f"{where} {pattern!r} leaves input_base; {fix}")
+    return pattern
 
-    Raises DataError when `input_base` is missing or not a directory, or a pattern matches no
-    file (directories and hidden files are ignored).
+
+@dataclasses.dataclass
+class InputFiles:
+    """The files an ExampleGen reads, as matched and as they really are.
+
+    Attributes:
+        files: split name -> matched paths (under input_base, sorted, one per real file).
+        real: matched path -> its real path (symlinks resolved).
+        outside: matched path -> real path, for files outside input_base that were read
+            because the user opted in with follow_symlinks=True (recorded in lineage).
+        skipped_loops: folders not entered again because a symlink led back to an ancestor.
+    """
+
+    files: dict[str, list[str]]
+    real: dict[str, str] = dataclasses.field(default_factory=dict)
+    outside: dict[str, str] = dataclasses.field(default_factory=dict)
+    skipped_loops: list[str] = dataclasses.field(default_factory=list)
+
+
+_MAGIC = re.compile(r"[*?[]")
+
+
+def _names(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:  # unreadable, vanished, or a symlink loop (ELOOP)
+        return []
+
+
+def _glob(folder: str, parts: list[str], ancestors: frozenset[str],
+          loops: list[str]) -> Iterator[str]:
+    """Like `glob.glob(os.path.join(folder, *parts), recursive=True)` without hidden names, but
+    `**` never re-enters a folder a symlink leads back to (so a symlink loop ends)."""
+    if not parts:
+        return
+    part, rest = parts[0], parts[1:]
+    if part == "**":
+        rest = rest or ["*"]
+        yield from _glob(folder, rest, ancestors, loops)  # `**` as zero folders
+        for name in _names(folder):
+            sub = os.path.join(folder, name)
+            if name.startswith(".") or not os.path.isdir(sub):
+                continue
+            real = os.path.realpath(sub)
+            if real in ancestors:
+                loops.append(sub)
+                continue
+            yield from _glob(sub, parts, ancestors | {real}, loops)
+        return
+    if _MAGIC.search(part):
+        names = [n for n in _names(folder) if fnmatch.fnmatchcase(n, part)
+                 and (part.startswith(".") or not n.startswith("."))]
+    else:
+        names = [part] if os.path.lexists(os.path.join(folder, part)) else []
+    for name in names:
+        path = os.path.join(folder, name)
+        if not rest:
+            yield path
+        elif os.path.isdir(path):
+            yield from _glob(path, rest, ancestors, loops)
+
+
+def match_input_files(input_base: str, input_splits: tuple[InputSplit, ...],
+                      follow_symlinks: bool = False) -> InputFiles:
+    """Match each split's pattern under `input_base` and check every match on its real path.
+
+    Directories, hidden files and dangling links are ignored; files reached twice (two links
+    to one file, a symlink loop) are read once, by real path.
+
+    Raises:
+        DataError: `input_base` is missing or not a directory; a pattern leaves input_base or
+            matches no file; a matched file's real path is outside input_base (a symlink leads
+            out) and `follow_symlinks` is False; one file is matched by two splits. Messages name
+            paths only, never file content.
     """
     if not input_base or not os.path.exists(input_base):
         raise DataError(f"ExampleGen input_base: directory {input_base!r} does not exist. Pass "
@@ -196,30 +280,72 @@ def resolve_input_files(
     if not os.path.isdir(input_base):
         raise DataError(f"ExampleGen input_base: expected a directory, found the file "
                         f"{input_base!r}. Pass its folder, {os.path.dirname(input_base)!r}.")
-    files: dict[str, list[str]] = {}
+    base_real = real_path(input_base)
+    found = InputFiles({})
+    owner: dict[str, str] = {}  # real path -> split that has it
+    refused: list[str] = []
     for split in input_splits:
-        matched = sorted(
-            path for path in glob.glob(os.path.join(input_base, split.pattern), recursive=True)
-            if os.path.isfile(path) and not os.path.basename(path).startswith(".")
-        )
+        check_pattern(split.pattern, f"ExampleGen input split {split.name!r}: pattern")
+        parts = [p for p in split.pattern.replace(os.sep, "/").split("/") if p not in ("", ".")]
+        matched: list[str] = []
+        for path in sorted(set(_glob(input_base, parts, frozenset({base_real}),
+                                     found.skipped_loops))):
+            if os.path.basename(path).startswith(".") or not os.path.isfile(path):
+                continue
+            real = real_path(path)
+            if not is_inside(real, base_real):
+                if not follow_symlinks:
+                    refused.append(f"{path} -> {real}")
+                    continue
+                found.outside[path] = real
+            if owner.get(real) == split.name:
+                continue  # a second way to the same file
+            if real in owner:
+                first = next(p for p, r in found.real.items() if r == real)
+                raise DataError(
+                    f"ExampleGen input_config: {path} (real path {real}) is matched by split "
+                    f"{split.name!r} and, as {first}, by split {owner[real]!r}; a file must "
+                    f"belong to one split (its rows would be in both). Narrow the patterns.")
+            owner[real] = split.name
+            found.real[path] = real
+            matched.append(path)
+        if refused:
+            more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
+            raise DataError(
+                f"ExampleGen input file {'; '.join(refused[:3])}{more} is outside input_base "
+                f"{input_base}"
+                f"{f' (real path {base_real})' if base_real != os.path.abspath(input_base) else ''}"
+                f": a symlink leads out of it. Copy the file in, or opt in with "
+                f"follow_symlinks=True (the real paths are then recorded on the Examples "
+                f"artifact, property 'followed_symlinks').")
         if not matched:
             present = sorted(os.listdir(input_base))[:10]
             raise DataError(
                 f"ExampleGen input split {split.name!r}: pattern {split.pattern!r} matches no file"
                 f" under {input_base!r} (it holds {present or 'nothing'}). Put data files there, "
                 f"or set input_config={{'splits': [{{'name': ..., 'pattern': 'sub/*.csv'}}]}}.")
-        files[split.name] = matched
-    return files
+        found.files[split.name] = matched
+    return found
 
 
-def content_fingerprint(input_base: str, input_config: Any) -> str:
+def resolve_input_files(
+    input_base: str, input_splits: tuple[InputSplit, ...], follow_symlinks: bool = False
+) -> dict[str, list[str]]:
+    """Return split name -> sorted input files matching its pattern under `input_base`
+    (`match_input_files(...).files`; see there for the checks and the DataErrors raised)."""
+    return match_input_files(input_base, input_splits, follow_symlinks).files
+
+
+def content_fingerprint(input_base: str, input_config: Any,
+                        follow_symlinks: bool = False) -> str:
     """sha256 over every matched input file's relative name and bytes (streamed, hashlib only).
 
-    Editing a file changes it; touching its mtime or moving `input_base` does not.
+    Editing a file changes it; touching its mtime or moving `input_base` does not. Raises the
+    DataErrors of `match_input_files` (so a refused file is never read).
     """
     splits = parse_input_config(input_config)
     digest = hashlib.sha256()
-    for split, paths in resolve_input_files(input_base, splits).items():
+    for split, paths in resolve_input_files(input_base, splits, follow_symlinks).items():
         for path in paths:
             digest.update(f"{split}\0{os.path.relpath(path, input_base)}\0".encode())
             with open(path, "rb") as f:

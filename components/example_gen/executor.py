@@ -328,8 +328,10 @@ class BaseExampleGenExecutor(BaseExecutor):
         input_splits = split_config.parse_input_config(exec_properties.get("input_config"))
         plan = split_config.parse_output_config(exec_properties.get("output_config"),
                                                 input_splits)
-        files = split_config.resolve_input_files(exec_properties.get("input_base", ""),
-                                                 input_splits)
+        matched = split_config.match_input_files(
+            exec_properties.get("input_base", ""), input_splits,
+            bool(exec_properties.get("follow_symlinks")))
+        files = matched.files
         all_files = [path for paths in files.values() for path in paths]
         prepared = self.prepare(all_files, exec_properties)
         self._check_partition(plan, prepared)
@@ -354,6 +356,8 @@ class BaseExampleGenExecutor(BaseExecutor):
         if self.bad_rows_skipped(prepared):
             examples.set_custom_property(
                 "note", f"skipped {self.bad_rows_skipped(prepared)} bad row(s) (bad_rows='skip')")
+        if matched.outside:  # the user's opt-in: lineage shows what was really read
+            examples.set_custom_property("followed_symlinks", json.dumps(matched.outside))
         types = self.feature_types(prepared)
         if types is not None:
             examples.set_custom_property("feature_types", json.dumps(types, sort_keys=True))

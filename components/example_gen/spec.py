@@ -19,6 +19,10 @@ class FileBasedExampleGenSpec(ComponentSpec):
             type=dict, optional=True, proto="tfx.proto.example_gen_pb2.Output",
             description="output splits: {'split_config': {'splits': [{'name': ..., "
                         "'hash_buckets': n}], 'partition_feature_name': ...}}"),
+        "follow_symlinks": ExecutionParameter(
+            type=bool, optional=True,
+            description="read input files whose real path (symlinks resolved) is outside "
+                        "input_base; their real paths are recorded on the Examples artifact"),
     }
     INPUTS = {}
     OUTPUTS = {

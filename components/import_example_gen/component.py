@@ -26,6 +26,9 @@ class ImportExampleGen(FileBasedExampleGen):
         output_config: hash split as in CsvExampleGen, e.g. `{"split_config": {"splits":
             [{"name": "train", "hash_buckets": 2}, {"name": "eval", "hash_buckets": 1}]}}`
             (the default for a single input split).
+        follow_symlinks: read input files that a symlink leads out of `input_base` (default
+            False: such a file is refused with an error naming the link and its target). The
+            real paths read are recorded on the Examples artifact (`followed_symlinks`).
 
     The input files' content is part of the cache key (see FileBasedExampleGen).
     """
@@ -38,6 +41,7 @@ class ImportExampleGen(FileBasedExampleGen):
         input_base: str | Any,
         input_config: dict[str, Any] | None = None,
         output_config: dict[str, Any] | None = None,
+        follow_symlinks: bool | None = None,
     ) -> None:
         super().__init__(input_base=input_base, input_config=input_config,
-                         output_config=output_config)
+                         output_config=output_config, follow_symlinks=follow_symlinks)

@@ -7,6 +7,7 @@ import os
 import shutil
 from typing import Any
 
+from tfxkit.components.import_schema_gen.component import checked_schema_file
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
 from tfxkit.types.artifact import Artifact
@@ -17,8 +18,10 @@ SCHEMA_FILE = "schema.pbtxt"
 class Executor(BaseExecutor):
     """ImportSchemaGen's executor.
 
-    exec_properties: `schema_file` (path of a text Schema proto). output_dict: {"schema":
-    [Schema]}; writes `{uri}/schema.pbtxt`.
+    exec_properties: `schema_file` (path of a text Schema proto), `follow_symlinks`.
+    output_dict: {"schema": [Schema]}; writes `{uri}/schema.pbtxt`. A schema file that a
+    symlink leads out of its folder is refused unless `follow_symlinks` (see
+    `checked_schema_file`); its real path is then the custom property `schema_file_real_path`.
     """
 
     def Do(
@@ -31,9 +34,10 @@ class Executor(BaseExecutor):
         from google.protobuf import text_format
         from tensorflow_metadata.proto.v0 import schema_pb2
 
-        path = str(exec_properties.get("schema_file", ""))
+        given = str(exec_properties.get("schema_file", ""))
+        path = checked_schema_file(given, bool(exec_properties.get("follow_symlinks")))
         if not os.path.isfile(path):
-            raise DataError(f"ImportSchemaGen schema_file: {path!r} does not exist or is not a "
+            raise DataError(f"ImportSchemaGen schema_file: {given!r} does not exist or is not a "
                             f"file. Pass the path of a schema.pbtxt, e.g. one SchemaGen wrote.")
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -48,3 +52,6 @@ class Executor(BaseExecutor):
         out = output_dict["schema"][0]
         os.makedirs(out.uri, exist_ok=True)
         shutil.copyfile(path, os.path.join(out.uri, SCHEMA_FILE))
+        if path != os.path.abspath(given):  # lineage shows which file was really imported
+            out.set_custom_property("schema_file_real_path", path)
+

@@ -12,6 +12,9 @@ class ImportSchemaGenSpec(ComponentSpec):
     PARAMETERS = {
         "schema_file": ExecutionParameter(
             type=str, description="path of a schema.pbtxt (text Schema proto) to import"),
+        "follow_symlinks": ExecutionParameter(
+            type=bool, optional=True,
+            description="import a schema file that a symlink leads out of its folder"),
     }
     INPUTS = {}
     OUTPUTS = {"schema": ChannelParameter(type=Schema)}
