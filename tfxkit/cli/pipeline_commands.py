@@ -1,0 +1,122 @@
+"""`tfxkit run`, `compile` and `deploy`: run a pipeline locally, or compile / submit it to
+Kubeflow Pipelines."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+from typing import Any
+
+from tfxkit.cli.common import UsageError, add_pipeline_options, add_verbose_option, load_from_args
+
+
+class RunFailedError(Exception):
+    """A node failed and the run's reporter has already shown it: the command exits 1 without
+    printing the failure a second time."""
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`tfxkit run`: run the pipeline locally."""
+    from tfxkit.errors import ExecutionError
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import ConsoleReporter
+
+    verbose = bool(getattr(args, "verbose", False))
+    pipeline, run_params = load_from_args(args)
+    base = ["tfxkit", "run", args.pipeline_file] + [a for p in args.param or [] for a in ("-p", p)]
+    resume = shlex.join(base) + " --from {node}"
+    reporter = ConsoleReporter(verbose=verbose)
+    runner = LocalDagRunner(workers=args.workers, hooks=reporter, resume_command=resume,
+                            capture_logs=not verbose)
+    try:
+        runner.run(pipeline, run_params=run_params, from_node=args.from_node,
+                   to_node=args.to_node, only_node=args.only_node,
+                   enable_cache=False if args.no_cache else None)
+    except ExecutionError as exc:
+        if reporter.failures:
+            raise RunFailedError() from exc
+        raise
+    return 0
+
+
+def _kubeflow_config(args: argparse.Namespace) -> Any:
+    from tfxkit.project.loading import module_name_and_root
+    from tfxkit.runners.kubeflow import KubeflowDagRunnerConfig
+
+    _, project = module_name_and_root(Path(args.pipeline_file).absolute())
+    return KubeflowDagRunnerConfig(image=args.image, pipeline_root=args.pipeline_root,
+                                   project_root=str(project))
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """`tfxkit compile`: write the Kubeflow Pipelines YAML of the pipeline."""
+    from tfxkit.runners.kubeflow import KubeflowDagRunner
+
+    pipeline, runtime_values = load_from_args(args)
+    if runtime_values:
+        raise UsageError(f"{', '.join(sorted(runtime_values))} are runtime parameters: they are "
+                         f"set when a run starts. Pass them to `tfxkit deploy ... -p`.")
+    output = args.output or f"{pipeline.pipeline_name}.yaml"
+    KubeflowDagRunner(_kubeflow_config(args)).run(pipeline, output_file=output)
+    print(output)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """`tfxkit deploy`: compile and submit a run to Kubeflow Pipelines."""
+    from tfxkit.runners.kubeflow.deploy import deploy
+
+    pipeline, runtime_values = load_from_args(args)
+    done = deploy(pipeline, args.host, _kubeflow_config(args), experiment=args.experiment,
+                  run_name=args.run_name, params=runtime_values, upload=args.upload,
+                  namespace=args.namespace)
+    if done.pipeline_version_id:
+        print(f"registered pipeline version {done.pipeline_version_id}")
+    print(f"started run {done.run_id}: {done.url}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add `run`, `compile` and `deploy` to the `tfxkit` subcommands."""
+    run = sub.add_parser("run", help="run a pipeline locally (with caching and lineage)",
+                         description="Run PIPELINE_FILE's create_pipeline() locally.")
+    add_pipeline_options(run)
+    run.add_argument("--from", dest="from_node", metavar="NODE",
+                     help="run NODE and everything downstream of it")
+    run.add_argument("--to", dest="to_node", metavar="NODE",
+                     help="run NODE and everything upstream of it")
+    run.add_argument("--only", dest="only_node", metavar="NODE",
+                     help="run only NODE, on the latest upstream outputs")
+    run.add_argument("--no-cache", action="store_true", help="run every node even if cached")
+    add_verbose_option(run)
+    run.add_argument("--workers", type=int, default=None,
+                     help="nodes that may run at once (default: CPU count; 0 = in-process)")
+    run.set_defaults(handler=cmd_run)
+
+    comp = sub.add_parser("compile", help="compile a pipeline for Kubeflow Pipelines (KFP v2 YAML)")
+    add_pipeline_options(comp)
+    comp.add_argument("--target", choices=["kubeflow"], default="kubeflow",
+                      help="what to compile for (kubeflow)")
+    comp.add_argument("-o", "--output", help="output YAML file (default: <pipeline>.yaml)")
+    _add_kubeflow_options(comp)
+    comp.set_defaults(handler=cmd_compile)
+
+    dep = sub.add_parser("deploy", help="compile and start a run on Kubeflow Pipelines")
+    add_pipeline_options(dep)
+    dep.add_argument("--host", required=True, help="KFP API endpoint URL")
+    dep.add_argument("--experiment", help="experiment name")
+    dep.add_argument("--run-name", help="name of the run")
+    dep.add_argument("--namespace", help="Kubeflow profile namespace (multi-user installs)")
+    dep.add_argument("--upload", action="store_true",
+                     help="also register the compiled pipeline as a new pipeline version")
+    _add_kubeflow_options(dep)
+    dep.set_defaults(handler=cmd_deploy)
+
+
+def _add_kubeflow_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--image", default="tfxkit-pipeline:latest",
+                        help="container image with tfxkit and the project's code")
+    parser.add_argument("--pipeline-root", help="object-store root for artifacts (gs://, s3://, "
+                                                "minio://); default: the backend's")
+    add_verbose_option(parser)

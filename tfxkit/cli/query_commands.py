@@ -1,0 +1,207 @@
+"""`tfxkit runs`, `lineage`, `show`, `report` and `models`: read what runs recorded."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from tfxkit.cli.common import (
+    UsageError,
+    add_pipeline_options,
+    add_verbose_option,
+    find_store_for_uri,
+    open_store,
+)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """`tfxkit runs`: recent runs with each node's outcome and time."""
+    import datetime
+
+    from tfxkit.metadata.lineage import list_runs
+
+    store = open_store(args)
+    runs = list_runs(store, args.pipeline, args.limit)
+    if not runs:
+        print("No runs recorded yet.")
+        return 0
+    for run in runs:
+        when = datetime.datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"run {run.run_id}  pipeline {run.pipeline_name}  started {when}")
+        for node in run.nodes:
+            line = f"  {node.node_id:<24} {node.state:<10} {node.seconds:8.2f} s"
+            if node.error:
+                line += f"  {node.error.splitlines()[0][:120]}"
+            print(line)
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    """`tfxkit lineage`: what produced an artifact, from which inputs, parameters and code."""
+    from tfxkit.metadata.lineage import find_artifact, lineage
+
+    if not args.metadata and not args.pipeline_file and not args.artifact.isdigit():
+        args.metadata = find_store_for_uri(args.artifact)
+    store = open_store(args)
+    artifact = find_artifact(store, args.artifact)
+    if artifact is None or artifact.id is None:
+        raise UsageError(f"No artifact with id or uri {args.artifact!r} in this store. Use an id "
+                         f"or uri that `tfxkit runs` / a run's output shows.")
+    tree = lineage(store, artifact.id)
+    if args.json:
+        print(json.dumps(tree, indent=2, default=str))
+    else:
+        _print_lineage(tree, 0)
+    return 0
+
+
+def _print_lineage(tree: dict[str, Any], depth: int) -> None:
+    pad = "    " * depth
+    art = tree["artifact"]
+    print(f"{pad}{art['type']} #{art['id']}  {art['uri']}")
+    producer = tree["produced_by"]
+    if producer is None:
+        return
+    print(f"{pad}  produced by {producer['node_id']} (execution {producer['execution_id']}, "
+          f"run {producer['run_id']}, {producer['state']})")
+    if producer["parameters"]:
+        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(producer["parameters"].items()))
+        print(f"{pad}  parameters: {params}")
+    for name, digest in sorted(producer["user_code"].items()):
+        print(f"{pad}  code {name}: sha256 {digest[:16]}")
+    for key, subtrees in sorted(producer["inputs"].items()):
+        print(f"{pad}  input {key}:")
+        for subtree in subtrees:
+            _print_lineage(subtree, depth + 1)
+
+
+def quiet_heavy_imports() -> None:
+    """Keep TensorFlow's and Google client libraries' start-up chatter (CUDA probes, Python
+    version notices) off the terminal of commands that render artifacts in-process."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """`tfxkit show`: write a self-contained HTML view of an artifact (with its lineage graph
+    when a metadata store knows it) and print its path."""
+    quiet_heavy_imports()
+    from tfxkit.metadata.lineage import find_artifact, lineage
+    from tfxkit.reports import guess_type, render_html
+
+    type_name, uri = None, args.artifact
+    facts, tree = None, None
+    store_location = args.metadata or (None if args.artifact.isdigit() else
+                                       find_store_for_uri(args.artifact))
+    if store_location:
+        from tfxkit.metadata import connect
+
+        store = connect(store_location)
+        artifact = find_artifact(store, args.artifact)
+        if artifact is not None:
+            type_name, uri, facts = artifact.TYPE_NAME, artifact.uri, artifact.to_dict()
+            if artifact.id is not None:
+                tree = lineage(store, artifact.id)
+    if type_name is None:
+        if not Path(uri).is_dir():
+            raise UsageError(f"{args.artifact!r} is neither an artifact folder nor an artifact id "
+                             f"in a metadata store (pass --metadata for ids).")
+        type_name = guess_type(uri)
+    if type_name is None:
+        raise UsageError(f"Cannot tell what kind of artifact {uri} is from its files; pass its "
+                         f"id with --metadata LOCATION so the store says its type.")
+    page = render_html(type_name, str(uri), facts, tree)
+    output = Path(args.output or f"{type_name}-{Path(uri).name}.html").absolute()
+    output.write_text(page)
+    print(output)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`tfxkit report`: write the HTML report of a run (DAG, outcomes, timings) and print its
+    path."""
+    from tfxkit.reports import load_run, run_report_page
+
+    report = load_run(open_store(args), args.run, args.pipeline)
+    output = Path(args.output or f"run-{report.run_id}.html").absolute()
+    output.write_text(run_report_page(report))
+    print(output)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """`tfxkit models`: pushed versions at a destination with the run, metrics and data behind
+    each."""
+    import datetime
+
+    from tfxkit.components.pusher.registry import list_pushed_versions
+    from tfxkit.metadata.lineage import pushed_model_history
+
+    versions = list_pushed_versions(args.destination)
+    if not versions:
+        print(f"No model versions under {args.destination}.")
+        return 0
+    history: dict[str, Any] = {}
+    if args.metadata or args.pipeline_file:
+        history = pushed_model_history(open_store(args), [v["path"] for v in versions])
+    for item in versions:
+        when = datetime.datetime.fromtimestamp(item["time"]).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"version {item['version']:<4} pushed {when}  {item['path']}")
+        facts = history.get(item["path"])
+        if facts is None:
+            if history or args.metadata or args.pipeline_file:
+                print("    (not recorded in this metadata store)")
+            continue
+        print(f"    run {facts['run_id']}  model {facts['model_uri']}")
+        if facts["metrics"]:
+            shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in sorted(facts["metrics"].items()))
+            print(f"    metrics: {shown}")
+        if facts["data"]:
+            print(f"    data: {', '.join(facts['data'])}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add `runs`, `lineage`, `show`, `report` and `models` to the `tfxkit` subcommands."""
+    runs = sub.add_parser("runs", help="list recent runs and node outcomes")
+    add_pipeline_options(runs, store=True)
+    runs.add_argument("--pipeline", help="only runs of this pipeline name")
+    runs.add_argument("-n", "--limit", type=int, default=10, help="how many runs (default 10)")
+    add_verbose_option(runs)
+    runs.set_defaults(handler=cmd_runs)
+
+    lin = sub.add_parser("lineage", help="show what produced an artifact")
+    lin.add_argument("artifact", help="artifact id or uri, or a pushed model version folder")
+    add_pipeline_options(lin, store=True)
+    lin.add_argument("--json", action="store_true", help="print the lineage as JSON")
+    add_verbose_option(lin)
+    lin.set_defaults(handler=cmd_lineage)
+
+    show = sub.add_parser("show", help="write an HTML view of an artifact and print its path")
+    show.add_argument("artifact", help="artifact folder (uri) or id")
+    show.add_argument("--metadata", help="metadata location, to look artifacts up by id")
+    show.add_argument("-o", "--output", help="HTML file to write (default: <type>-<id>.html)")
+    add_verbose_option(show)
+    show.set_defaults(handler=cmd_show)
+
+    rep = sub.add_parser("report", help="write an HTML report of a run and print its path",
+                         description="HTML report of run RUN (an id from `tfxkit runs`, or "
+                                     "'latest'): the DAG coloured by outcome, timings, outputs.")
+    rep.add_argument("run", help="run id, or 'latest'")
+    add_pipeline_options(rep, store=True)
+    rep.add_argument("--pipeline", help="pipeline name, when run ids repeat across pipelines")
+    rep.add_argument("-o", "--output", help="HTML file to write (default: run-<id>.html)")
+    add_verbose_option(rep)
+    rep.set_defaults(handler=cmd_report)
+
+    models = sub.add_parser("models", help="list pushed model versions and what produced them")
+    models.add_argument("destination", help="the Pusher's base directory")
+    add_pipeline_options(models, store=True)
+    add_verbose_option(models)
+    models.set_defaults(handler=cmd_models)
