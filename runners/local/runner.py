@@ -348,6 +348,7 @@ class _RunState:
         self.running: dict[int, _Running] = {}
         self.pool: WorkerPool | None = None
         self.failed = False
+        self.schema_checked: set[str] = set()  # nodes whose check_against_schema ran
 
     # -- scheduling --------------------------------------------------------------------------
     def execute(self, selected: list[BaseComponent]) -> None:
@@ -386,6 +387,8 @@ class _RunState:
             while progressed and not self.failed:
                 progressed = False
                 for node in list(pending):
+                    if self._check_against_schema(pending):
+                        break
                     if not all(u.id in self.results for u in node.upstream):
                         continue
                     if any(self.results[u.id].outcome in ("failed", "skipped")
@@ -413,6 +416,21 @@ class _RunState:
                 continue
             for result in self._wait():
                 self._finish(result)
+
+    def _check_against_schema(self, pending: list[BaseComponent]) -> bool:
+        """Run the data-time checks (`check_against_schema`) of pending nodes whose examples'
+        schema is now published, before any further node starts; a failed check fails its
+        node, records nothing and stops the run. Returns whether a check failed."""
+        from tfxkit.runners.local.schema_checks import failed_schema_checks
+
+        outputs = {node_id: r.outputs for node_id, r in self.results.items()
+                   if r.outcome in ("ran", "cached", "reused")}
+        failures = failed_schema_checks(self.pipeline, pending, outputs, self.exec_properties,
+                                        self.schema_checked)
+        for node, error in failures:
+            pending.remove(node)
+            self._fail(node, error, time.perf_counter(), None)
+        return bool(failures)
 
     def _has_capacity(self) -> bool:
         if self.runner.workers <= 0:
@@ -513,9 +531,13 @@ class _RunState:
                 if result.died:
                     where = crash_location(Path(running.log_file).read_text(errors="replace"))
                     error += f" (at {where})" if where else ""
+                if result.details:  # the log holds the whole story; the console shows its path
+                    with open(running.log_file, "a") as log:
+                        log.write(f"\n--- tfxkit: {node.id} failed ---\n{result.details}")
             if _READ_ERROR.search(error):
                 error += _damaged_inputs_note(running.inputs)
-            self._fail(node, error, running.started, running.execution_id, details)
+            self._fail(node, error, running.started, running.execution_id, details,
+                       running.log_file)
             return
         published: dict[str, list[Artifact]] = {}
         moved: list[Path] = []
@@ -556,7 +578,7 @@ class _RunState:
                     self.hooks.on_node_note(node.id, str(note))
 
     def _fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
-              details: str = "") -> None:
+              details: str = "", log_file: str | None = None) -> None:
         from tfxkit.metadata import record
 
         if execution_id is not None:
@@ -565,7 +587,7 @@ class _RunState:
         message = f"component {node.id} ({type(node).__name__}) failed: {error}"
         self.results[node.id] = NodeResult("failed", seconds, execution_id, error=message)
         self.failed = True
-        self.hooks.on_node_error(node.id, message, seconds, details)
+        self.hooks.on_node_error(node.id, message, seconds, details, log_file)
 
     def close(self) -> None:
         """Stop workers; mark executions still running (Ctrl-C) as CANCELED."""
