@@ -1,9 +1,14 @@
-"""Project templates: list them, generate a project (`tfxkit new`), bring template changes into a
-project (`tfxkit update`).
+"""Project templates: list them, and generate a project from one (`tfxkit new`).
 
-Templates are plain cookiecutter templates shipped as package data (`templates/<name>/`). A new
-project records its template source, commit and answers in `.cruft.json`, so that cruft, the
-cookiecutter ecosystem's update tool, can three-way merge later template changes into it.
+Templates are plain cookiecutter templates shipped as package data (`templates/<name>/`).
+tfxkit drives cookiecutter's file generation itself: the answers are checked first
+(`tfxkit.project.answers`) and handed to cookiecutter as finished values, so that no answer is
+ever rendered as a template (cookiecutter's own prompting renders every answer it is given).
+
+A new project records its answers and template version in `.tfxkit/answers.json` (written by the
+template's post-generation hook) and where its template lives in `.tfxkit/template.json`, and is
+committed as the template's pristine output by the identity `tfxkit template
+<template@tfxkit.invalid>`; `tfxkit update` merges later template versions against that commit.
 """
 
 from __future__ import annotations
@@ -11,25 +16,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tfxkit._version import __version__
-from tfxkit.errors import TfxkitError
+from tfxkit.project.answers import (
+    load_template_config,
+    prompt_answer,
+    resolve_answers,
+)
+from tfxkit.project.errors import TemplateError
 
 DEFAULT_TEMPLATE = "tabular-classification"
-CANONICAL_REPO = "https://github.com/tfxkit/tfxkit.git"
-CRUFT_FILE = ".cruft.json"
-# Step modules that their owners edit: updates never touch them unless asked.
-DEFAULT_SKIP = ["steps/preprocessing.py", "steps/model.py", "steps/evaluation.py", "steps/data.py",
-                "data/"]
-_PRIVATE_RUNTIME_KEYS = ("_output_dir", "_repo_dir", "_checkout")
-
-
-class TemplateError(TfxkitError):
-    """A template could not be found, rendered or applied; the message says what to do."""
+SOURCE_FILE = Path(".tfxkit") / "template.json"
+TEMPLATE_COMMITTER = ("tfxkit template", "template@tfxkit.invalid")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,99 +62,148 @@ def list_templates() -> list[TemplateInfo]:
     for folder in sorted(templates_root().iterdir()):
         config = folder / "cookiecutter.json"
         if config.is_file():
-            data = json.loads(config.read_text())
+            data = json.loads(config.read_text(encoding="utf-8"))
             found.append(TemplateInfo(folder.name, data.get("_tfxkit_description", ""),
                                       data.get("_tfxkit_template_version", "0"), folder))
     return found
 
 
 def find_template(name_or_path: str) -> Path:
-    """The folder of template `name_or_path`: a shipped template's name or a folder path."""
-    path = Path(name_or_path)
-    if (path / "cookiecutter.json").is_file():
-        return path.absolute()
+    """The folder of template `name_or_path`: a shipped template's name or a local folder
+    holding cookiecutter.json (never a URL: nothing is downloaded).
+
+    Raises:
+        TemplateError: no such template, naming the shipped ones.
+    """
     for info in list_templates():
         if info.name == name_or_path:
             return info.path
+    path = Path(name_or_path).expanduser()
+    if (path / "cookiecutter.json").is_file():
+        return path.absolute()
     names = ", ".join(t.name for t in list_templates())
-    raise TemplateError(f"No template {name_or_path!r}. Shipped templates: {names}; or pass the "
-                        f"path of a folder holding cookiecutter.json.")
+    raise TemplateError(f"No template {name_or_path!r}: expected a shipped template's name "
+                        f"({names}) or the path of a local folder holding cookiecutter.json.")
 
 
-def _git(args: list[str], cwd: Path, check: bool = True) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise TemplateError(f"git {' '.join(args)} failed in {cwd}: {done.stderr.strip()}")
-    return done.stdout.strip()
+def template_reference(template_dir: Path) -> str:
+    """How a project names its template: a shipped template by name (the same on every machine),
+    any other by its absolute folder."""
+    root = templates_root().resolve()
+    if template_dir.resolve().parent == root:
+        return template_dir.name
+    return str(template_dir.absolute())
 
 
-def template_source(template_dir: Path) -> dict[str, str]:
-    """Where cruft can find this template again: the git repository holding it and its commit,
-    or tfxkit's public repository at this version's tag when it is installed from a wheel."""
-    if shutil.which("git"):
-        top = _git(["rev-parse", "--show-toplevel"], template_dir, check=False)
-        if top:
-            return {"template": top, "commit": _git(["rev-parse", "HEAD"], template_dir),
-                    "directory": str(template_dir.resolve().relative_to(Path(top).resolve()))}
-    return {"template": CANONICAL_REPO, "commit": f"v{__version__}",
-            "directory": f"templates/{template_dir.name}"}
+def render_project(template_dir: Path, context: Mapping[str, Any], output_dir: Path) -> Path:
+    """Render `template_dir` with finished values `context` into a new folder under
+    `output_dir` (cookiecutter's file generation and the template's hooks), record the template
+    in `.tfxkit/template.json`, and return the project folder. Values are inserted as they are;
+    none is rendered as a template.
+
+    Raises:
+        TemplateError: the project folder exists, a hook refused the answers, or the template
+            failed to render; nothing is left behind in `output_dir`.
+    """
+    from cookiecutter.exceptions import (
+        CookiecutterException,
+        FailedHookException,
+        OutputDirExistsException,
+    )
+    from cookiecutter.generate import generate_files
+    from jinja2 import TemplateError as JinjaError
+
+    # cookiecutter logs a traceback for a failing hook; the hook's own message says it better.
+    logging.getLogger("cookiecutter").setLevel(logging.CRITICAL)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    existing = set(output_dir.iterdir())
+    try:
+        project = Path(generate_files(repo_dir=str(template_dir),
+                                      context={"cookiecutter": dict(context)},
+                                      output_dir=str(output_dir), accept_hooks=True))
+        (project / SOURCE_FILE).parent.mkdir(exist_ok=True)
+        (project / SOURCE_FILE).write_text(
+            json.dumps({"template": template_reference(template_dir)}, indent=2) + "\n",
+            encoding="utf-8")
+    except OutputDirExistsException:
+        raise TemplateError(f"{output_dir / str(context.get('project_slug', ''))} already "
+                            f"exists; choose another project_slug or output folder (-o), or "
+                            f"move the existing folder away.") from None
+    except FailedHookException as exc:
+        _remove_new_entries(output_dir, existing)
+        raise TemplateError(f"The template rejected the answers (see the messages above); "
+                            f"nothing was generated. {exc}") from None
+    except (CookiecutterException, JinjaError, OSError) as exc:
+        _remove_new_entries(output_dir, existing)
+        raise TemplateError(f"Generating from {template_dir} failed: {exc}; nothing was left "
+                            f"behind in {output_dir}. Fix the template, or report it if it is "
+                            f"a shipped one.") from exc
+    except BaseException:
+        _remove_new_entries(output_dir, existing)  # never leave a half-generated project
+        raise
+    return project
 
 
 def new_project(template: str = DEFAULT_TEMPLATE, output_dir: str | Path = ".",
-                answers: dict[str, Any] | None = None, no_input: bool = True,
+                answers: Mapping[str, Any] | None = None, no_input: bool = True,
                 init_git: bool = True) -> Path:
     """Generate a project from `template` into `output_dir` and return its folder.
 
     Args:
         template: a shipped template's name or a template folder.
         output_dir: where the project folder is created.
-        answers: template answers (`{"project_name": "Churn"}`); unanswered ones use defaults.
-        no_input: never prompt (default); False asks for each answer on the terminal.
-        init_git: make the project a git repository with one commit (needed by `update`).
+        answers: template answers (`{"project_name": "Churn"}`); unanswered ones use defaults
+            (derived ones such as `project_slug` from the answers given).
+        no_input: never prompt (default); False asks for each unanswered question.
+        init_git: make the project a git repository whose first commit is the template's
+            output (`tfxkit update` merges against it).
 
-    The project records its template in `.cruft.json`. Bad answers raise TemplateError and leave
-    nothing behind.
+    Every answer is checked against the template's rules before anything is rendered and is
+    used literally, never rendered as a template.
+
+    Raises:
+        AnswerError: a bad answer, naming the field and the rule; nothing is written.
+        TemplateError: the template is missing or failed; nothing is left behind.
     """
-    from cookiecutter.exceptions import CookiecutterException, FailedHookException
-    from cookiecutter.main import cookiecutter
-
     template_dir = find_template(template)
+    config = load_template_config(template_dir)
+    context = resolve_answers(config, answers, ask=None if no_input else prompt_answer)
     output = Path(output_dir).absolute()
-    output.mkdir(parents=True, exist_ok=True)
-    # cookiecutter logs a traceback for a failing hook; the hook's own message says it better.
-    logging.getLogger("cookiecutter").setLevel(logging.CRITICAL)
-    existing = set(output.iterdir())
-    try:
-        project = Path(cookiecutter(str(template_dir), no_input=no_input,
-                                    extra_context=dict(answers or {}), output_dir=str(output)))
-    except FailedHookException as exc:
-        _remove_new_entries(output, existing)
-        raise TemplateError(f"The template rejected the answers (see the messages above); "
-                            f"nothing was generated. {exc}") from None
-    except CookiecutterException as exc:
-        _remove_new_entries(output, existing)
-        raise TemplateError(f"Generating from {template_dir.name} failed: {exc}; nothing was "
-                            f"left behind in {output}.") from exc
-    except BaseException:
-        _remove_new_entries(output, existing)  # never leave a half-generated project
-        raise
-    context = json.loads((project / ".tfxkit" / "answers.json").read_text())
-    for key in _PRIVATE_RUNTIME_KEYS:
-        context.pop(key, None)
-    source = template_source(template_dir)
-    context["_template"] = source["template"]
-    cruft_state = {**source, "checkout": None, "context": {"cookiecutter": context},
-                   "skip": list(DEFAULT_SKIP)}
-    (project / CRUFT_FILE).write_text(json.dumps(cruft_state, indent=2) + "\n")
+    project = render_project(template_dir, context, output)
     if init_git and shutil.which("git"):
-        _git(["init", "-q"], project)
-        _git(["add", "-A"], project)
-        author = f"{context.get('author_name', 'tfxkit')} <{context.get('author_email', 'x@y')}>"
-        _git(["-c", f"user.name={context.get('author_name', 'tfxkit')}",
-              "-c", f"user.email={context.get('author_email', 'tfxkit@example.com')}",
-              "commit", "-q", "--author", author, "-m",
-              f"Generate from tfxkit template {template_dir.name}"], project)
+        git(["init", "-q"], project)
+        git(["add", "-A"], project)
+        commit_as_template(project, f"Generate from tfxkit template {template_dir.name} "
+                                    f"{context.get('_tfxkit_template_version', '')}".rstrip(),
+                           author=(str(context.get("author_name") or "tfxkit"),
+                                   str(context.get("author_email") or "tfxkit@example.com")))
     return project
+
+
+def git(args: list[str], cwd: Path, check: bool = True, env: Mapping[str, str] | None = None,
+        input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run git in `cwd` (output captured); a failure raises TemplateError with git's message."""
+    done = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd,
+                          capture_output=True, text=True, input=input_text,
+                          env={**os.environ, **env} if env else None)
+    if check and done.returncode != 0:
+        raise TemplateError(f"git {' '.join(args)} failed in {cwd}: "
+                            f"{(done.stderr or done.stdout).strip()}")
+    return done
+
+
+def template_identity(author: tuple[str, str] | None = None) -> dict[str, str]:
+    """Environment naming the template as committer (how `tfxkit update` finds its commits)."""
+    name, email = author or TEMPLATE_COMMITTER
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": TEMPLATE_COMMITTER[0],
+            "GIT_COMMITTER_EMAIL": TEMPLATE_COMMITTER[1]}
+
+
+def commit_as_template(project: Path, message: str,
+                       author: tuple[str, str] | None = None) -> None:
+    """Commit the staged template output in `project`, committed by the template identity."""
+    git(["commit", "-q", "--no-verify", "-m", message], project, env=template_identity(author))
 
 
 def _remove_new_entries(folder: Path, existing: set[Path]) -> None:
@@ -160,82 +212,3 @@ def _remove_new_entries(folder: Path, existing: set[Path]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
-
-
-@dataclasses.dataclass
-class UpdateReport:
-    """What `update_project` did: whether it changed anything and which files conflict."""
-
-    updated: bool
-    up_to_date: bool
-    changed_files: list[str]
-    conflicts: list[str]
-
-
-def _cruft_state(project: Path) -> dict[str, Any]:
-    path = project / CRUFT_FILE
-    if not path.is_file():
-        raise TemplateError(f"{project} has no {CRUFT_FILE}: it was not generated by `tfxkit new` "
-                            f"(or the file was deleted). Link it with `cruft link <template>`.")
-    return dict(json.loads(path.read_text()))
-
-
-def is_up_to_date(project_dir: str | Path = ".", template_path: str | None = None) -> bool:
-    """Whether the project already has its template's latest commit (`tfxkit update --check`)."""
-    import cruft
-
-    project = Path(project_dir).absolute()
-    state = _cruft_state(project)
-    if template_path:
-        state_path = project / CRUFT_FILE
-        original = state_path.read_text()
-        try:
-            state_path.write_text(json.dumps({**state, "template": template_path}))
-            return bool(cruft.check(project, strict=False))
-        finally:
-            state_path.write_text(original)
-    return bool(cruft.check(project, strict=False))
-
-
-def update_project(project_dir: str | Path = ".", template_path: str | None = None) -> UpdateReport:
-    """Three-way merge the template's changes into the project (with cruft).
-
-    Untouched files take the template's new version, files the team changed keep their changes,
-    and hunks that collide are left with conflict markers (or `.rej` files) and listed. Refuses
-    to run on a dirty git tree, so nothing the team has not committed can be lost.
-    """
-    import cruft
-
-    project = Path(project_dir).absolute()
-    _cruft_state(project)
-    if not (project / ".git").exists():
-        raise TemplateError(f"{project} is not a git repository; `tfxkit update` needs git to "
-                            f"merge safely. Run `git init && git add -A && git commit` first.")
-    dirty = _git(["status", "--porcelain"], project)
-    if dirty:
-        raise TemplateError(f"{project} has uncommitted changes; commit or stash them first so "
-                            f"the update cannot lose anything:\n{dirty}")
-    if is_up_to_date(project, template_path):
-        return UpdateReport(False, True, [], [])
-    ok = cruft.update(project, template_path=Path(template_path) if template_path else None,
-                      skip_apply_ask=True, allow_untracked_files=False, strict=False)
-    if not ok:
-        raise TemplateError("cruft could not update the project (see its message above).")
-    status = _git(["status", "--porcelain"], project).splitlines()
-    changed = sorted({line[3:] for line in status})
-    conflicts = sorted({name for name in changed if name.endswith(".rej") or _has_markers(
-        project / name)})
-    unmerged = _git(["diff", "--name-only", "--diff-filter=U"], project).splitlines()
-    conflicts = sorted(set(conflicts) | set(unmerged))
-    return UpdateReport(True, False, changed, conflicts)
-
-
-def _has_markers(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        return False
-    return "<<<<<<< " in text and ">>>>>>> " in text
-
