@@ -23,6 +23,7 @@ from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import PipelineDefinitionError
+from tfxkit.paths import is_inside, is_uri, real_path
 from tfxkit.runners.base import DagRunner
 
 if TYPE_CHECKING:
@@ -278,22 +279,40 @@ class KubeflowDagRunner(DagRunner):
         return config
 
     def _portable(self, value: Any, where: str) -> Any:
-        """`value` with absolute local paths under the project made relative (the image's
-        working directory is the project); other absolute local paths are an error."""
+        """`value` with local paths checked on their real path (symlinks resolved): a path
+        whose real location is inside the project becomes relative to it (the image's working
+        directory is the project); one that is, or resolves, outside it is an error naming the
+        given path and where it resolves. Relative paths are checked when they exist under
+        the project (`data` may be a symlink out of it)."""
         if isinstance(value, dict):
             return {k: self._portable(v, f"{where}[{k!r}]") for k, v in value.items()}
         if isinstance(value, list):
             return [self._portable(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, str) and os.path.isabs(value) and "\n" not in value:
-            project = Path(self.config.project_root).absolute()
+        if not isinstance(value, str) or not value or "\n" in value or is_uri(value):
+            return value
+        project = Path(self.config.project_root).absolute()
+        if os.path.isabs(value):
             path = Path(value)
+        elif os.path.lexists(project / value):
+            path = project / value
+        else:
+            return value  # not a path of the project (a label key, a signature name, ...)
+        project_real = real_path(str(project))
+        real = real_path(str(path))
+        if is_inside(real, project_real):
+            if not os.path.isabs(value):
+                return value
             if path == project or project in path.parents:
                 return str(path.relative_to(project)) or "."
-            raise CompileError(
-                f"{where} is the local path {value!r}, outside the project "
-                f"({project}) that the image contains. On Kubeflow use an object-store URI "
-                f"(gs://, s3://, minio://) or a path inside the project.")
-        return value
+            return os.path.relpath(real, project_real)
+        textually_inside = path == project or project in path.parents
+        resolves = (f", which resolves to {real} (a symlink leads out of the project)"
+                    if textually_inside or real != os.path.normpath(str(path)) else "")
+        raise CompileError(
+            f"{where} is the local path {value!r}{resolves}, outside the project "
+            f"({project}) that the image contains. On Kubeflow use an object-store URI "
+            f"(gs://, s3://, minio://) or a path inside the project; copy the files into the "
+            f"project rather than linking to them.")
 
 
 def _to_value(value: Any) -> Any:
