@@ -3,16 +3,9 @@ project, and count what a failed attempt left in the store."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.resources.tiny_pipelines import count_rows, make_examples
 from tfxkit import Pipeline
