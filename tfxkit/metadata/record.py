@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tfxkit.metadata.store import retrying
+from tfxkit.secrets import mask_secrets
 from tfxkit.types.artifact import Artifact, ArtifactState, PropertyType
 from tfxkit.types.standard_artifacts import artifact_class
 
@@ -48,7 +49,9 @@ def _pb() -> Any:
 
 # -- values ------------------------------------------------------------------------------------
 def set_value(target: Any, value: Any) -> None:
-    """Write a Python int / float / str / bool into an MLMD Value proto."""
+    """Write a Python int / float / str / bool into an MLMD Value proto. Text is masked
+    (`tfxkit.secrets.mask_secrets`): no password, token or secret environment value is ever
+    recorded in ML Metadata, whatever property or error message carries it."""
     if isinstance(value, bool):
         target.int_value = int(value)
     elif isinstance(value, int):
@@ -56,7 +59,7 @@ def set_value(target: Any, value: Any) -> None:
     elif isinstance(value, float):
         target.double_value = value
     else:
-        target.string_value = str(value)
+        target.string_value = mask_secrets(str(value))
 
 
 def get_value(value: Any) -> Any:

@@ -3,12 +3,23 @@
     connect("pipeline_output/metadata.sqlite")
     connect("sqlite:////abs/path/metadata.sqlite")   # SQLAlchemy style: 4 slashes = absolute
     connect("mysql://user@host:3306/db")   # password from TFXKIT_METADATA_PASSWORD
+    connect("out/metadata.sqlite", read_only=True)   # query an existing store, never create
 
-The password never appears in a URL tfxkit stores, logs or compiles.
+Schemes are matched case-insensitively and SQLAlchemy's driver suffixes are accepted
+(`MYSQL://`, `mysql+pymysql://`, `mariadb://`, `sqlite+pysqlite:///`): ml-metadata speaks to
+the database with its own client, so the driver named does not matter. A password written in
+the URL is refused (and never quoted back): it would land in logs, compiled pipelines and ML
+Metadata.
+
+A new SQLite store is created whole or not at all: it is built in a temporary file next to its
+place and linked there once ml-metadata has written its schema, so a full disk or a killed
+process never leaves a partial `metadata.sqlite`. A full disk on any store write raises
+`DiskFullError` naming the store and the space left.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -17,11 +28,19 @@ import re
 import socket
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tfxkit.errors import MetadataError
+from tfxkit.errors import (
+    DiskFullError,
+    MetadataError,
+    disk_full_error,
+    is_disk_full,
+    shown_path,
+)
+from tfxkit.secrets import has_url_password, mask_secrets, mask_url
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store import metadata_store
@@ -48,62 +67,84 @@ class ConnectionInfo:
         return f"mysql://{self.user}@{self.host}:{self.port}/{self.database}"
 
 
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.\-]*)(?:\+(?P<driver>[A-Za-z0-9_.\-]+))?"
+                     r"://", re.ASCII)
+
+
 def parse(location: str) -> ConnectionInfo:
     """Parse a SQLite path, `sqlite:///relative`, `sqlite:////absolute` or
     `mysql://user@host:port/db` into ConnectionInfo.
 
-    A password written inside a mysql URL is rejected: it would end up in logs and specs.
+    Schemes are matched case-insensitively; `+driver` suffixes (`mysql+pymysql://`) are
+    accepted and ignored. Raises MetadataError, quoting the location with any password masked,
+    for a password inside the URL (it would end up in logs and specs), an unknown scheme or an
+    incomplete MySQL URL.
     """
-    if location.startswith("sqlite:///"):
+    location = os.fspath(location)
+    match = _SCHEME.match(location)
+    scheme = match.group("scheme").lower() if match else ""
+    if scheme == "sqlite":
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db
-        path = location[len("sqlite:///"):]
-        return ConnectionInfo("sqlite", path=str(Path(path).absolute()))
-    if location.startswith(("mysql://", "mariadb://")):
-        url = urllib.parse.urlsplit(location)
-        if url.password:
+        rest = location[match.end():] if match else ""
+        if not rest.startswith("/"):
             raise MetadataError(
-                f"The metadata URL carries a password; expected mysql://user@host:port/db with the "
-                f"password in the {PASSWORD_ENV} environment variable, so it never lands in logs, "
-                f"compiled pipelines or ML Metadata."
+                f"SQLite metadata URL {mask_url(location)!r} lacks its third slash: expected "
+                f"sqlite:///relative/path.sqlite or sqlite:////absolute/path.sqlite.")
+        return ConnectionInfo("sqlite", path=str(Path(rest[1:]).absolute()))
+    if scheme in ("mysql", "mariadb"):
+        if has_url_password(location):
+            raise MetadataError(
+                f"The metadata URL {mask_url(location)!r} carries a password; expected "
+                f"mysql://user@host:port/db with the password in the {PASSWORD_ENV} environment "
+                f"variable, so it never lands in logs, compiled pipelines or ML Metadata."
             )
+        assert match is not None
+        url = urllib.parse.urlsplit("mysql://" + location[match.end():])
         database = url.path.lstrip("/")
-        if not url.hostname or not database:
+        try:
+            port = url.port or 3306
+        except ValueError:
+            port = 0
+        if not url.hostname or not database or not port:
             raise MetadataError(
-                f"Metadata URL {location!r} is incomplete: expected mysql://user@host:port/database."
+                f"Metadata URL {mask_url(location)!r} is incomplete or malformed: expected "
+                f"mysql://user@host:port/database (port optional, default 3306)."
             )
         return ConnectionInfo(
             "mysql",
             host=url.hostname,
-            port=url.port or 3306,
+            port=port,
             database=database,
             user=urllib.parse.unquote(url.username or "root"),
         )
     if "://" in location:
         raise MetadataError(
-            f"Unsupported metadata location {location!r}: expected a SQLite file path, "
+            f"Unsupported metadata location {mask_url(location)!r}: expected a SQLite file path, "
             f"sqlite:///path or mysql://user@host:port/db."
         )
     return ConnectionInfo("sqlite", path=str(Path(location).absolute()))
 
 
-def connection_config(info: ConnectionInfo) -> Any:
-    """The ml-metadata ConnectionConfig proto for `info` (password read from the environment)."""
+def connection_config(info: ConnectionInfo, read_only: bool = False) -> Any:
+    """The ml-metadata ConnectionConfig proto for `info` (password read from the environment).
+
+    With `read_only`, a SQLite store is opened READONLY and a MySQL database is never created.
+    Creates no file or folder either way (`connect` does, for a new writable SQLite store).
+    """
     from ml_metadata.proto import metadata_store_pb2
 
     config = metadata_store_pb2.ConnectionConfig()
     if info.kind == "sqlite":
-        Path(info.path).parent.mkdir(parents=True, exist_ok=True)
         config.sqlite.filename_uri = info.path
-        config.sqlite.connection_mode = (
-            metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-        )
+        modes = metadata_store_pb2.SqliteMetadataSourceConfig
+        config.sqlite.connection_mode = modes.READONLY if read_only else modes.READWRITE_OPENCREATE
     else:
         config.mysql.host = info.host
         config.mysql.port = info.port
         config.mysql.database = info.database
         config.mysql.user = info.user
         config.mysql.password = os.environ.get(PASSWORD_ENV, "")
-        config.mysql.skip_db_creation = False
+        config.mysql.skip_db_creation = read_only
     return config
 
 
@@ -136,13 +177,16 @@ def is_transient(exc: BaseException) -> bool:
     """Whether `exc`, raised by ml-metadata, is worth retrying (locked or lost database)."""
     from ml_metadata import errors as mlmd_errors
 
-    if isinstance(exc, MetadataError):  # already retried and explained
-        return False
+    if isinstance(exc, (MetadataError, DiskFullError)) or is_disk_full(exc):
+        return False  # already retried and explained, or waiting will not free space
+    text = str(exc)
+    if "sqlite3" in text and "locked" not in text:
+        return False  # "Cannot connect sqlite3 database: unable to open ...": a wrong path
     if isinstance(exc, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError,
                         mlmd_errors.DeadlineExceededError)):
         return True
     if isinstance(exc, (mlmd_errors.InternalError, mlmd_errors.UnknownError, RuntimeError)):
-        return bool(_TRANSIENT_TEXT.search(str(exc)))
+        return bool(_TRANSIENT_TEXT.search(text))
     return False
 
 
@@ -190,25 +234,37 @@ def retrying(action: Callable[[], T], what: str) -> T:
         raise MetadataError(f"{exc} (tfxkit was {what})") from exc
 
 
-_PASSWORD_FIELD = re.compile(r'(password:\s*)"(?:[^"\\]|\\.)*"')
-
-
-class _RedactPasswords(logging.Filter):
-    """Blanks `password: "..."` in log records: ml-metadata logs its whole ConnectionConfig,
-    password included, at DEBUG level when it connects."""
+class _MaskSecrets(logging.Filter):
+    """Masks secrets in log records (`tfxkit.secrets.mask_secrets`): ml-metadata logs its whole
+    ConnectionConfig, password included, at DEBUG level when it connects. Drops ml-metadata's
+    "mlmd client <Error>: ..." lines: each is an exception tfxkit handles and explains itself."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("mlmd client"):
+            return False
         message = record.getMessage()
-        if "password" in message:
-            record.msg, record.args = _PASSWORD_FIELD.sub(r'\1"<redacted>"', message), ()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
         return True
 
 
 def _redact_mlmd_logs() -> None:
-    """Install the password filter on the logger ml-metadata logs to (once)."""
+    """Install the masking filter on the logger ml-metadata logs to (once)."""
     absl = logging.getLogger("absl")
-    if not any(isinstance(f, _RedactPasswords) for f in absl.filters):
-        absl.addFilter(_RedactPasswords())
+    if not any(isinstance(f, _MaskSecrets) for f in absl.filters):
+        absl.addFilter(_MaskSecrets())
+
+
+def _store_full(info: ConnectionInfo, exc: BaseException) -> DiskFullError:
+    """The one-line DiskFullError for a store write that found no space."""
+    if info.kind == "sqlite":
+        return disk_full_error(info.path)
+    error = DiskFullError(f"the MySQL server holding the ML Metadata store {info.display()} "
+                          f"reports a full disk or table ({exc}); free space on the server and "
+                          f"rerun")
+    error.errno = 28
+    return error
 
 
 @functools.cache
@@ -227,17 +283,21 @@ def _retrying_store_class() -> type:
         with a fixed count. Each call is one transaction, so a retried call never half-applies.
         After a transient error on a MySQL store the native connection is dropped and opened
         afresh: ml-metadata 1.16 segfaults when a call reuses a handle whose reconnect failed.
+        A full disk raises DiskFullError at once (the transaction was rolled back).
         """
 
         _metadata_store: Any
 
-        def __init__(self, config: Any, where: str) -> None:
-            self._tfxkit_where = where
+        def __init__(self, config: Any, info: ConnectionInfo, read_only: bool = False) -> None:
+            self._tfxkit_info = info
+            self._tfxkit_where = info.display()
             self._tfxkit_reopen = config.HasField("mysql")
-            super().__init__(config, enable_upgrade_migration=True)
+            self.tfxkit_read_only = read_only
+            super().__init__(config, enable_upgrade_migration=not read_only)
 
         def _tfxkit_open(self) -> Any:
-            options = metadata_store_pb2.MigrationOptions(enable_upgrade_migration=True)
+            options = metadata_store_pb2.MigrationOptions(
+                enable_upgrade_migration=not self.tfxkit_read_only)
             try:
                 return native.CreateMetadataStore(self._config.SerializeToString(),
                                                   options.SerializeToString())
@@ -253,6 +313,13 @@ def _retrying_store_class() -> type:
                 try:
                     return self._call_method(method_name, request, response)
                 except Exception as exc:
+                    if is_disk_full(exc):
+                        raise _store_full(self._tfxkit_info, exc) from exc
+                    if self.tfxkit_read_only and "readonly database" in str(exc):
+                        raise MetadataError(
+                            f"{method_name} would write to the ML Metadata store at "
+                            f"{self._tfxkit_where}, which was opened read-only; open it with "
+                            f"connect(location) to record runs.") from exc
                     if self._tfxkit_reopen and is_transient(exc):
                         self._metadata_store = None
                     raise
@@ -271,10 +338,12 @@ def _server_listening(info: ConnectionInfo) -> bool:
         return False
 
 
-def _open(info: ConnectionInfo, config: Any) -> Any:
+def _open(info: ConnectionInfo, config: Any, read_only: bool = False) -> Any:
     try:
-        return _retrying_store_class()(config, info.display())
+        return _retrying_store_class()(config, info, read_only)
     except RuntimeError as exc:
+        if is_disk_full(exc):
+            raise _store_full(info, exc) from exc
         # ml-metadata says only "mysql_real_connect failed" whether the server is down (worth
         # waiting for) or refused the login (not): tell them apart by whether it listens.
         if info.kind == "mysql" and not _server_listening(info):
@@ -285,19 +354,92 @@ def _open(info: ConnectionInfo, config: Any) -> Any:
         raise
 
 
-def connect(location: str) -> metadata_store.MetadataStore:
-    """Open (creating if needed) the ML Metadata store at `location`; see module docstring."""
+def _check_sqlite_path(info: ConnectionInfo, read_only: bool) -> None:
+    """Refuse at once what can never be a SQLite store: a folder, or (read-only) a missing
+    file. Raises MetadataError naming the path and what to pass instead."""
+    path = Path(info.path)
+    if path.is_dir():
+        inside = path / "metadata.sqlite"
+        hint = (f"; did you mean {shown_path(inside)}?" if inside.is_file() else
+                "; pass the store file, e.g. <pipeline_root>/metadata.sqlite")
+        raise MetadataError(f"The ML Metadata store path {shown_path(path)} is a directory, not "
+                            f"a SQLite store file{hint}")
+    if read_only and not path.exists():
+        raise MetadataError(f"no ML Metadata store at {shown_path(path)} (pass the pipeline file "
+                            f"or the store of an existing run)")
+    if read_only and not path.is_file():
+        raise MetadataError(f"The ML Metadata store path {shown_path(path)} is not a regular "
+                            f"file; pass a SQLite store file.")
+
+
+def _create_sqlite_store(info: ConnectionInfo) -> None:
+    """Create the SQLite store at `info.path` whole or not at all: ml-metadata writes its schema
+    into a temporary file beside it, which is then linked into place (if no concurrent run
+    created the store first). On a full disk nothing is left behind and DiskFullError says how
+    much space there is."""
+    from ml_metadata.metadata_store import metadata_store
+
+    final = Path(info.path)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(final) from exc
+        raise MetadataError(f"Could not create the folder of the ML Metadata store "
+                            f"{shown_path(final)}: {exc}. Check that it is writable.") from exc
+    temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:12]}.creating")
+    try:
+        config = connection_config(dataclasses.replace(info, path=str(temp)))
+        store = metadata_store.MetadataStore(config)
+        del store  # closes the connection: the schema is committed
+        with contextlib.suppress(FileExistsError):  # another run created it meanwhile
+            os.link(temp, final)
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(final) from exc
+        raise MetadataError(f"Could not create the ML Metadata store at {shown_path(final)}: "
+                            f"{exc}. Check that the directory is writable.") from exc
+    finally:
+        for leftover in (temp, temp.with_name(temp.name + "-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def connect(location: str, *, read_only: bool = False) -> metadata_store.MetadataStore:
+    """Open the ML Metadata store at `location` (see module docstring).
+
+    Args:
+        location: SQLite path, `sqlite:///path` or `mysql://user@host:port/db`.
+        read_only: for commands that only query (`tfxkit runs`, `lineage`, `report`, `show`,
+            `models`): create nothing (no folder, no file, no MySQL database), open SQLite
+            READONLY, and fail at once when there is no store there. Only a run creates a store.
+
+    Raises:
+        MetadataError: the location is malformed, missing (read-only), a directory, not an ML
+            Metadata store, or its server stays unreachable after `retry_seconds()`.
+        DiskFullError: the store's device is full (a new store is then not created at all).
+    """
     info = parse(location)
-    config = connection_config(info)
+    if info.kind == "sqlite":
+        _check_sqlite_path(info, read_only)
+        if not read_only and not Path(info.path).exists():
+            _create_sqlite_store(info)
+    config = connection_config(info, read_only=read_only)
     _redact_mlmd_logs()
     try:
         store: metadata_store.MetadataStore = retry_transient(
-            lambda: _open(info, config), "connecting", info.display())
+            lambda: _open(info, config, read_only), "connecting", info.display())
         return store
-    except MetadataError:
+    except (MetadataError, DiskFullError):
         raise
     except Exception as exc:
         if info.kind == "mysql":
+            missing = read_only and "unknown database" in str(exc).lower()
+            if missing:
+                raise MetadataError(
+                    f"no ML Metadata store at {info.display()}: the server has no database "
+                    f"{info.database!r} (pass the pipeline file or the store of an existing "
+                    f"run)") from exc
             raise MetadataError(
                 f"Could not open the ML Metadata store at {info.display()}: the server there "
                 f"refused the connection ({exc}). Check the user name, the password in "
@@ -306,7 +448,10 @@ def connect(location: str) -> metadata_store.MetadataStore:
                 f"logs in with mysql_native_password (MySQL 8's caching_sha2_password is not "
                 f"supported by ml-metadata)."
             ) from exc
+        what = ("is not an ML Metadata SQLite database (SQLite: file is not a database)"
+                if "not a database" in str(exc) else f"could not be opened: {exc}")
         raise MetadataError(
-            f"Could not open the ML Metadata store at {info.display()}: {exc}. Check that the "
-            f"directory is writable and the file is an ML Metadata SQLite database."
+            f"The ML Metadata store at {shown_path(info.path)} {what}. Check that the "
+            f"path names a store a tfxkit run wrote"
+            + ("" if read_only else " and that its directory is writable") + "."
         ) from exc

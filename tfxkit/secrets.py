@@ -1,0 +1,140 @@
+"""Masking secrets in every text tfxkit prints, logs, records or writes.
+
+`mask_secrets(text)` is the one function every output path goes through: error messages (every
+`TfxkitError` masks its own text), the local runner's progress and node logs, ML Metadata
+records (`tfxkit.metadata.record.set_value`), reports and compiled pipelines. It replaces with
+`***`:
+
+- the password in a URL's userinfo, whatever the scheme's spelling (`MYSQL://u:pw@h/db`,
+  `mysql+pymysql://u:pw@h/db`, `https://u:pw@host/...`), so `MYSQL://ml:***@db.example/meta`;
+- `password=...`, `token=...`, `secret=...`, `api_key=...` pairs (query strings, DSNs), the
+  quoted value of `password: "..."` (protobuf text, ml-metadata's connection log) and of JSON
+  `"password": "..."`, and `Bearer <token>`;
+- the value of every environment variable that holds a secret: `TFXKIT_METADATA_PASSWORD`,
+  `TFXKIT_KFP_TOKEN`, and any variable whose name says it is one (`*_PASSWORD`, `*_TOKEN`,
+  `*SECRET*`, `*_API_KEY`, `*_ACCESS_KEY`, `*_CREDENTIALS`, ...; not `*_PATH`, `*_FILE`,
+  `*_DIR`), wherever it appears. Values shorter than 4 characters and booleans are left alone:
+  masking them would garble every message without protecting anything.
+
+Only the standard library is imported, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["MASK", "has_url_password", "mask_file", "mask_secrets", "mask_url",
+           "secret_values"]
+
+MASK = "***"
+
+# Environment variables tfxkit itself reads secrets from (kept in sync with
+# tfxkit.metadata.store.PASSWORD_ENV and tfxkit.runners.kubeflow.deploy.TOKEN_ENV).
+KNOWN_SECRET_ENV = ("TFXKIT_METADATA_PASSWORD", "TFXKIT_KFP_TOKEN")
+
+_SECRET_ENV_NAME = re.compile(
+    r"(?:^|_)(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRETS|TOKEN|CREDENTIAL|CREDENTIALS|APIKEY|"
+    r"API_KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH_KEY)(?:_|$)|SECRET", re.IGNORECASE)
+_NOT_A_SECRET_NAME = re.compile(
+    r"_(?:PATH|FILE|FILENAME|DIR|URL|URI|HOST|ENDPOINT|NAME|USER|USERNAME|ID|TYPE|ENV|ENABLED)$",
+    re.IGNORECASE)
+_HARMLESS_VALUES = {"true", "false", "none", "null", "yes", "no", "on", "off"}
+MIN_SECRET_CHARS = 4
+
+# scheme://user:PASSWORD@host — the password may hold '/' or '@' when a user forgot to
+# percent-encode it, so it runs to the last '@' before the host (over-masking is the safe side).
+_URL_PASSWORD = re.compile(
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"<>]*:)(?P<secret>[^\s'\"<>]+)"
+    r"(?P<tail>@[^\s@/'\"<>]*)")
+_PAIR = re.compile(
+    r"(?P<head>\b(?:password|passwd|passphrase|token|access_token|refresh_token|id_token|"
+    r"secret|client_secret|api_key|apikey|access_key|secret_key)=)(?P<secret>[^&\s'\"<>;,]+)",
+    re.IGNORECASE)
+_QUOTED = re.compile(
+    r"(?P<head>\b(?:password|passwd|token|secret|api_key|apikey)\"?\s*:\s*\")"
+    r"(?P<secret>(?:[^\"\\]|\\.)*)(?P<tail>\")", re.IGNORECASE)
+_BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})")
+
+
+def _is_secret_name(name: str) -> bool:
+    if name in KNOWN_SECRET_ENV:
+        return True
+    return bool(_SECRET_ENV_NAME.search(name)) and not _NOT_A_SECRET_NAME.search(name)
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The values of secret-holding environment variables (see module docstring), longest
+    first, so that a secret containing another is masked whole."""
+    env = os.environ if environ is None else environ
+    found = {value for name, value in env.items()
+             if _is_secret_name(name) and len(value) >= MIN_SECRET_CHARS
+             and value.strip().lower() not in _HARMLESS_VALUES}
+    return sorted(found, key=len, reverse=True)
+
+
+def mask_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """`text` with every secret replaced by `***` (see module docstring for what counts).
+
+    Args:
+        text: any text tfxkit is about to print, log, record or write.
+        environ: where secret environment variables are read (default `os.environ`).
+
+    Returns:
+        The masked text (the same object when nothing was masked).
+    """
+    if not text:
+        return text
+    masked = text
+    for value in secret_values(environ):
+        if value in masked:
+            masked = masked.replace(value, MASK)
+    if "://" in masked and "@" in masked:
+        masked = _URL_PASSWORD.sub(
+            lambda m: m.group("head") + (m.group("secret") if m.group("secret") == MASK
+                                         else MASK) + m.group("tail"), masked)
+    if "=" in masked:
+        masked = _PAIR.sub(lambda m: m.group("head") + MASK, masked)
+    if ":" in masked:
+        masked = _QUOTED.sub(lambda m: m.group("head") + MASK + m.group("tail"), masked)
+    if "Bearer" in masked or "Basic" in masked:
+        masked = _BEARER.sub(lambda m: m.group("head") + MASK, masked)
+    return text if masked == text else masked
+
+
+def has_url_password(url: str) -> bool:
+    """Whether `url` carries a password in its userinfo (`scheme://user:password@host`) or a
+    `password=` query parameter."""
+    return bool(_URL_PASSWORD.search(url) or _PAIR.search(url))
+
+
+def mask_url(url: str) -> str:
+    """`url` as it may be quoted back: its userinfo password (and any secret parameter)
+    replaced by `***`, e.g. `MYSQL://ml:***@db.example/meta`."""
+    return mask_secrets(url)
+
+
+def mask_file(path: str | os.PathLike[str]) -> bool:
+    """Mask secrets in the text file at `path` in place (line by line, so logs of any size
+    stream through); return whether anything was masked. A missing file is left alone."""
+    file = Path(path)
+    try:
+        with open(file, encoding="utf-8", errors="surrogateescape") as reader:
+            if not any(mask_secrets(line) != line for line in reader):
+                return False
+    except FileNotFoundError:
+        return False
+    handle, temp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".masking")
+    try:
+        with open(file, encoding="utf-8", errors="surrogateescape") as reader, \
+                os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as writer:
+            for line in reader:
+                writer.write(mask_secrets(line))
+        os.replace(temp, file)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
