@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tfxkit.components.evaluator.config_check import check_eval_config
 from tfxkit.components.evaluator.spec import EvaluatorSpec
-from tfxkit.components.pusher.registry import resolve_base_directory
+from tfxkit.components.pusher.component import check_push_destination
 from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.component_spec import normalize_value
+from tfxkit.dsl.names import check_split_name
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import ComponentArgumentError
 from tfxkit.types.channel import Channel
@@ -44,9 +47,14 @@ class Evaluator(BaseComponent):
             default"), `current_model`, `baseline_model`.
 
     Parameters:
-        eval_config: the EvalConfig dict above (required).
+        eval_config: the EvalConfig dict above (required). Checked at construction, without
+            importing TFMA: field names and value types against TFMA's EvalConfig, metric class
+            names against those TFMA resolves (`metric_names.py`; custom metrics name their
+            `module`), threshold keys and bounds. Feature names (label key, slices) are
+            checked against the schema as soon as it exists.
         push_destination: the Pusher's destination (path or
-            `{"filesystem": {"base_directory": ...}}`).
+            `{"filesystem": {"base_directory": ...}}`); a file there is refused at
+            construction, and a relative path is made absolute as the Pusher does.
         example_splits: splits to evaluate on, default `["eval"]`.
     """
 
@@ -64,18 +72,32 @@ class Evaluator(BaseComponent):
         example_splits: list[str] | None = None,
         schema: Channel | None = None,
     ) -> None:
+        check_eval_config(normalize_value(eval_config))
         if push_destination is not None and not isinstance(push_destination, RuntimeParameter):
-            resolve_base_directory(push_destination, "Evaluator: push_destination")
-        if example_splits is not None and (
-            not isinstance(example_splits, list)
-            or not all(isinstance(s, str) and s for s in example_splits)
-        ):
-            raise ComponentArgumentError(
-                f"Evaluator: example_splits expects a list of split names such as ['eval'], "
-                f"found {example_splits!r}."
-            )
+            push_destination = check_push_destination(
+                push_destination, "Evaluator (baseline lookup)", for_writing=False)
+        if example_splits is not None:
+            if not isinstance(example_splits, list) or not example_splits:
+                raise ComponentArgumentError(
+                    f"Evaluator: example_splits expects a list of split names such as ['eval'], "
+                    f"found {example_splits!r}.")
+            for index, split in enumerate(example_splits):
+                check_split_name(split, f"Evaluator: example_splits[{index}]")
         super().__init__(
             examples=examples, model=model, eval_config=eval_config,
             baseline_model=baseline_model, push_destination=push_destination,
             example_splits=example_splits, schema=schema,
         )
+
+    def check_against_schema(self, schema: Any, exec_properties: dict[str, Any]) -> None:
+        """Once the examples' schema exists (the local runner calls this before Transform and
+        Trainer start): the label, example weight and slicing feature keys of `eval_config`
+        must be features of the examples. Raises ComponentArgumentError naming each one and
+        listing the features."""
+        from tfxkit.components.evaluator.schema_check import (
+            check_eval_config_features,
+            schema_feature_names,
+        )
+
+        check_eval_config_features(exec_properties.get("eval_config"),
+                                   schema_feature_names(schema), self.id)
