@@ -6,7 +6,9 @@ when the `user_function` context ends. Meanwhile cloudpickle pickles its functio
 so Beam run with `--pickle_library=cloudpickle` ships them to workers in other processes.
 Exceptions from user code become `UserCodeError`s naming the user's file and line (taken from
 the traceback, or from TensorFlow's autograph message when the function was traced into a
-graph).
+graph); a syntax error names the file, line, offending line and caret, as Python prints it.
+What counts as user code is decided by `tfxkit.dsl.user_code`, shared with the cache and the
+local runner's workers.
 """
 
 from __future__ import annotations
@@ -19,17 +21,13 @@ import linecache
 import os
 import re
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tfxkit.dsl.base_component import import_object
+from tfxkit.dsl.user_code import format_syntax_error, user_frame
 from tfxkit.errors import ComponentArgumentError, UserCodeError
-
-_LIBRARY_MARKERS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}",
-                    f"{os.sep}lib{os.sep}python3")
-_AUTOGRAPH_LOCATION = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 def _unique_module_name(path: Path) -> str:
@@ -63,6 +61,8 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
     try:
         try:
             spec.loader.exec_module(module)
+        except SyntaxError as exc:  # also IndentationError, TabError; in the file or its imports
+            raise UserCodeError(format_syntax_error(exc, component)) from None
         except Exception as exc:
             raise user_code_error(exc, f"importing module_file {path.name}", path.parent,
                                   component) from exc
@@ -113,6 +113,8 @@ def user_function(
     if dotted_path:
         try:
             fn = import_object(dotted_path)
+        except SyntaxError as exc:
+            raise UserCodeError(format_syntax_error(exc, component)) from None
         except ImportError as exc:
             raise ComponentArgumentError(
                 f"{component}: {fn_name}={dotted_path!r} could not be imported: {exc}. Expected "
@@ -155,40 +157,19 @@ def _user_dir(fn: Callable[..., Any]) -> Path | None:
     return Path(code.co_filename).absolute().parent if code is not None else None
 
 
-def _is_library(filename: str) -> bool:
-    return any(marker in filename for marker in _LIBRARY_MARKERS) or filename.startswith("<")
-
-
 def locate_user_frame(exc: BaseException, user_dir: Path | None) -> tuple[str, int, str] | None:
-    """(file, line, function) of the innermost frame of `exc` in user code, if any.
-
-    User code is a frame under `user_dir` (the folder of the user's module), or failing that
-    the innermost frame outside installed libraries. Graph-traced functions (tf.function,
-    autograph) run from generated files; their message carries `File "...", line N` instead.
+    """(file, line, function) of the innermost frame of `exc` in user code, if any; frames
+    under `user_dir` (the folder of the user's module) first. See `tfxkit.dsl.user_code.user_frame`.
     """
-    frames = traceback.extract_tb(exc.__traceback__)
-    prefix = f"{user_dir}{os.sep}" if user_dir is not None else None
-    for frame in reversed(frames):
-        if prefix and frame.filename.startswith(prefix) and "__autograph_generated" not in (
-            frame.filename
-        ):
-            return frame.filename, frame.lineno or 0, frame.name
-    for match in reversed(_AUTOGRAPH_LOCATION.findall(str(exc))):
-        filename, line, name = match
-        if (prefix and filename.startswith(prefix)) or (not prefix and not _is_library(filename)):
-            return filename, int(line), name
-    for frame in reversed(frames):
-        if not _is_library(frame.filename) and "__autograph_generated" not in frame.filename \
-                and f"{os.sep}tfxkit{os.sep}" not in frame.filename \
-                and f"{os.sep}components{os.sep}_shared{os.sep}" not in frame.filename:
-            return frame.filename, frame.lineno or 0, frame.name
-    return None
+    return user_frame(exc, user_dir)
 
 
 def user_code_error(
     exc: BaseException, what: str, user_dir: Path | None, component: str
 ) -> UserCodeError:
     """Build a UserCodeError for `exc` raised by user code while doing `what`."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return UserCodeError(format_syntax_error(exc, component))
     location = locate_user_frame(exc, user_dir)
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if location is None:
@@ -215,6 +196,11 @@ def call_user_function(
     except UserCodeError:
         raise
     except Exception as exc:
+        from tfxkit.recipes.failures import recipe_failure  # failed in tfxkit's recipe code?
+
+        failure = recipe_failure(exc, component, what)
+        if failure is not None:
+            raise failure from exc
         raise user_code_error(exc, what, _user_dir(fn), component) from exc
 
 
@@ -230,6 +216,11 @@ def reraise_as_user_error(
     except UserCodeError:
         raise
     except Exception as exc:
+        from tfxkit.recipes.failures import recipe_failure  # failed in tfxkit's recipe code?
+
+        failure = recipe_failure(exc, component, what)
+        if failure is not None:
+            raise failure from exc
         user_dir = _user_dir(fn)
         location = locate_user_frame(exc, user_dir)
         if user_dir is not None and location and location[0].startswith(f"{user_dir}{os.sep}"):

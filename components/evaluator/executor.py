@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -10,7 +11,15 @@ from typing import Any
 from tfxkit.components._shared.beam import make_beam_pipeline
 from tfxkit.components._shared.examples import single, split_file_pattern
 from tfxkit.components._shared.schema import load_schema
-from tfxkit.components.pusher.registry import latest_pushed_version, resolve_base_directory
+from tfxkit.components.evaluator.schema_check import (
+    check_eval_config_features,
+    schema_feature_names,
+)
+from tfxkit.components.pusher.registry import (
+    SAVED_MODEL_FILES,
+    latest_complete_version,
+    resolve_base_directory,
+)
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError
 from tfxkit.types.artifact import Artifact
@@ -113,8 +122,6 @@ class Executor(BaseExecutor):
         """Evaluate the candidate (and baseline) on the example splits; write TFMA's output
         under evaluation.uri and `BLESSED`/`NOT_BLESSED` under blessing.uri."""
         os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-        import tensorflow_model_analysis as tfma
-
         examples = single(input_dict, "examples", COMPONENT)
         model = single(input_dict, "model", COMPONENT)
         evaluation = single(output_dict, "evaluation", COMPONENT)
@@ -124,8 +131,23 @@ class Executor(BaseExecutor):
                 f"{COMPONENT}: needs inputs 'examples', 'model' and outputs 'evaluation', "
                 f"'blessing'; found inputs {sorted(input_dict)}, outputs {sorted(output_dict)}."
             )
+        splits = list(exec_properties.get("example_splits") or ["eval"])
+        patterns = [split_file_pattern(examples, split, COMPONENT,
+                                       "example_splits") for split in splits]
+        schema_artifact = single(input_dict, "schema", COMPONENT)
+        schema = load_schema(schema_artifact, COMPONENT) if schema_artifact is not None else None
+        # Before any model is loaded or Beam starts: names the data does not have fail now.
+        features = (schema_feature_names(schema) if schema is not None
+                    else _example_feature_names(patterns))
+        check_eval_config_features(exec_properties.get("eval_config"), features, COMPONENT)
+
         candidate_path = _serving_path(model, "model")
-        baseline_path, baseline_source = self._baseline(input_dict, exec_properties)
+        baseline = self._baseline(input_dict, exec_properties)
+        baseline_path, baseline_source = baseline.path, baseline.source
+        for artifact in (evaluation, blessing):
+            baseline.record(artifact)
+
+        import tensorflow_model_analysis as tfma
 
         eval_config = parse_eval_config(exec_properties.get("eval_config"))
         for spec in eval_config.model_specs:
@@ -154,11 +176,6 @@ class Executor(BaseExecutor):
             models.append(tfma.default_eval_shared_model(
                 eval_saved_model_path=path, model_name=spec.name, eval_config=eval_config))
 
-        splits = list(exec_properties.get("example_splits") or ["eval"])
-        patterns = [split_file_pattern(examples, split, COMPONENT,
-                                       "example_splits") for split in splits]
-        schema_artifact = single(input_dict, "schema", COMPONENT)
-        schema = load_schema(schema_artifact, COMPONENT) if schema_artifact is not None else None
         self._run_tfma(models, eval_config, patterns, schema, evaluation.uri)
 
         metrics = overall_metrics(evaluation.uri, candidate_name)
@@ -166,23 +183,38 @@ class Executor(BaseExecutor):
         blessed, reason = self._verdict(tfma, evaluation.uri, thresholds, metrics,
                                         had_change_thresholds, baseline_source)
         self._write_blessing(blessing, blessed, reason, model, baseline_source)
+        extra = [f"baseline: pushed version {baseline.version} at {baseline.path}"
+                 if baseline.version is not None else "", baseline.skipped]
+        if any(extra):
+            note = "; ".join([str(blessing.get_custom_property("note")), *filter(None, extra)])
+            blessing.set_custom_property("note", note)
 
     @staticmethod
     def _baseline(
         input_dict: dict[str, list[Artifact]], exec_properties: dict[str, Any]
-    ) -> tuple[str | None, str]:
-        """(baseline SavedModel path or None, a description of where it came from)."""
+    ) -> Baseline:
+        """The model to compare against: the `baseline_model` input, else the highest version
+        at `push_destination` that holds a SavedModel (incomplete version folders above it are
+        skipped with a warning), else none."""
         baseline_model = single(input_dict, "baseline_model", COMPONENT)
         if baseline_model is not None:
-            return _serving_path(baseline_model, "baseline_model"), baseline_model.uri
+            path = _serving_path(baseline_model, "baseline_model")
+            return Baseline(path, baseline_model.uri)
         destination = exec_properties.get("push_destination")
-        if destination:
-            base = resolve_base_directory(destination, f"{COMPONENT}: push_destination")
-            latest = latest_pushed_version(base)
-            if latest is not None:
-                return str(latest["path"]), str(latest["path"])
-            return None, f"nothing pushed to {base} yet"
-        return None, "no baseline_model input and no push_destination"
+        if not destination:
+            return Baseline(None, "no baseline_model input and no push_destination")
+        base = resolve_base_directory(destination, f"{COMPONENT}: push_destination")
+        latest, skipped = latest_complete_version(base)
+        note = ""
+        if skipped:
+            folders = ", ".join(str(v["path"]) for v in skipped)
+            note = (f"skipped incomplete pushed version folder(s) {folders} (no "
+                    f"{SAVED_MODEL_FILES[0]}) when picking the baseline; remove them or push a "
+                    f"model there")
+            logger.warning("Evaluator: %s", note)
+        if latest is None:
+            return Baseline(None, f"no complete model pushed to {base} yet", skipped=note)
+        return Baseline(str(latest["path"]), str(latest["path"]), int(latest["version"]), note)
 
     def _run_tfma(self, models: list[Any], eval_config: Any, patterns: list[str],
                   schema: Any, output_path: str) -> None:
@@ -264,4 +296,46 @@ def _serving_path(model: Artifact, name: str) -> str:
             f"{COMPONENT}: expected the {name} SavedModel at {path}, found nothing. Connect "
             f"trainer.outputs['model'] (its run_fn saves to fn_args.serving_model_dir)."
         )
+    if not any(os.path.isfile(os.path.join(path, f)) for f in SAVED_MODEL_FILES):
+        raise ExecutionError(
+            f"{COMPONENT}: the {name} at {path} has no {SAVED_MODEL_FILES[0]} (found "
+            f"{sorted(os.listdir(path)) or 'an empty folder'}). Connect a Model whose "
+            f"Format-Serving folder holds a SavedModel."
+        )
     return path
+
+
+def _example_feature_names(patterns: list[str], records: int = 200) -> list[str]:
+    """Feature names seen in the first `records` tf.Examples of each file pattern, for the
+    eval_config check when no schema is connected."""
+    import tensorflow as tf
+
+    names: dict[str, None] = {}
+    for pattern in patterns:
+        files = tf.io.gfile.glob(pattern)
+        if not files:
+            continue
+        dataset = tf.data.TFRecordDataset(files[:1], compression_type="GZIP").take(records)
+        for record in dataset.as_numpy_iterator():
+            example = tf.train.Example.FromString(record)
+            names.update(dict.fromkeys(example.features.feature))
+    return list(names)
+
+
+@dataclasses.dataclass
+class Baseline:
+    """The baseline of one evaluation: its SavedModel `path` (None: no baseline), where it came
+    from (`source`), its pushed `version` (when taken from the push destination) and a note on
+    skipped incomplete version folders ("" when none)."""
+
+    path: str | None
+    source: str
+    version: int | None = None
+    skipped: str = ""
+
+    def record(self, artifact: Artifact) -> None:
+        """Name the baseline on `artifact`: custom properties `baseline_model` (where it came
+        from, or why there is none) and `baseline_version` (the pushed version, when there is one)."""
+        artifact.set_custom_property("baseline_model", self.source)
+        if self.version is not None:
+            artifact.set_custom_property("baseline_version", self.version)

@@ -19,6 +19,7 @@ from typing import Any
 from tfxkit.errors import ComponentArgumentError, ExecutionError
 
 STAGING_PREFIX = ".tfxkit-push-"
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 
 
 def resolve_base_directory(destination: Any, where: str = "push_destination") -> str:
@@ -45,8 +46,10 @@ def list_pushed_versions(destination: Any) -> list[dict[str, Any]]:
     """Versions pushed to `destination`, oldest first.
 
     Returns one dict per integer-named folder under the base directory: `version` (int),
-    `path` (absolute folder path) and `time` (push time: the folder's mtime, seconds since the
-    epoch). A missing base directory has no versions.
+    `path` (absolute folder path), `time` (push time: the folder's mtime, seconds since the
+    epoch) and `complete` (whether it holds a SavedModel: `saved_model.pb` or `.pbtxt`; a
+    folder made by hand or a half-finished copy does not). A missing base directory has no
+    versions.
     """
     base = Path(resolve_base_directory(destination))
     if not base.is_dir():
@@ -58,6 +61,7 @@ def list_pushed_versions(destination: Any) -> list[dict[str, Any]]:
                 "version": int(entry.name),
                 "path": str(entry.absolute()),
                 "time": entry.stat().st_mtime,
+                "complete": any((entry / name).is_file() for name in SAVED_MODEL_FILES),
             })
     return sorted(versions, key=lambda item: item["version"])
 
@@ -66,6 +70,23 @@ def latest_pushed_version(destination: Any) -> dict[str, Any] | None:
     """The highest version at `destination` (as in `list_pushed_versions`), or None if empty."""
     versions = list_pushed_versions(destination)
     return versions[-1] if versions else None
+
+
+def latest_complete_version(
+    destination: Any,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the highest version at `destination` holding a SavedModel, or None; the incomplete
+    version folders above it, which were skipped), as dicts of `list_pushed_versions`.
+
+    The Evaluator takes the first as its baseline and names the second in a warning.
+    """
+    versions = list_pushed_versions(destination)
+    skipped: list[dict[str, Any]] = []
+    for version in reversed(versions):
+        if version["complete"]:
+            return version, list(reversed(skipped))
+        skipped.append(version)
+    return None, list(reversed(skipped))
 
 
 def push_directory(source: str, destination: Any, max_attempts: int = 1000) -> tuple[int, str]:
@@ -109,6 +130,7 @@ def push_directory(source: str, destination: Any, max_attempts: int = 1000) -> t
 
 
 __all__ = [
+    "latest_complete_version",
     "latest_pushed_version",
     "list_pushed_versions",
     "push_directory",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ from tfxkit.components._shared.schema import schema_path
 from tfxkit.components._shared.user_code import call_user_function, user_function
 from tfxkit.components.trainer.fn_args import DataAccessor, FnArgs
 from tfxkit.dsl.base_executor import BaseExecutor
-from tfxkit.errors import ExecutionError
+from tfxkit.errors import ExecutionError, UserCodeError
 from tfxkit.types.artifact import Artifact
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,29 @@ def _load_hyperparameters(artifact: Artifact | None) -> dict[str, Any] | None:
     return data
 
 
-def check_saved_model(serving_model_dir: str) -> None:
-    """Raise ExecutionError unless `serving_model_dir` holds a SavedModel."""
+def check_run_fn_signature(run_fn: Any, where: str) -> None:
+    """Raise UserCodeError unless `run_fn` can be called as `run_fn(fn_args)`."""
+    try:
+        signature = inspect.signature(run_fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None)
+    except TypeError as exc:
+        raise UserCodeError(
+            f"{COMPONENT}: run_fn in {where} has the signature run_fn{signature} ({exc}); it "
+            f"must take one argument, the FnArgs: `def run_fn(fn_args):`."
+        ) from None
+
+
+def _file_name(fn: Any) -> str:
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    return os.path.basename(code.co_filename) if code is not None else repr(fn)
+
+
+def check_saved_model(serving_model_dir: str, returned: Any = None) -> None:
+    """Raise ExecutionError unless `serving_model_dir` holds a SavedModel; `returned` (what
+    run_fn returned) is named in the message when it is not None, e.g. an unsaved model."""
     if os.path.isdir(serving_model_dir):
         found = sorted(os.listdir(serving_model_dir))
         if any(name in found for name in _SAVED_MODEL_FILES):
@@ -71,8 +93,12 @@ def check_saved_model(serving_model_dir: str) -> None:
         what = f"a folder holding {found}" if found else "an empty folder"
     else:
         what = "nothing"
+    hint = ""
+    if returned is not None:
+        hint = (f" run_fn returned a {type(returned).__name__}; its return value is ignored, "
+                f"the model must be saved, not returned.")
     raise ExecutionError(
-        f"{COMPONENT}: run_fn returned without saving a model. Expected a SavedModel "
+        f"{COMPONENT}: run_fn returned without saving a model.{hint} Expected a SavedModel "
         f"(saved_model.pb + variables/) at fn_args.serving_model_dir = {serving_model_dir}, "
         f"found {what}. Save it at the end of run_fn, e.g. "
         f"model.save(fn_args.serving_model_dir, save_format='tf', signatures={{"
@@ -141,10 +167,11 @@ class Executor(BaseExecutor):
             module_file=exec_properties.get("module_file"),
             dotted_path=exec_properties.get("run_fn"),
         ) as run_fn:
+            check_run_fn_signature(run_fn, _file_name(run_fn))
             _reset_keras_state()
             logger.info("Trainer: calling run_fn with %s", fn_args)
-            call_user_function(run_fn, fn_args, component=COMPONENT, what="run_fn")
-        check_saved_model(serving_model_dir)
+            returned = call_user_function(run_fn, fn_args, component=COMPONENT, what="run_fn")
+        check_saved_model(serving_model_dir, returned)
 
 
 def _reset_keras_state() -> None:

@@ -27,7 +27,7 @@ from tfxkit.components._shared.record_io import (
 from tfxkit.components._shared.schema import load_schema
 from tfxkit.components._shared.user_code import reraise_as_user_error, user_function
 from tfxkit.dsl.base_executor import BaseExecutor
-from tfxkit.errors import ExecutionError
+from tfxkit.errors import ExecutionError, UserCodeError
 from tfxkit.types.artifact import Artifact
 
 logger = logging.getLogger(__name__)
@@ -72,20 +72,91 @@ def _beam_args(beam_pipeline_args: list[str] | None, module_file: str | None) ->
     return args
 
 
-def _bind_custom_config(fn: Any, custom_config: dict[str, Any] | None) -> Any:
-    """Pass `custom_config` to the user function when its signature takes it (TFX does too)."""
+def _takes_custom_config(fn: Any) -> bool:
     try:
-        takes = "custom_config" in inspect.signature(fn).parameters
+        return "custom_config" in inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        takes = False
-    if not takes:
-        return fn
+        return False
+
+
+def check_signature(fn: Any, where: str) -> None:
+    """Raise UserCodeError unless `fn` can be called as `preprocessing_fn(inputs)` (and with
+    `custom_config=` when it names that parameter, as TFX passes it)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    extra = {"custom_config": {}} if "custom_config" in signature.parameters else {}
+    try:
+        signature.bind({}, **extra)
+    except TypeError as exc:
+        raise UserCodeError(
+            f"{COMPONENT}: preprocessing_fn in {where} has the signature "
+            f"preprocessing_fn{signature} ({exc}); it must take one argument, the dict of input "
+            f"tensors: `def preprocessing_fn(inputs):` (optionally `custom_config` as well)."
+        ) from None
+
+
+def _describe(value: Any) -> str:
+    import tensorflow as tf
+
+    if value is None:
+        return "None"
+    if isinstance(value, tf.SparseTensor):
+        return "a SparseTensor"
+    if isinstance(value, tf.RaggedTensor):
+        return "a RaggedTensor"
+    if tf.is_tensor(value):
+        return "a Tensor"
+    text = repr(value)
+    shown = f" ({text[:40]}{'...' if len(text) > 40 else ''})"
+    return f"a {type(value).__name__}{shown}"
+
+
+def output_problem(outputs: Any) -> str:
+    """What is wrong with a preprocessing_fn's return value ("" when it is a non-empty dict
+    mapping str feature names to tensors, sparse or ragged tensors)."""
+    import tensorflow as tf
+
+    must = "it must return a dict mapping feature names to tensors"
+    if not isinstance(outputs, dict):
+        return f"returned {_describe(outputs)}; {must}"
+    if not outputs:
+        return f"returned an empty dict; {must} (at least one feature)"
+    for key, value in outputs.items():
+        if not isinstance(key, str):
+            return (f"returned a dict with the key {key!r} ({type(key).__name__}); {must}, "
+                    f"with feature names as str")
+        if not tf.is_tensor(value):
+            return f"returned a dict whose value for {key!r} is {_describe(value)}; {must}"
+    return ""
+
+
+def _checked_preprocessing_fn(fn: Any, custom_config: dict[str, Any] | None) -> Any:
+    """`fn` as TFT calls it: `custom_config` passed when its signature takes it (TFX does too),
+    and its return value checked. A wrong return value raises UserCodeError and is also kept in
+    the wrapper's `tfxkit_problems` list: TensorFlow's autograph rewrites the message of
+    exceptions raised while it traces, so the executor re-raises the clean one."""
+    takes = _takes_custom_config(fn)
+    where = _file_name(fn)
+    problems: list[str] = []
 
     def preprocessing_fn(inputs: Any) -> Any:
-        return fn(inputs, custom_config=custom_config or {})
+        outputs = fn(inputs, custom_config=custom_config or {}) if takes else fn(inputs)
+        problem = output_problem(outputs)
+        if problem:
+            problems.append(f"{COMPONENT}: preprocessing_fn in {where} {problem}")
+            raise UserCodeError(problems[-1])
+        return outputs
 
     preprocessing_fn.__wrapped__ = fn  # type: ignore[attr-defined]
+    preprocessing_fn.tfxkit_problems = problems  # type: ignore[attr-defined]
     return preprocessing_fn
+
+
+def _file_name(fn: Any) -> str:
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    return os.path.basename(code.co_filename) if code is not None else repr(fn)
 
 
 class Executor(BaseExecutor):
@@ -139,7 +210,9 @@ class Executor(BaseExecutor):
             module_file=exec_properties.get("module_file"),
             dotted_path=exec_properties.get("preprocessing_fn"),
         ) as user_fn:
-            preprocessing_fn = _bind_custom_config(user_fn, exec_properties.get("custom_config"))
+            check_signature(user_fn, _file_name(user_fn))
+            preprocessing_fn = _checked_preprocessing_fn(user_fn,
+                                                         exec_properties.get("custom_config"))
             temp_root = self.context.tmp_dir or None
             temp_dir = tempfile.mkdtemp(prefix="tfxkit-transform-", dir=temp_root)
             try:
@@ -197,11 +270,17 @@ def _run_pipeline(
     typespecs = raw_tfxio.TensorAdapter().OriginalTypeSpecs()
     # Tracing the user's function here, before any data is read, fails fast and lets a
     # mistake in it be reported at its own file and line.
-    with reraise_as_user_error(user_fn, component=COMPONENT, what="preprocessing_fn"):
-        analyze_columns = tft.get_analyze_input_columns(
-            preprocessing_fn, typespecs, force_tf_compat_v1=force_tf_compat_v1)
-        transform_columns = tft.get_transform_input_columns(
-            preprocessing_fn, typespecs, force_tf_compat_v1=force_tf_compat_v1)
+    problems = getattr(preprocessing_fn, "tfxkit_problems", [])
+    try:
+        with reraise_as_user_error(user_fn, component=COMPONENT, what="preprocessing_fn"):
+            analyze_columns = tft.get_analyze_input_columns(
+                preprocessing_fn, typespecs, force_tf_compat_v1=force_tf_compat_v1)
+            transform_columns = tft.get_transform_input_columns(
+                preprocessing_fn, typespecs, force_tf_compat_v1=force_tf_compat_v1)
+    except Exception:
+        if problems:  # the wrong return value, without autograph's rewriting of the message
+            raise UserCodeError(problems[0]) from None
+        raise
 
     dataset_keys = {split: analyzer_cache.DatasetKey(dataset_key_name(pattern, split))
                     for split, pattern in analyze_patterns.items()}

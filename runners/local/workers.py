@@ -16,13 +16,14 @@ import os
 import re
 import signal
 import sys
-import sysconfig
 import time
 import traceback
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.dsl.base_executor import ExecutorContext
+from tfxkit.dsl.user_code import is_user_file, user_frame
+from tfxkit.errors import TfxkitError
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -55,21 +56,18 @@ class TaskResult:
     died: bool = False  # the worker process ended (crash, os._exit, timeout kill)
 
 
-_LIBRARY_PARTS = (os.sep + "tfxkit" + os.sep, "site-packages", os.sep + "runners" + os.sep,
-                  os.sep + "components" + os.sep, "<frozen", sysconfig.get_paths()["stdlib"])
-
-
 def _is_user_code(path: str) -> bool:
-    """Whether `path` is the user's code rather than tfxkit, Python or an installed library."""
-    return not any(part in path for part in _LIBRARY_PARTS)
+    """Whether `path` is the user's code rather than tfxkit, Python or an installed library
+    (the one rule of `tfxkit.dsl.user_code`, shared with the executors and the cache)."""
+    return is_user_file(path)
 
 
-def _user_frame(tb: Any) -> str:
-    """The innermost traceback frame in user code: where user code failed."""
-    frames = traceback.extract_tb(tb)
-    for frame in reversed(frames):
-        if _is_user_code(frame.filename):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+def _user_frame(exc: BaseException) -> str:
+    """Where user code failed in `exc` (`file:line in function`); else the innermost frame."""
+    location = user_frame(exc)
+    if location is not None:
+        return f"{location[0]}:{location[1]} in {location[2]}"
+    frames = traceback.extract_tb(exc.__traceback__)
     return f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
 
 
@@ -86,7 +84,8 @@ def execute(pipeline: Pipeline, task: Task) -> TaskResult:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        where = _user_frame(exc.__traceback__)
+        # tfxkit's own errors already say where (a UserCodeError names the user's file/line)
+        where = "" if isinstance(exc, TfxkitError) else _user_frame(exc)
         if isinstance(exc, SystemExit):
             summary = f"user code called exit({exc.code})"
         else:

@@ -213,3 +213,117 @@ def test_module_file_runs_on_separate_worker_processes(
                                     outputs["transformed_examples"][0].uri, "train")
     assert set(transformed) == set(FEATURES) - {"flipper_length_mm"}
     assert abs(transformed[FEATURES[0]].mean()) < 1e-3
+
+
+# -- user code errors point at user code (issue 19) ---------------------------------------------
+# The module of cases/fail-early/transform_syntax_error: line 3 is not Python.
+SYNTAX_MODULE = '''\
+import tensorflow_transform as tft
+def preprocessing_fn(inputs):
+    return {k: v for k, v in inputs.items() if }
+'''
+
+
+def _light_inputs(root: Path) -> dict[str, list[Artifact]]:
+    """Examples and Schema artifacts that get the executor as far as loading the module file,
+    without TensorFlow: one empty split file and a one-feature schema."""
+    split = root / "examples" / "Split-train"
+    split.mkdir(parents=True)
+    (split / "data_tfrecord-00000-of-00001.gz").write_bytes(b"")
+    examples = Examples(uri=str(root / "examples"))
+    examples.split_names = ["train"]
+    (root / "schema").mkdir()
+    (root / "schema" / "schema.pbtxt").write_text('feature { name: "x" type: FLOAT }\n')
+    return {"examples": [examples], "schema": [Schema(uri=str(root / "schema"))]}
+
+
+@pytest.mark.parametrize(("source", "line", "message", "caret_under"), [
+    (SYNTAX_MODULE, 3, "invalid syntax", "}"),
+    ("def preprocessing_fn(inputs):\nreturn inputs\n", 2,
+     "expected an indented block after function definition on line 1", "return"),
+    ("def preprocessing_fn(inputs):\n    x = (1,\n    return x\n", 2, "'(' was never closed",
+     "("),
+], ids=["invalid syntax", "IndentationError", "unclosed bracket"])
+def test_syntax_error_names_user_file_line_and_caret(
+    tmp_path: Path, source: str, line: int, message: str, caret_under: str
+) -> None:
+    module = tmp_path / "tr_syntax.py"
+    module.write_text(source)
+    with pytest.raises(UserCodeError) as raised:
+        Executor().Do(_light_inputs(tmp_path), _outputs(tmp_path), {"module_file": str(module)})
+    text = str(raised.value)
+    lines = text.splitlines()
+    assert lines[0] == f"Transform: tr_syntax.py, line {line}: {message}"
+    offending = source.splitlines()[line - 1].strip()
+    assert lines[1] == f"    {offending}"
+    assert lines[2].index("^") == lines[1].index(caret_under)
+    assert str(module) in text
+    assert "components" not in text and "tfxkit" not in text and "Traceback" not in text
+    assert raised.value.__cause__ is None  # no chained tfxkit traceback to print
+
+
+def test_syntax_error_in_an_imported_helper_names_the_helper(tmp_path: Path) -> None:
+    (tmp_path / "features.py").write_text("SCALE = = 1.0\n")
+    module = tmp_path / "preprocessing.py"
+    module.write_text("from features import SCALE\n\ndef preprocessing_fn(inputs):\n"
+                      "    return inputs\n")
+    with pytest.raises(UserCodeError, match=r"^Transform: features\.py, line 1: invalid syntax"):
+        Executor().Do(_light_inputs(tmp_path), _outputs(tmp_path), {"module_file": str(module)})
+
+
+@pytest.mark.parametrize("signature", ["()", "(inputs, extra)", "(*, inputs)"])
+def test_preprocessing_fn_with_wrong_signature_is_named(tmp_path: Path, signature: str) -> None:
+    module = tmp_path / "tr_signature.py"
+    module.write_text(f"def preprocessing_fn{signature}:\n    return {{}}\n")
+    with pytest.raises(UserCodeError) as raised:
+        Executor().Do(_light_inputs(tmp_path), _outputs(tmp_path), {"module_file": str(module)})
+    assert str(raised.value).startswith(
+        f"Transform: preprocessing_fn in tr_signature.py has the signature preprocessing_fn"
+        f"{signature}")
+    assert "def preprocessing_fn(inputs):" in str(raised.value)
+
+
+MUST = "it must return a dict mapping feature names to tensors"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("returned", "found"), [
+    # cases/fail-early/transform_returns_non_dict: a single tensor
+    ('tft.scale_to_z_score(inputs["culmen_length_mm"])', f"returned a Tensor; {MUST}"),
+    ("None", f"returned None; {MUST}"),
+    ('[inputs["body_mass_g"]]', "returned a list ("),
+    ('(inputs["body_mass_g"],)', "returned a tuple ("),
+    ('{1: inputs["body_mass_g"]}', f"returned a dict with the key 1 (int); {MUST}"),
+    ('{"mass": 3.0}', f"returned a dict whose value for 'mass' is a float (3.0); {MUST}"),
+    ('{"mass": "body_mass_g"}', f"returned a dict whose value for 'mass' is a str "
+                                f"('body_mass_g'); {MUST}"),
+    ("{}", f"returned an empty dict; {MUST}"),
+], ids=["Tensor", "None", "list", "tuple", "int key", "float value", "str value", "empty"])
+def test_preprocessing_fn_returning_a_non_dict_is_named(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema, returned: str, found: str
+) -> None:
+    module = tmp_path / "tr_tensor.py"
+    module.write_text("import tensorflow_transform as tft\n\n\ndef preprocessing_fn(inputs):\n"
+                      f"    return {returned}\n")
+    with pytest.raises(UserCodeError) as raised:
+        Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]},
+                      _outputs(tmp_path), {"module_file": str(module)})
+    text = str(raised.value)
+    assert text.startswith(f"Transform: preprocessing_fn in tr_tensor.py {found}"), text
+    assert MUST in text
+    assert "tensorflow" not in text and "in user code" not in text and "\n" not in text
+    assert not (tmp_path / "graph" / "transform_fn").exists()
+
+
+@pytest.mark.integration
+def test_preprocessing_fn_with_custom_config_still_checked(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema
+) -> None:
+    module = tmp_path / "tr_config.py"
+    module.write_text("def preprocessing_fn(inputs, custom_config):\n"
+                      "    return inputs[custom_config['feature']]\n")
+    with pytest.raises(UserCodeError, match=f"^Transform: preprocessing_fn in tr_config.py "
+                                            f"returned a Tensor; {MUST}$"):
+        Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]},
+                      _outputs(tmp_path), {"module_file": str(module),
+                                           "custom_config": {"feature": "body_mass_g"}})

@@ -214,6 +214,13 @@ class BaseComponent:
         """
         return ""
 
+    def check_against_schema(self, schema: Any, exec_properties: dict[str, Any]) -> None:
+        """Data-time check of this node's parameters against the Schema proto of its examples
+        (e.g. the Evaluator's label key is a feature), run by the local runner as soon as that
+        schema is published, before Transform or Trainer start. Raise a TfxkitError naming
+        what is wrong; the default checks nothing. Must not import TensorFlow.
+        """
+
     @classmethod
     def build_executor(cls, context: ExecutorContext) -> BaseExecutor:
         """Import the executor class named by `EXECUTOR` and construct it (heavy imports here)."""

@@ -1,24 +1,32 @@
 """Cache keys and cache lookups.
 
-Key of a node = SHA-256 of: component type and executor identity, tfxkit version, canonical
-execution parameters, ids of the input artifacts, the source of user code named by parameters
-(`user_code=True`), and the component's own fingerprint (e.g. ExampleGen's input file contents).
+Key of a node = SHA-256 of: component type and executor identity, tfxkit version, the installed
+versions of TensorFlow, TFT, TFMA, TFDV and tfx-bsl, canonical execution parameters, ids of the
+input artifacts, the user code named by parameters (`user_code=True`: the module file and every
+project module it imports, see `tfxkit.dsl.user_code`), and the component's own fingerprint
+(e.g. ExampleGen's input file contents).
 A hit is a COMPLETE execution of the same node with the same key whose output artifacts are
 LIVE and whose files are still all there, with the sizes recorded at publish time.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfxkit._version import __version__
-from tfxkit.errors import ComponentArgumentError
+from tfxkit.dsl.user_code import (
+    dynamic_imports,
+    library_versions,
+    locate_user_code,
+    user_code_hash,
+)
 from tfxkit.metadata import record
 from tfxkit.types.artifact import Artifact, ArtifactState
 
@@ -27,35 +35,18 @@ if TYPE_CHECKING:
 
     from tfxkit.dsl.base_component import BaseComponent
 
-
-def locate_user_code(value: str, search_path: list[str] | None = None) -> Path:
-    """File holding user code named by `value`: a module file path, or a dotted path such as
-    `steps.model.run_fn` looked up on sys.path without importing it."""
-    path = Path(value)
-    if path.suffix == ".py" or os.sep in value or "/" in value:
-        if path.is_file():
-            return path.absolute()
-        raise ComponentArgumentError(
-            f"User code file {value!r} does not exist (looked in {Path.cwd()}). Pass an "
-            f"existing module file path, relative to where the pipeline runs, or a dotted path."
-        )
-    parts = value.split(".")
-    for base in search_path if search_path is not None else sys.path:
-        root = Path(base or ".")
-        for end in range(len(parts), 0, -1):
-            stem = root.joinpath(*parts[:end])
-            for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
-                if candidate.is_file():
-                    return candidate.absolute()
-    raise ComponentArgumentError(
-        f"User code {value!r} was not found: no module for it on sys.path. Expected a dotted "
-        f"path like 'steps.model.run_fn' importable from the project root, or a .py file path."
-    )
+logger = logging.getLogger(__name__)
 
 
-def user_code_hash(value: str) -> str:
-    """SHA-256 of the source file holding the user code named by `value`."""
-    return hashlib.sha256(locate_user_code(value).read_bytes()).hexdigest()
+@functools.lru_cache(maxsize=64)
+def _warn_untracked_imports(path: str, mtime: float) -> None:
+    """Warn once per module file version about imports the cache key cannot follow."""
+    lines = dynamic_imports(path)
+    if lines:
+        logger.warning(
+            "tfxkit cache: %s imports modules by computed names (%s); changes to those modules "
+            "are not tracked by the cache key. Import them by name, or run with --no-cache "
+            "after changing them.", path, ", ".join(lines[:5]))
 
 
 def cache_key(
@@ -63,17 +54,23 @@ def cache_key(
     exec_properties: Mapping[str, Any],
     inputs: Mapping[str, list[Artifact]],
 ) -> tuple[str, dict[str, str]]:
-    """Return (cache key, user-code hashes by parameter) for running `node` on `inputs`."""
+    """Return (cache key, user-code hashes by parameter) for running `node` on `inputs`.
+
+    Raises ComponentArgumentError when a user-code parameter names no existing file or module.
+    """
     spec = type(node).SPEC_CLASS
-    code = {
-        name: user_code_hash(str(exec_properties[name]))
-        for name, param in spec.PARAMETERS.items()
-        if param.user_code and exec_properties.get(name)
-    }
+    code = {}
+    for name, param in spec.PARAMETERS.items():
+        if param.user_code and exec_properties.get(name):
+            value = str(exec_properties[name])
+            main = locate_user_code(value)
+            _warn_untracked_imports(str(main), main.stat().st_mtime)
+            code[name] = user_code_hash(value)
     material = {
         "component": node.type_name,
         "executor": node.executor_identity(),
         "tfxkit": __version__,
+        "libraries": library_versions(),
         "parameters": dict(exec_properties),
         "inputs": {key: [a.id for a in group] for key, group in sorted(inputs.items())},
         "user_code": code,
