@@ -53,10 +53,10 @@ def open_store(args: argparse.Namespace) -> Any:
     from tfxkit.project.loading import find_project_root
 
     if getattr(args, "metadata", None):
-        return connect(args.metadata)
+        return connect(args.metadata, read_only=True)  # query commands never create a store
     if getattr(args, "pipeline_file", None) or find_project_root() is not None:
         pipeline, _ = load_from_args(args)
-        return connect(pipeline.metadata)
+        return connect(pipeline.metadata, read_only=True)
     raise UsageError("Which pipeline? Pass the pipeline file (e.g. pipeline/pipeline.py) or "
                      "--metadata pipeline_output/metadata.sqlite, or run the command inside a "
                      "project made by `tfxkit new`.")

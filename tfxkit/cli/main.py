@@ -26,6 +26,7 @@ from tfxkit._version import __version__
 from tfxkit.cli import pipeline_commands, project_commands, query_commands
 from tfxkit.cli.common import UsageError
 from tfxkit.errors import TfxkitError
+from tfxkit.secrets import mask_secrets
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -71,7 +72,7 @@ def error_block(exc: BaseException, verbose: bool) -> str:
         if not verbose:
             lines.append("  This looks like a bug in tfxkit: run the command again with -v for "
                          "the traceback, and report it.")
-    return "\n".join(lines)
+    return mask_secrets("\n".join(lines))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,9 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except pipeline_commands.RunFailedError:
         return 1
-    except KeyboardInterrupt:
-        print("tfxkit: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # RunInterrupted says what was stopped and how to resume
+        print(f"tfxkit: {str(exc) or 'interrupted'}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 130))
     except Exception as exc:
         print(error_block(exc, verbose), file=sys.stderr)
         return 1

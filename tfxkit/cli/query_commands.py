@@ -39,7 +39,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    """`tfxkit lineage`: what produced an artifact, from which inputs, parameters and code."""
+    """`tfxkit lineage`: what produced an artifact, from which inputs, parameters and code.
+
+    The artifact is an id, an artifact folder, or a pushed model version folder (the path the
+    Pusher prints, relative or absolute), which stands for the PushedModel of that push."""
     from tfxkit.metadata.lineage import find_artifact, lineage
 
     if not args.metadata and not args.pipeline_file and not args.artifact.isdigit():
@@ -47,34 +50,52 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     store = open_store(args)
     artifact = find_artifact(store, args.artifact)
     if artifact is None or artifact.id is None:
-        raise UsageError(f"No artifact with id or uri {args.artifact!r} in this store. Use an id "
-                         f"or uri that `tfxkit runs` / a run's output shows.")
+        raise UsageError(f"No artifact with id or uri {args.artifact!r} in this store, and no "
+                         f"push recorded to that folder. Use an artifact id or folder from the "
+                         f"run's output, or a version folder that `tfxkit models DESTINATION` "
+                         f"lists.")
     tree = lineage(store, artifact.id)
     if args.json:
         print(json.dumps(tree, indent=2, default=str))
-    else:
-        _print_lineage(tree, 0)
+        return 0
+    version = artifact.get_custom_property("pushed_version")
+    if version is not None and artifact.get_custom_property("pushed_destination"):
+        print(f"pushed version {version} at {artifact.get_custom_property('pushed_destination')}")
+    print_lineage(tree)
     return 0
 
 
-def _print_lineage(tree: dict[str, Any], depth: int) -> None:
+def print_lineage(tree: dict[str, Any], depth: int = 0, shown: set[int] | None = None) -> None:
+    """Print a lineage tree (from `tfxkit.metadata.lineage.lineage`) as an indented outline;
+    an artifact reached again (an input shared by several nodes) is named, not repeated, and
+    long parameter values are shortened (`--json` has them whole)."""
+    shown = set() if shown is None else shown
     pad = "    " * depth
     art = tree["artifact"]
-    print(f"{pad}{art['type']} #{art['id']}  {art['uri']}")
     producer = tree["produced_by"]
+    if art["id"] in shown and producer is not None:
+        print(f"{pad}{art['type']} #{art['id']}  (its lineage is shown above)")
+        return
+    shown.add(art["id"])
+    print(f"{pad}{art['type']} #{art['id']}  {art['uri']}")
     if producer is None:
         return
     print(f"{pad}  produced by {producer['node_id']} (execution {producer['execution_id']}, "
           f"run {producer['run_id']}, {producer['state']})")
     if producer["parameters"]:
-        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(producer["parameters"].items()))
+        params = ", ".join(f"{k}={_short(json.dumps(v))}"
+                           for k, v in sorted(producer["parameters"].items()))
         print(f"{pad}  parameters: {params}")
     for name, digest in sorted(producer["user_code"].items()):
         print(f"{pad}  code {name}: sha256 {digest[:16]}")
     for key, subtrees in sorted(producer["inputs"].items()):
         print(f"{pad}  input {key}:")
         for subtree in subtrees:
-            _print_lineage(subtree, depth + 1)
+            print_lineage(subtree, depth + 1, shown)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def quiet_heavy_imports() -> None:
@@ -101,7 +122,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if store_location:
         from tfxkit.metadata import connect
 
-        store = connect(store_location)
+        store = connect(store_location, read_only=True)
         artifact = find_artifact(store, args.artifact)
         if artifact is not None:
             type_name, uri, facts = artifact.TYPE_NAME, artifact.uri, artifact.to_dict()

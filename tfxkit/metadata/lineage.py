@@ -91,20 +91,59 @@ def list_runs(store: MetadataStore, pipeline_name: str | None = None,
 
 
 def find_artifact(store: MetadataStore, ref: str) -> Artifact | None:
-    """The artifact with id `ref` (digits) or uri `ref` (newest if several)."""
+    """The artifact `ref` names: an id (digits), an artifact uri (newest if several; relative
+    paths and symlinks resolved), or a pushed model version folder (`serving_model/1`, as the
+    Pusher prints it), which names the PushedModel artifact of that push."""
     if ref.isdigit():
         found = record.load_artifacts(store, [int(ref)])
         return found.get(int(ref))
-    uri = ref.rstrip("/")
-    protos = store.get_artifacts_by_uri(uri)
+    protos = []
+    for uri in _spellings(ref):
+        protos = store.get_artifacts_by_uri(uri)
+        if protos:
+            break
     if not protos:
-        import os
-
-        protos = store.get_artifacts_by_uri(os.path.abspath(uri))
-    if not protos:
-        return None
+        return find_pushed_model(store, ref)
     newest = max(protos, key=lambda p: p.id)
     return record.load_artifacts(store, [newest.id])[newest.id]
+
+
+def _spellings(location: str) -> list[str]:
+    """`location` as given, absolute, and with symlinks resolved (local paths), no trailing /."""
+    import os
+
+    given = location.rstrip("/") or location
+    if "://" in given:
+        return [given]
+    found = [given, os.path.abspath(given), os.path.realpath(given)]
+    return list(dict.fromkeys(found))
+
+
+def _pushed_models(store: MetadataStore) -> dict[str, Any]:
+    """PushedModel artifact protos by the version folder they pushed to (newest push wins,
+    keyed by every spelling of the folder); not-pushed ones are absent."""
+    try:
+        pushed_type = store.get_artifact_type("PushedModel")
+    except Exception:  # no PushedModel was ever recorded in this store
+        return {}
+    found: dict[str, Any] = {}
+    for proto in sorted(store.get_artifacts_by_type(pushed_type.name), key=lambda p: p.id):
+        destination = str(record.custom(proto, "pushed_destination", "") or "")
+        if destination:
+            for spelling in _spellings(destination):
+                found[spelling] = proto
+    return found
+
+
+def find_pushed_model(store: MetadataStore, version_path: str) -> Artifact | None:
+    """The PushedModel artifact whose push made the version folder `version_path` (relative
+    or absolute, e.g. `serving_model/1`), from its `pushed_destination` property; None when
+    this store recorded no push there."""
+    pushed = _pushed_models(store)
+    proto = next((pushed[s] for s in _spellings(version_path) if s in pushed), None)
+    if proto is None:
+        return None
+    return record.load_artifacts(store, [proto.id])[proto.id]
 
 
 def lineage(store: MetadataStore, artifact_id: int, depth: int = 20) -> dict[str, Any]:
@@ -151,15 +190,12 @@ def pushed_model_history(store: MetadataStore, version_paths: list[str]) -> dict
     """
     from ml_metadata.proto import metadata_store_pb2 as pb
 
-    wanted = {str(p).rstrip("/") for p in version_paths}
     found: dict[str, Any] = {}
-    try:
-        pushed_type = store.get_artifact_type("PushedModel")
-    except Exception:
-        return found
-    for proto in store.get_artifacts_by_type(pushed_type.name):
-        destination = str(record.custom(proto, "pushed_destination", "")).rstrip("/")
-        if destination not in wanted or destination in found:
+    pushed = _pushed_models(store)
+    for path in version_paths:
+        destination = str(path)
+        proto = next((pushed[s] for s in _spellings(destination) if s in pushed), None)
+        if proto is None:
             continue
         tree = lineage(store, proto.id)
         producer = tree["produced_by"] or {}

@@ -130,7 +130,8 @@ def check_pipeline_file(path: str) -> Path:
     """The absolute path of `path` after checking it is a readable Python source file.
 
     Raises:
-        PipelineLoadError: missing, a directory, not `.py`, unreadable, or binary.
+        PipelineLoadError: missing, a directory, not `.py`, not a regular file (a FIFO,
+            a device), unreadable, or binary.
     """
     expected = f"expected a .py file defining {PIPELINE_FUNCTION}()"
     file = Path(path).absolute()
@@ -141,6 +142,8 @@ def check_pipeline_file(path: str) -> Path:
         raise PipelineLoadError(f"{path} is a directory, not a pipeline file ({expected}).")
     if file.suffix != ".py":
         raise PipelineLoadError(f"{path} is not a Python file ({expected}).")
+    if not file.is_file():  # a FIFO or device: reading it could block forever
+        raise PipelineLoadError(f"{path} is not a regular file ({expected}).")
     try:
         head = file.open("rb").read(1 << 16)
     except OSError as exc:
@@ -239,7 +242,7 @@ def _location(exc: BaseException, folder: Path | None, given: str, file: Path | 
     frame = user_frame(exc, folder)
     if frame is None:
         return ""
-    inside = f" in {frame.name}" if frame.name != "<module>" else ""
+    inside = f", in {frame.name}" if frame.name not in ("<module>", PIPELINE_FUNCTION) else ""
     return f" ({_user_path(frame.filename, given, file)}, line {frame.lineno}{inside})"
 
 
