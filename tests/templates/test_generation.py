@@ -5,6 +5,7 @@ compile, run with nothing installed beyond tfxkit."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ def test_default_answers_generate_a_complete_project(template: str, tmp_path: Pa
                 "tests/test_preprocessing.py", "tests/test_evaluation.py", "tests/test_data.py",
                 "tests/test_pipeline_e2e.py", "tests/test_kubeflow_compile.py", "README.md",
                 "Makefile", "Dockerfile", "CODEOWNERS", ".github/workflows/ci.yml",
-                ".gitignore", ".cruft.json", "pyproject.toml"]
+                ".gitignore", ".tfxkit/answers.json", ".tfxkit/template.json", "pyproject.toml"]
     for name in expected:
         assert (project / name).is_file(), name
     assert not any(p.is_symlink() for p in project.rglob("*")), "symlinks are resolved"
@@ -45,10 +46,15 @@ def test_default_answers_generate_a_complete_project(template: str, tmp_path: Pa
     assert "${{ github.sha }}" in ci and "{%" not in ci
     owners = (project / "CODEOWNERS").read_text()
     assert "/steps/model.py           @model-team" in owners
-    cruft = json.loads((project / ".cruft.json").read_text())
-    assert cruft["directory"] == f"templates/{template}"
-    assert cruft["context"]["cookiecutter"]["_tfxkit_template_version"]
-    assert "steps/model.py" in cruft["skip"]
+    assert json.loads((project / ".tfxkit" / "template.json").read_text()) == {
+        "template": template}, "a shipped template is recorded by name, not by a machine path"
+    answers = json.loads((project / ".tfxkit" / "answers.json").read_text())
+    config = json.loads((REPO / "templates" / template / "cookiecutter.json").read_text())
+    questions = {key for key in config if not key.startswith("_")}
+    assert set(answers) == questions | {"_tfxkit_template", "_tfxkit_template_version"}
+    assert answers["_tfxkit_template_version"] == config["_tfxkit_template_version"]
+    assert str(tmp_path) not in json.dumps(answers), "no machine paths in the answers"
+    assert not (project / ".cruft.json").exists()
     for text_file in project.rglob("*.py"):
         assert "{{" not in text_file.read_text() or "cookiecutter" not in text_file.read_text()
     log = subprocess.run(["git", "log", "--oneline"], cwd=project, capture_output=True,
@@ -79,9 +85,10 @@ def test_second_answer_set(tmp_path: Path) -> None:
 def test_bad_answers_are_rejected_and_nothing_is_written(
         answers: dict[str, str], message: str, tmp_path: Path,
         capfd: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(TemplateError, match="nothing was generated"):
+    with pytest.raises(TemplateError, match="nothing was generated") as caught:
         new_project("tabular-classification", tmp_path, answers)
-    assert message in capfd.readouterr().err
+    assert message in str(caught.value), "the error names the field, its value and the rule"
+    assert "Traceback" not in capfd.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
@@ -96,6 +103,104 @@ def test_plain_cookiecutter_generates_the_same_project(tmp_path: Path) -> None:
     answers = json.loads((project / ".tfxkit" / "answers.json").read_text())
     assert answers["project_name"] == "Fare Watch"
     assert answers["_tfxkit_template"] == "tabular-regression"
+
+
+MARKER_ANSWER = ("description={{ cycler.__init__.__globals__.os.popen('mkdir -p OUT && "
+                 "touch OUT/MARKER_FROM_ANSWER').read() }}")
+
+
+def tfxkit_new(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`tfxkit new ...` as a user runs it, from `cwd`."""
+    return subprocess.run([sys.executable, "-m", "tfxkit", "new", *argv], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_case_template_answer_jinja_never_runs(tmp_path: Path) -> None:
+    """trust/template_answer_jinja: answers holding Jinja are refused before any rendering."""
+    done = tfxkit_new(tmp_path, "tabular-classification", MARKER_ANSWER, "project_name=Safe",
+                      "-o", "OUT")
+    assert done.returncode == 1
+    assert "answer 'description' contains template syntax" in done.stderr
+    assert not (tmp_path / "OUT" / "MARKER_FROM_ANSWER").exists()
+    assert not (tmp_path / "OUT" / "safe").exists()
+    done = tfxkit_new(tmp_path, "tabular-classification", "project_name=Calc {{ 7*7 }}",
+                      "-o", "OUT2")
+    assert done.returncode == 1
+    assert "answer 'project_name' contains template syntax" in done.stderr
+    assert not (tmp_path / "OUT2" / "calc_49").exists()
+    assert "Traceback" not in done.stderr
+
+
+def test_case_quotes_and_newlines(tmp_path: Path) -> None:
+    """trust/template_answer_quotes_newlines: quotes are kept (escaped where embedded), a newline
+    and a code-like project name are refused in one line each, never a JSONDecodeError."""
+    import tomllib
+
+    description = 'Penguins "Adelie" and friends'
+    done = tfxkit_new(tmp_path, "tabular-classification", f"description={description}",
+                      "project_name=Qt", "-o", "OUT")
+    assert done.returncode == 0, done.stderr
+    project = tmp_path / "OUT" / "qt"
+    assert description in (project / "README.md").read_text()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == description
+    answers = json.loads((project / ".tfxkit" / "answers.json").read_text())
+    assert answers["description"] == description
+
+    for answers, message in [
+            (["description=ok\nversion = 1", "project_name=Qt2"],
+             "description must be a single line of text"),
+            (["""project_name="; import os; os.system('true') #"""],
+             "project_name=.*: expected text up to 80 characters")]:
+        done = tfxkit_new(tmp_path, "tabular-classification", *answers, "-o", "BAD")
+        assert done.returncode == 1
+        assert "JSONDecodeError" not in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) <= 4, done.stderr
+        assert re.search(message, done.stderr), done.stderr
+        assert not (tmp_path / "BAD").exists() or not any((tmp_path / "BAD").iterdir())
+
+
+def test_text_answers_are_embedded_escaped_and_kept_verbatim(tmp_path: Path) -> None:
+    """Quotes, backslashes and unicode survive into Markdown, TOML and the answers file; the
+    generated project's Python and TOML still parse."""
+    import ast
+    import tomllib
+
+    answers = {"project_name": "Zoë's Ünïcode Radar", "project_slug": "zoe_radar",
+               "description": 'Says "hi" \\ costs $5 & more: ✓ {not jinja}',
+               "author_name": 'Zoë "Z" O\'Brien'}
+    project = new_project("tabular-classification", tmp_path, answers, init_git=False)
+    readme = (project / "README.md").read_text()
+    assert readme.startswith(f"# {answers['project_name']}\n")
+    assert answers["description"] in readme
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert meta["description"] == answers["description"]
+    assert meta["authors"][0]["name"] == answers["author_name"]
+    recorded = json.loads((project / ".tfxkit" / "answers.json").read_text())
+    assert {key: recorded[key] for key in answers} == answers
+    for source in project.rglob("*.py"):
+        ast.parse(source.read_text(), str(source))
+
+
+def test_answers_reach_plain_cookiecutter_hooks_as_data(tmp_path: Path) -> None:
+    """Plain cookiecutter: the hooks decode the answers from JSON (a quote is fine) and refuse a
+    newline with the field's name instead of crashing."""
+    def plain(*answers: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cookiecutter", str(REPO), "--directory",
+                               "templates/tabular-classification", "--no-input", "-o",
+                               str(tmp_path), *answers], capture_output=True, text=True)
+
+    done = plain("project_name=Quote Test", 'description=It "works"')
+    assert done.returncode == 0, done.stderr
+    answers = json.loads((tmp_path / "quote_test" / ".tfxkit" / "answers.json").read_text())
+    assert answers["description"] == 'It "works"'
+    assert not any(key.startswith("_") and key not in (
+        "_tfxkit_template", "_tfxkit_template_version") for key in answers), answers
+    done = plain("project_name=Newline Test", "description=a\nb")
+    assert done.returncode != 0
+    assert "description must be a single line of text" in done.stderr
+    assert "JSONDecodeError" not in done.stderr
+    assert not (tmp_path / "newline_test").exists()
 
 
 def run_project_tests(project: Path, *pytest_args: str) -> subprocess.CompletedProcess[str]:

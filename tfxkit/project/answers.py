@@ -185,9 +185,13 @@ def _ask_until_valid(ask: Callable[[str, Any, Mapping[str, Any]], Any], key: str
 
 def _answer_error(errors: list[str], source: str) -> AnswerError:
     lines = "\n".join(f"  {error}" for error in errors)
-    return AnswerError(f"The template answers{source} are not valid; nothing was generated:\n"
-                       f"{lines}\nFix: answer again, or pass the answer as key=value, e.g. "
-                       f"`tfxkit new project_slug=my_project`.")
+    if source:
+        fix = f"Fix: correct the answer{source} (plain text, used literally) and commit it."
+    else:
+        fix = ("Fix: answer again, or pass the answer as key=value, e.g. "
+               "`tfxkit new project_slug=my_project`.")
+    done = "nothing was rendered" if source else "nothing was generated"
+    return AnswerError(f"The template answers{source} are not valid; {done}:\n{lines}\n{fix}")
 
 
 def prompt_answer(key: str, default: Any, config: Mapping[str, Any]) -> Any:
