@@ -7,6 +7,7 @@ from typing import Any
 from tfxkit.components._shared.user_code import check_one_source
 from tfxkit.components.trainer.spec import TrainerSpec
 from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.module_check import RUN_FN, check_user_code
 from tfxkit.types.channel import Channel
 
 
@@ -61,6 +62,7 @@ class Trainer(BaseComponent):
         custom_config: dict[str, Any] | None = None,
     ) -> None:
         check_one_source("Trainer", "run_fn", module_file, run_fn)
+        check_user_code("Trainer", RUN_FN, module_file=module_file, dotted_path=run_fn)
         super().__init__(
             examples=examples, module_file=module_file, run_fn=run_fn,
             transform_graph=transform_graph, schema=schema, hyperparameters=hyperparameters,

@@ -7,6 +7,7 @@ from typing import Any
 from tfxkit.components._shared.user_code import check_one_source
 from tfxkit.components.transform.spec import TransformSpec
 from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.module_check import PREPROCESSING_FN, check_user_code
 from tfxkit.types.channel import Channel
 
 
@@ -61,6 +62,7 @@ class Transform(BaseComponent):
         disable_analyzer_cache: bool = False,
     ) -> None:
         check_one_source("Transform", "preprocessing_fn", module_file, preprocessing_fn)
+        check_user_code("Transform", PREPROCESSING_FN, module_file=module_file, dotted_path=preprocessing_fn)
         super().__init__(
             examples=examples, schema=schema, module_file=module_file,
             preprocessing_fn=preprocessing_fn, splits_config=splits_config,

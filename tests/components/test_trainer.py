@@ -72,7 +72,7 @@ def _run(tmp_path: Path, inputs: dict[str, list[Artifact]], props: dict) -> tupl
 def test_component_requires_exactly_one_run_fn_source() -> None:
     with pytest.raises(ComponentArgumentError, match="exactly one of module_file"):
         Trainer(examples=Channel(Examples))
-    trainer = Trainer(examples=Channel(Examples), run_fn="steps.model.run_fn",
+    trainer = Trainer(examples=Channel(Examples), run_fn="tests.resources.penguin_module.run_fn",
                       train_args={"num_steps": 100})
     assert trainer.exec_properties["train_args"] == {"num_steps": 100}
     assert set(trainer.outputs) == {"model", "model_run"}

@@ -49,7 +49,8 @@ def test_component_requires_exactly_one_user_code_source() -> None:
     with pytest.raises(ComponentArgumentError, match="found both"):
         Transform(examples=Channel(Examples), schema=Channel(Schema), module_file="m.py",
                   preprocessing_fn="m.preprocessing_fn")
-    transform = Transform(examples=Channel(Examples), schema=Channel(Schema), module_file="m.py")
+    transform = Transform(examples=Channel(Examples), schema=Channel(Schema),
+                          module_file=str(PENGUIN_MODULE))
     assert set(transform.outputs) == {"transform_graph", "transformed_examples",
                                       "updated_analyzer_cache"}
 
