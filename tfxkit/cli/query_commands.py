@@ -167,15 +167,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not versions:
         print(f"No model versions under {args.destination}.")
         return 0
+    from tfxkit.project.loading import find_project_root
+
     history: dict[str, Any] = {}
-    if args.metadata or args.pipeline_file:
+    with_store = bool(args.metadata or args.pipeline_file or find_project_root())
+    if with_store:
         history = pushed_model_history(open_store(args), [v["path"] for v in versions])
     for item in versions:
         when = datetime.datetime.fromtimestamp(item["time"]).strftime("%Y-%m-%d %H:%M:%S")
         print(f"version {item['version']:<4} pushed {when}  {item['path']}")
         facts = history.get(item["path"])
         if facts is None:
-            if history or args.metadata or args.pipeline_file:
+            if with_store:
                 print("    (not recorded in this metadata store)")
             continue
         print(f"    run {facts['run_id']}  model {facts['model_uri']}")
