@@ -127,3 +127,20 @@ def test_check_answer_accepts_the_documented_forms(config: dict[str, Any]) -> No
                        ("project_name", "Ünïcode Näme (v2) & co."), ("description", ""),
                        ("include_ci", "no")]:
         assert check_answer(key, value, config) is None, (key, value)
+
+
+def test_prompted_answers_are_checked_and_asked_again(config: dict[str, Any],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    typed = {"project_name": ["{{ 7*7 }}", "Churn"], "description": ["two\nlines", "One line"]}
+    asked: list[tuple[str, Any]] = []
+
+    def ask(key: str, default: Any, _config: Any) -> Any:
+        asked.append((key, default))
+        return typed[key].pop(0) if typed.get(key) else default
+
+    values = resolve_answers(config, {"owner_model": "@ml"}, ask=ask)
+    assert values["project_name"] == "Churn" and values["description"] == "One line"
+    assert values["project_slug"] == "churn", "derived defaults use the answers so far"
+    assert ("project_slug", "churn") in asked and "owner_model" not in dict(asked)
+    out = capsys.readouterr().out
+    assert "contains template syntax" in out and "must be a single line" in out

@@ -173,7 +173,9 @@ def test_cli_exits_non_zero_only_for_real_conflicts(project: Path, tpl: Path) ->
     release(tpl, "1.1.0")
     done = tfxkit("update", cwd=project)
     assert done.returncode == 1
-    assert "CONFLICT pipeline/config.py" in done.stderr
+    assert "CONFLICT pipeline/config.py: changed by the template and in the project on the " \
+           "same lines" in done.stderr
+    assert "updated  Makefile" not in done.stdout and "Template 1.0.0 -> 1.1.0:" in done.stdout
     assert "Traceback" not in done.stderr and "cruft" not in done.stderr.lower()
 
 
@@ -263,3 +265,33 @@ def test_update_needs_the_template_commit(project: Path) -> None:
     git("commit", "-qm", "copied without history", cwd=project)
     with pytest.raises(TemplateError, match="No commit of the template's output"):
         update_project(project)
+
+
+def test_a_shipped_template_is_found_by_name(tmp_path: Path) -> None:
+    project = new_project("tabular-regression", tmp_path)
+    assert json.loads((project / ".tfxkit" / "template.json").read_text()) == {
+        "template": "tabular-regression"}
+    assert update_project(project).up_to_date
+
+
+def test_any_cookiecutter_template_updates(tmp_path: Path) -> None:
+    """A minimal template without tfxkit's hooks or rules: answers still data, update merges."""
+    tpl = tmp_path / "mini"
+    (tpl / SLUG).mkdir(parents=True)
+    (tpl / "cookiecutter.json").write_text(json.dumps(
+        {"project_slug": "mini", "greeting": "hello", "shout": "{{ cookiecutter.greeting.upper() }}"}))
+    (tpl / SLUG / "hello.txt").write_text("{{ cookiecutter.greeting }} / {{ cookiecutter.shout }}\n")
+    git("init", "-q", cwd=tpl)
+    git("add", "-A", cwd=tpl)
+    git("commit", "-qm", "1", cwd=tpl)
+    with pytest.raises(AnswerError, match="answer 'greeting' contains template syntax"):
+        new_project(str(tpl), tmp_path / "out", {"greeting": "{{ 7*7 }}"})
+    project = new_project(str(tpl), tmp_path / "out", {"greeting": 'hi "you"'})
+    assert (project / "hello.txt").read_text() == 'hi "you" / HI "YOU"\n'
+    answers = json.loads((project / ".tfxkit" / "answers.json").read_text())
+    assert answers == {"project_slug": "mini", "greeting": 'hi "you"', "shout": 'HI "YOU"'}
+    (tpl / SLUG / "bye.txt").write_text("bye\n")
+    git("add", "-A", cwd=tpl)
+    git("commit", "-qm", "2", cwd=tpl)
+    report = update_project(project)
+    assert report.changed_files == ["bye.txt"] and not report.conflicts

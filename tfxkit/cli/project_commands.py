@@ -55,14 +55,21 @@ def cmd_update(args: argparse.Namespace) -> int:
     if report.up_to_date:
         print("Nothing to do: the project is up to date with its template.")
         return 0
+    print(f"Template {report.from_version or '?'} -> {report.to_version or '?'}:")
     for name in report.changed_files:
-        print(f"  updated  {name}")
+        if name not in report.conflicts:
+            print(f"  updated  {name}")
+    for note in report.notes:
+        print(f"  note: {note}")
     if report.conflicts:
-        print("Conflicts (resolve the marked hunks, then commit):", file=sys.stderr)
+        print("Conflicts (resolve each, `git add` it, then `git commit`; or undo the update "
+              "with `git merge --abort`):", file=sys.stderr)
         for name in report.conflicts:
-            print(f"  CONFLICT {name}", file=sys.stderr)
+            print(f"  CONFLICT {name}: {report.details.get(name, 'not merged')}",
+                  file=sys.stderr)
         return 1
-    print("Template changes merged; review with `git diff` and commit.")
+    print("Template changes merged and staged; review with `git diff --cached`, then "
+          "`git commit` (or undo with `git merge --abort`).")
     return 0
 
 

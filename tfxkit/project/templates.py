@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from tfxkit.project.answers import (
+    ANSWERS_FILE,
     load_template_config,
     prompt_answer,
+    recorded_answers,
     resolve_answers,
 )
 from tfxkit.project.errors import TemplateError
@@ -122,6 +124,10 @@ def render_project(template_dir: Path, context: Mapping[str, Any], output_dir: P
                                       context={"cookiecutter": dict(context)},
                                       output_dir=str(output_dir), accept_hooks=True))
         (project / SOURCE_FILE).parent.mkdir(exist_ok=True)
+        if not (project / ANSWERS_FILE).exists():  # a template without tfxkit's hook
+            (project / ANSWERS_FILE).write_text(
+                json.dumps(recorded_answers(context), indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8")
         (project / SOURCE_FILE).write_text(
             json.dumps({"template": template_reference(template_dir)}, indent=2) + "\n",
             encoding="utf-8")
