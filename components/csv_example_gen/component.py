@@ -59,3 +59,31 @@ class CsvExampleGen(FileBasedExampleGen):
         super().__init__(input_base=input_base, input_config=input_config,
                          output_config=output_config, bad_rows=bad_rows, delimiter=delimiter,
                          follow_symlinks=follow_symlinks)
+
+    def known_feature_names(self, output_key: str) -> list[str] | None:
+        """The header of the input files (their columns are the features of `examples`), when
+        knowable at construction: a local `input_base`, the default input_config, regular files
+        (no symlinks) whose first lines agree. None otherwise; never raises."""
+        base = self.exec_properties.get("input_base")
+        delimiter = self.exec_properties.get("delimiter") or ","
+        if output_key != "examples" or self.exec_properties.get("input_config") is not None \
+                or not isinstance(base, str) or "://" in base or not isinstance(delimiter, str):
+            return None
+        import csv
+        import os
+
+        headers = set()
+        try:
+            with os.scandir(base) as entries:
+                files = [e.path for e in entries if not e.name.startswith(".")
+                         and e.is_file(follow_symlinks=False)]
+            for path in files:
+                with open(path, encoding="utf-8-sig", newline="") as handle:
+                    headers.add(tuple(next(csv.reader([handle.readline(1 << 20)],
+                                                      delimiter=delimiter), [])))
+        except (OSError, UnicodeDecodeError, csv.Error, ValueError):
+            return None
+        if len(headers) != 1:
+            return None
+        names = [name.strip() for name in headers.pop()]
+        return names if names and all(names) else None

@@ -88,6 +88,13 @@ class Evaluator(BaseComponent):
             baseline_model=baseline_model, push_destination=push_destination,
             example_splits=example_splits, schema=schema,
         )
+        producer = examples.producer if isinstance(examples, Channel) else None
+        features = producer.known_feature_names(examples.output_key) if producer else None
+        if features:  # e.g. CsvExampleGen's header: check feature names before anything runs
+            from tfxkit.components.evaluator.schema_check import check_eval_config_features
+
+            check_eval_config_features(self.exec_properties.get("eval_config"), features,
+                                       "Evaluator")
 
     def check_against_schema(self, schema: Any, exec_properties: dict[str, Any]) -> None:
         """Once the examples' schema exists (the local runner calls this before Transform and

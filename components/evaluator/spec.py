@@ -25,7 +25,7 @@ class EvaluatorSpec(ComponentSpec):
             type=(dict, str), optional=True,
             description="the Pusher's destination; its latest version is the baseline"),
         "example_splits": ExecutionParameter(
-            type=list, optional=True, description="splits to evaluate on (default ['eval'])"),
+            type=list, optional=True, hint=list[str], description="splits to evaluate on (default ['eval'])"),
     }
     INPUTS = {
         "examples": ChannelParameter(type=Examples, description="raw examples"),

@@ -8,7 +8,35 @@ from tfxkit.components._shared.user_code import check_one_source
 from tfxkit.components.trainer.spec import TrainerSpec
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.module_check import RUN_FN, check_user_code
+from tfxkit.dsl.names import check_split_name
+from tfxkit.errors import ComponentArgumentError
 from tfxkit.types.channel import Channel
+
+
+def _check_args(name: str, args: Any, default_split: str) -> None:
+    """TFX TrainArgs / EvalArgs JSON: only `num_steps` (a non-negative int) and `splits`
+    (split names); checked at construction."""
+    if not isinstance(args, dict):
+        return  # None, a RuntimeParameter, or a type the spec reports
+    unknown = sorted(set(args) - {"num_steps", "splits"})
+    if unknown:
+        raise ComponentArgumentError(
+            f"Trainer: {name} has unknown key(s) {', '.join(map(repr, unknown))}; expected "
+            f"{{'num_steps': 100, 'splits': [{default_split!r}]}} (TFX's "
+            f"{'TrainArgs' if name == 'train_args' else 'EvalArgs'}).")
+    steps = args.get("num_steps")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+        raise ComponentArgumentError(
+            f"Trainer: {name}['num_steps'] must be a non-negative int, found "
+            f"{type(steps).__name__} {steps!r}. Pass e.g. {name}={{'num_steps': 100}}.")
+    splits = args.get("splits")
+    if splits is not None:
+        if not isinstance(splits, list):
+            raise ComponentArgumentError(
+                f"Trainer: {name}['splits'] must be a list of split names such as "
+                f"[{default_split!r}], found {type(splits).__name__} {splits!r}.")
+        for index, split in enumerate(splits):
+            check_split_name(split, f"Trainer: {name}['splits'][{index}]")
 
 
 class Trainer(BaseComponent):
@@ -63,6 +91,9 @@ class Trainer(BaseComponent):
     ) -> None:
         check_one_source("Trainer", "run_fn", module_file, run_fn)
         check_user_code("Trainer", RUN_FN, module_file=module_file, dotted_path=run_fn)
+        for name, args, default in (("train_args", train_args, "train"),
+                                    ("eval_args", eval_args, "eval")):
+            _check_args(name, args, default)
         super().__init__(
             examples=examples, module_file=module_file, run_fn=run_fn,
             transform_graph=transform_graph, schema=schema, hyperparameters=hyperparameters,

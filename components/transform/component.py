@@ -8,6 +8,8 @@ from tfxkit.components._shared.user_code import check_one_source
 from tfxkit.components.transform.spec import TransformSpec
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.module_check import PREPROCESSING_FN, check_user_code
+from tfxkit.dsl.names import check_split_name
+from tfxkit.errors import ComponentArgumentError
 from tfxkit.types.channel import Channel
 
 
@@ -63,6 +65,16 @@ class Transform(BaseComponent):
     ) -> None:
         check_one_source("Transform", "preprocessing_fn", module_file, preprocessing_fn)
         check_user_code("Transform", PREPROCESSING_FN, module_file=module_file, dotted_path=preprocessing_fn)
+        if isinstance(splits_config, dict):
+            unknown = sorted(set(splits_config) - {"analyze", "transform"})
+            if unknown:
+                raise ComponentArgumentError(
+                    f"Transform: splits_config has unknown key(s) {', '.join(map(repr, unknown))}; "
+                    f"expected {{'analyze': ['train'], 'transform': ['train', 'eval']}} (TFX's "
+                    f"SplitsConfig).")
+            for key, splits in splits_config.items():
+                for index, split in enumerate(splits if isinstance(splits, list) else []):
+                    check_split_name(split, f"Transform: splits_config[{key!r}][{index}]")
         super().__init__(
             examples=examples, schema=schema, module_file=module_file,
             preprocessing_fn=preprocessing_fn, splits_config=splits_config,

@@ -19,7 +19,7 @@ class TransformSpec(ComponentSpec):
             description="dotted path of the preprocessing_fn, e.g. 'steps.transform."
                         "preprocessing_fn'"),
         "splits_config": ExecutionParameter(
-            type=dict, optional=True,
+            type=dict, optional=True, hint=dict[str, list[str]],
             description="{'analyze': [splits], 'transform': [splits]} (TFX SplitsConfig JSON); "
                         "default analyzes 'train' and transforms every split"),
         "force_tf_compat_v1": ExecutionParameter(

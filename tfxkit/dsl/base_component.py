@@ -214,6 +214,13 @@ class BaseComponent:
         """
         return ""
 
+    def known_feature_names(self, output_key: str) -> list[str] | None:
+        """Feature names of output `output_key`'s examples if they are knowable when the
+        pipeline is built (e.g. the header of CsvExampleGen's input files), else None (the
+        default). Downstream components check their parameters against them at construction;
+        must read little and import nothing heavy."""
+        return None
+
     def check_against_schema(self, schema: Any, exec_properties: dict[str, Any]) -> None:
         """Data-time check of this node's parameters against the Schema proto of its examples
         (e.g. the Evaluator's label key is a feature), run by the local runner as soon as that

@@ -20,6 +20,7 @@ import re
 import sys
 from pathlib import Path
 
+from tfxkit.dsl.user_code import format_syntax_error, locate_user_code
 from tfxkit.errors import ComponentArgumentError
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -95,14 +96,9 @@ def check_module_source(source: str | bytes, filename: str, contract: UserFuncti
         tree = ast.parse(source, filename)
         compile(tree, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        line = (exc.text or "").rstrip("\n")
-        caret = f"\n    {' ' * max((exc.offset or 1) - 1 - (len(line) - len(line.lstrip())), 0)}^" \
-            if line.strip() else ""
-        shown = f"\n    {line.strip()}{caret}" if line.strip() else ""
         raise ComponentArgumentError(
-            f"{component}: {filename}, line {exc.lineno}: {exc.msg} (column {exc.offset}; "
-            f"{type(exc).__name__}){shown}\nFix that line; nothing has run."
-        ) from None
+            format_syntax_error(exc, component) + " (Checked when the pipeline was built; "
+            "nothing has run.)") from None
     except ValueError as exc:  # e.g. NUL bytes in the source
         raise ComponentArgumentError(
             f"{component}: {filename} cannot be compiled: {exc}. Expected Python "
@@ -155,18 +151,16 @@ def check_module_source(source: str | bytes, filename: str, contract: UserFuncti
 
 
 def locate_module(dotted_module: str) -> Path | None:
-    """The source file of `dotted_module` found on sys.path by looking at the filesystem only
-    (no package `__init__` runs), or None when it is not a plain source file there."""
-    parts = dotted_module.split(".")
-    for entry in sys.path:
-        folder = Path(entry or os.getcwd())
-        if not folder.is_dir():
-            continue
-        base = folder.joinpath(*parts)
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file() and all(folder.joinpath(*parts[:i]).is_dir()
-                                           for i in range(1, len(parts))):
-                return candidate
+    """The source file of module `dotted_module` on sys.path, found by looking at the filesystem
+    only (no package `__init__` runs; `tfxkit.dsl.user_code.locate_user_code`), or None when it
+    is not a plain source file there."""
+    try:
+        found = locate_user_code(dotted_module)
+    except ComponentArgumentError:
+        return None
+    last = dotted_module.split(".")[-1]
+    if found.stem == last or (found.name == "__init__.py" and found.parent.name == last):
+        return found
     return None
 
 
