@@ -272,3 +272,50 @@ def test_unexpected_exception_is_one_block(capfd: pytest.CaptureFixture[str],
     code, _, err = tfxkit(capfd, "show", str(target))
     assert code == 1 and "Traceback" not in err
     assert err.startswith("tfxkit: error: ")
+
+
+TF_PIPELINE = """
+from tfxkit import Pipeline
+from tfxkit.components import CsvExampleGen, SchemaGen, StatisticsGen, Transform
+
+
+def create_pipeline(data: str = "data") -> Pipeline:
+    gen = CsvExampleGen(input_base=data)
+    stats = StatisticsGen(examples=gen.outputs["examples"])
+    schema = SchemaGen(statistics=stats.outputs["statistics"])
+    transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
+                          module_file="prep.py")
+    return Pipeline("shapes", "out", [gen, stats, schema, transform])
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("data", "node", "message", "where"), [
+    ("empty", "CsvExampleGen", "found no data rows in empty/e.csv", None),
+    ("data", "Transform", "preprocessing_fn raised NameError", "prep.py, line 3"),
+], ids=["data_error", "tf_user_code_error"])
+def test_every_node_failure_has_the_same_shape(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+        data: str, node: str, message: str, where: str | None) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "d.csv").write_text(
+        "a,b,label\n" + "".join(f"{i / 10},{'xy'[i % 2]},{i % 2}\n" for i in range(40)))
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "e.csv").write_text("a,b,label\n")
+    (tmp_path / "prep.py").write_text("def preprocessing_fn(inputs):\n    out = dict(inputs)\n"
+                                      "    out['c'] = inputs['a'] * undefined_scale\n"
+                                      "    return out\n")
+    (tmp_path / "p.py").write_text(TF_PIPELINE)
+    code, _, err = tfxkit(capfd, "run", "p.py", "-p", f"data={data}")
+    assert code == 1
+    assert "Traceback" not in err and "last lines of" not in err
+    assert err.count("tfxkit: error: ") == 1 and err.count("--from ") == 1
+    [error] = [line for line in err.splitlines() if line.startswith("tfxkit: error: ")]
+    assert error.startswith(f"tfxkit: error: {node} failed: ") and message in err
+    assert where is None or where in err
+    [log_line] = [line for line in err.splitlines() if "log: " in line]
+    log = Path(log_line.split("log: ")[1])
+    assert log.is_file() and "Traceback (most recent call last)" in log.read_text()
+    assert err.splitlines()[-1] == f"  fix it, then resume with: tfxkit run p.py -p data={data} " \
+                                   f"--from {node}"
