@@ -6,7 +6,16 @@ fully cached run imports no TensorFlow. Outputs are written to a staging directo
 (renamed into place, then recorded LIVE in one transaction) only when the executor succeeds.
 
 Output layout: `{pipeline_root}/{node_id}/{output_key}/{execution_id}/`; staging:
-`{pipeline_root}/{node_id}/.staging/{execution_id}/`.
+`{pipeline_root}/{node_id}/.staging/{execution_id}/`; log: `{node_id}/.logs/{execution_id}.log`.
+When a new ML Metadata store meets a pipeline root that already holds outputs (the old store
+was deleted or replaced), its execution ids start again at 1, so every folder of the new store
+gets a suffix chosen when the store first saw the pipeline and recorded in its pipeline context
+(`{execution_id}-{suffix}`): the old outputs are never overwritten, and the run says so.
+
+SIGTERM and SIGINT (Ctrl-C) stop a run cleanly (see `signals.py`): workers are stopped, running
+executions are recorded CANCELED with their real duration, their staging folders removed, and
+`RunInterrupted` carries the one line to print. A full disk (`DiskFullError`) stops the run with
+nothing half-published.
 """
 
 from __future__ import annotations
@@ -16,8 +25,10 @@ import datetime
 import os
 import re
 import shutil
+import signal
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +36,18 @@ from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
-from tfxkit.errors import ExecutionError, MetadataError, PipelineDefinitionError
+from tfxkit.errors import (
+    DiskFullError,
+    ExecutionError,
+    MetadataError,
+    PipelineDefinitionError,
+    RunInterrupted,
+    disk_full_error,
+    is_disk_full,
+)
 from tfxkit.runners.base import DagRunner
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
+from tfxkit.runners.local.signals import SignalGuard, Stopped, signal_name
 from tfxkit.runners.local.workers import (
     Task,
     TaskResult,
@@ -35,6 +55,7 @@ from tfxkit.runners.local.workers import (
     crash_location,
     execute,
 )
+from tfxkit.secrets import mask_file, mask_secrets
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -175,23 +196,28 @@ class LocalDagRunner(DagRunner):
         run_id = options["run_id"] or datetime.datetime.now(datetime.UTC).strftime(
             "%Y%m%dT%H%M%S%fZ")
         root = Path(pipeline.pipeline_root).absolute()
-        store = connect(pipeline.metadata)
-        with _LIVE_RUNS_LOCK:
-            _LIVE_RUNS.add(run_id)
-        try:
-            return self._run_with_store(pipeline, store, root, run_id, selected, exec_properties,
-                                        cache, started)
-        finally:
+        with SignalGuard() as signals:
+            with signals.interruptible():  # nothing is recorded yet
+                store = connect(pipeline.metadata)
             with _LIVE_RUNS_LOCK:
-                _LIVE_RUNS.discard(run_id)
+                _LIVE_RUNS.add(run_id)
+            try:
+                return self._run_with_store(pipeline, store, root, run_id, selected,
+                                            exec_properties, cache, started, signals)
+            except Stopped as stop:  # before any node started
+                raise self._interrupted(stop.signal_number, [], selected[0].id) from None
+            finally:
+                with _LIVE_RUNS_LOCK:
+                    _LIVE_RUNS.discard(run_id)
 
     def _run_with_store(self, pipeline: Pipeline, store: MetadataStore, root: Path, run_id: str,
                         selected: list[BaseComponent], exec_properties: dict[str, dict],
-                        cache: bool, started: float) -> RunResult:
+                        cache: bool, started: float, signals: SignalGuard) -> RunResult:
         from tfxkit.metadata import record
         from tfxkit.metadata.store import parse
 
-        self._report_abandoned(store, pipeline, root)
+        suffix = self._output_suffix(store, pipeline, root)
+        self._report_abandoned(store, pipeline, root, suffix)
 
         results: dict[str, NodeResult] = {}
         selected_ids = {n.id for n in selected}
@@ -206,14 +232,24 @@ class LocalDagRunner(DagRunner):
                                 max(1, self.workers), parse(pipeline.metadata).display())
         state = _RunState(self, store, pipeline, root, run_id, contexts, exec_properties, cache,
                           results)
+        state.signals, state.suffix = signals, suffix
         try:
+            signals.check()
             state.execute(selected)
-        except MetadataError:
+        except (MetadataError, DiskFullError):
             self.hooks.on_run_end({n: r.outcome for n, r in results.items()},
                                   time.perf_counter() - started, "")
             raise
+        except KeyboardInterrupt as stop:  # SIGTERM or SIGINT (Ctrl-C)
+            number = stop.signal_number if isinstance(stop, Stopped) else signal.SIGINT
+            with signals.held():
+                stopped = state.stop(f"stopped by {signal_name(number)}")
+            unfinished = [n.id for n in selected if n.id in stopped or n.id not in results]
+            raise self._interrupted(number, stopped, unfinished[0] if unfinished else None
+                                    ) from None
         finally:
-            state.close()
+            with signals.held():
+                state.close()
         seconds = time.perf_counter() - started
         failed = [n for n in selected if results.get(n.id, NodeResult("skipped")).outcome == "failed"]
         for node in selected:
@@ -221,9 +257,8 @@ class LocalDagRunner(DagRunner):
         hint = ""
         if failed:
             first = failed[0].id
-            command = (self.resume_command or "LocalDagRunner().run(pipeline, from_node={node!r})")
             hint = (f"tfxkit: {first} failed; fix it, then resume with:\n    "
-                    f"{command.format(node=first)}\n  (completed nodes are reused from the cache)")
+                    f"{self._resume(first)}\n  (completed nodes are reused from the cache)")
         self.hooks.on_run_end({n.id: results[n.id].outcome for n in selected}, seconds, hint)
         result = RunResult(pipeline.pipeline_name, run_id, results, seconds)
         if failed:
@@ -268,14 +303,58 @@ class LocalDagRunner(DagRunner):
             for node in pipeline.components
         }
 
-    def _report_abandoned(self, store: MetadataStore, pipeline: Pipeline, root: Path) -> None:
+    def _resume(self, node_id: str) -> str:
+        """The command that resumes the run from `node_id` (secrets in it masked)."""
+        command = self.resume_command or "LocalDagRunner().run(pipeline, from_node={node!r})"
+        return mask_secrets(command.format(node=node_id))
+
+    def _interrupted(self, number: int, stopped: list[str], resume_from: str | None
+                     ) -> RunInterrupted:
+        """The RunInterrupted for signal `number`: one line saying what was stopped and how to
+        resume, e.g. "terminated (SIGTERM); train was stopped; resume with: ... --from train"."""
+        name = signal_name(number)
+        verb = "terminated" if number == signal.SIGTERM else "interrupted"
+        parts = [f"{verb} ({name})"]
+        if stopped:
+            parts.append(f"{', '.join(stopped)} {'was' if len(stopped) == 1 else 'were'} stopped "
+                         f"and recorded CANCELED")
+        if resume_from:
+            parts.append(f"resume with: {self._resume(resume_from)}")
+        return RunInterrupted("; ".join(parts), number, stopped)
+
+    def _output_suffix(self, store: MetadataStore, pipeline: Pipeline, root: Path) -> str:
+        """The suffix of this store's output folders in `root`: "" normally; when the store
+        first sees the pipeline while `root` already holds node folders (the store that wrote
+        them was deleted or replaced), a new suffix, recorded in the pipeline context, so that
+        restarted execution ids never meet the old folders."""
+        from tfxkit.metadata import record
+
+        context = store.get_context_by_type_and_name(record.PIPELINE_CONTEXT,
+                                                     pipeline.pipeline_name)
+        if context is None:
+            earlier = [n.id for n in pipeline.components if _holds_files(root / n.id)]
+            properties = {record.OUTPUT_SUFFIX: uuid.uuid4().hex[:8]} if earlier else {}
+            context = record.pipeline_context(store, pipeline.pipeline_name, properties)
+            suffix = str(record.custom(context, record.OUTPUT_SUFFIX, ""))
+            if suffix and earlier:
+                note = getattr(self.hooks, "on_run_note", None)
+                if note is not None:
+                    note(f"{root} already holds outputs of {', '.join(earlier)} that this ML "
+                         f"Metadata store did not record (was its store deleted or replaced?); "
+                         f"they are left untouched and this store writes its outputs to "
+                         f"<node>/<output>/<execution id>-{suffix} folders")
+        return str(record.custom(context, record.OUTPUT_SUFFIX, ""))
+
+    def _report_abandoned(self, store: MetadataStore, pipeline: Pipeline, root: Path,
+                          suffix: str = "") -> None:
         from tfxkit.metadata import record
 
         with _LIVE_RUNS_LOCK:
             live = set(_LIVE_RUNS)
         for execution in record.abandon_stale_executions(store, pipeline.pipeline_name, live):
             node_id = record.custom(execution, "node_id", "")
-            shutil.rmtree(root / node_id / ".staging" / str(execution.id), ignore_errors=True)
+            shutil.rmtree(root / node_id / ".staging" / output_folder(execution.id, suffix),
+                          ignore_errors=True)
 
     @staticmethod
     def _reuse(store: MetadataStore, pipeline: Pipeline, upstream: BaseComponent,
@@ -291,6 +370,20 @@ class LocalDagRunner(DagRunner):
                 f"--to {upstream.id}`.")
         execution_id, outputs = found
         return NodeResult("reused", execution_id=execution_id, outputs=outputs)
+
+
+def output_folder(execution_id: int, suffix: str = "") -> str:
+    """The folder name of an execution's outputs, staging and log: its id, plus the store's
+    suffix when the store is newer than outputs already in the pipeline root."""
+    return f"{execution_id}-{suffix}" if suffix else str(execution_id)
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether `folder` exists and holds anything."""
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False
 
 
 _READ_ERROR = re.compile(
@@ -328,6 +421,14 @@ def _log_tail(path: str, lines: int) -> str:
             + "\n--- end of log ---\n")
 
 
+def _disk_full_with(exc: DiskFullError, stopped: list[str]) -> DiskFullError:
+    """`exc` with what the run did about it, still one line."""
+    done = (f"; {', '.join(stopped)} stopped and published nothing" if stopped else "")
+    error = DiskFullError(f"{exc}{done} (finished nodes are reused from the cache)")
+    error.errno = exc.errno
+    return error
+
+
 class _RunState:
     """The mutable state of one run: what is done, running and ready."""
 
@@ -349,6 +450,11 @@ class _RunState:
         self.pool: WorkerPool | None = None
         self.failed = False
         self.schema_checked: set[str] = set()  # nodes whose check_against_schema ran
+        self.signals = SignalGuard()  # the run's (set by the runner); inactive by default
+        self.suffix = ""  # of output folder names, see output_folder()
+        from tfxkit.metadata.store import parse
+
+        self.store_display = parse(pipeline.metadata).display()
 
     # -- scheduling --------------------------------------------------------------------------
     def execute(self, selected: list[BaseComponent]) -> None:
@@ -356,6 +462,9 @@ class _RunState:
         every running node, discard its unpublished outputs and raise MetadataError."""
         try:
             self._schedule(selected)
+        except DiskFullError as exc:
+            stopped = self._discard_running("stopped: no space left for the ML Metadata store")
+            raise _disk_full_with(exc, stopped) from exc
         except MetadataError as exc:
             stopped = self._discard_running("stopped: the ML Metadata store was lost")
             raise MetadataError(
@@ -383,6 +492,7 @@ class _RunState:
     def _schedule(self, selected: list[BaseComponent]) -> None:
         pending = list(selected)
         while pending or self.running:
+            self.signals.check()
             progressed = True
             while progressed and not self.failed:
                 progressed = False
@@ -439,7 +549,8 @@ class _RunState:
 
     def _wait(self) -> list[TaskResult]:
         assert self.pool is not None
-        return self.pool.wait()
+        with self.signals.interruptible():
+            return self.pool.wait()
 
     # -- one node ----------------------------------------------------------------------------
     def _start(self, node: BaseComponent) -> None:
@@ -476,15 +587,38 @@ class _RunState:
                 self.hooks.after_node_run(node.id, "cached", seconds)
                 return
         execution_id = record.start_execution(self.store, node.type_name, contexts, inputs, facts)
-        staging = self.root / node.id / ".staging" / str(execution_id)
+        folder = output_folder(execution_id, self.suffix)
+        staging = self.root / node.id / ".staging" / folder
+        final_uris = {key: str(self.root / node.id / key / folder) for key in node.outputs}
+        log_file = None
+        if self.runner.capture_logs and self.runner.workers > 0:
+            log_file = str(self.root / node.id / ".logs" / f"{folder}.log")
+        taken = [path for path in [staging, *map(Path, final_uris.values()),
+                                   *([Path(log_file)] if log_file else [])] if path.exists()]
+        if taken:  # another store's outputs: never overwrite them
+            self._fail(node, f"its output folder {taken[0]} already exists, but this ML Metadata "
+                             f"store ({self.store_display}) did not write it: {self.root} holds "
+                             f"outputs of another store. Nothing was overwritten; move those "
+                             f"outputs away or pass a new pipeline_root", began, execution_id)
+            return
         staged: dict[str, list[Artifact]] = {}
-        final_uris: dict[str, str] = {}
-        for output_key, channel in node.outputs.items():
-            (staging / output_key).mkdir(parents=True, exist_ok=True)
-            staged[output_key] = [channel.type(uri=str(staging / output_key))]
-            final_uris[output_key] = str(self.root / node.id / output_key / str(execution_id))
         tmp_dir = staging / ".tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for output_key, channel in node.outputs.items():
+                (staging / output_key).mkdir(parents=True, exist_ok=True)
+                staged[output_key] = [channel.type(uri=str(staging / output_key))]
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            if log_file:
+                Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not is_disk_full(exc):
+                self._fail(node, f"could not create its staging folder {staging}: {exc}", began,
+                           execution_id)
+                return
+            record.fail_execution(self.store, execution_id, "no space left for its staging "
+                                  "folder", state="CANCELED")
+            raise disk_full_error(staging, f"(preparing {node.id})") from exc
         context = ExecutorContext(
             beam_pipeline_args=list(self.pipeline.beam_pipeline_args),
             tmp_dir=str(tmp_dir),
@@ -493,11 +627,6 @@ class _RunState:
             node_id=node.id,
             run_id=self.run_id,
         )
-        log_file = None
-        if self.runner.capture_logs and self.runner.workers > 0:
-            log_dir = self.root / node.id / ".logs"
-            log_dir.mkdir(parents=True, exist_ok=True)
-            log_file = str(log_dir / f"{execution_id}.log")
         task = Task(
             log_file=log_file,
             task_id=execution_id,
@@ -512,7 +641,9 @@ class _RunState:
                                               began, inputs, log_file)
         self.hooks.before_node_run(node.id)
         if self.runner.workers <= 0:
-            self._finish(execute(self.pipeline, task))
+            with self.signals.interruptible():
+                result = execute(self.pipeline, task)
+            self._finish(result)
             return
         if self.pool is None:
             self.pool = WorkerPool(self.pipeline, self.runner.workers, self.runner.start_method)
@@ -523,6 +654,8 @@ class _RunState:
 
         running = self.running.pop(result.task_id)
         node = running.node
+        if running.log_file:
+            mask_file(running.log_file)  # what user code printed may hold a secret
         if not result.ok:
             shutil.rmtree(running.staging, ignore_errors=True)
             details, error = result.details, result.error
@@ -533,7 +666,8 @@ class _RunState:
                     error += f" (at {where})" if where else ""
                 if result.details:  # the log holds the whole story; the console shows its path
                     with open(running.log_file, "a") as log:
-                        log.write(f"\n--- tfxkit: {node.id} failed ---\n{result.details}")
+                        log.write(mask_secrets(f"\n--- tfxkit: {node.id} failed ---\n"
+                                               f"{result.details}"))
             if _READ_ERROR.search(error):
                 error += _damaged_inputs_note(running.inputs)
             self._fail(node, error, running.started, running.execution_id, details,
@@ -562,9 +696,11 @@ class _RunState:
             for path in moved:
                 shutil.rmtree(path, ignore_errors=True)
             shutil.rmtree(running.staging, ignore_errors=True)
-            if isinstance(exc, MetadataError):
+            if isinstance(exc, (MetadataError, DiskFullError)) or is_disk_full(exc):
                 self.running[running.execution_id] = running  # stopped with the run
-                raise
+                if isinstance(exc, (MetadataError, DiskFullError)):
+                    raise
+                raise disk_full_error(running.staging, f"(publishing {node.id})") from exc
             self._fail(node, f"publishing outputs failed: {type(exc).__name__}: {exc}",
                        running.started, running.execution_id)
             return
@@ -581,6 +717,7 @@ class _RunState:
               details: str = "", log_file: str | None = None) -> None:
         from tfxkit.metadata import record
 
+        error, details = mask_secrets(error), mask_secrets(details)
         if execution_id is not None:
             record.fail_execution(self.store, execution_id, f"{error}\n{details}".strip())
         seconds = time.perf_counter() - began
@@ -589,15 +726,31 @@ class _RunState:
         self.failed = True
         self.hooks.on_node_error(node.id, message, seconds, details, log_file)
 
-    def close(self) -> None:
-        """Stop workers; mark executions still running (Ctrl-C) as CANCELED."""
+    def stop(self, reason: str) -> list[str]:
+        """Stop every worker at once; record each running execution CANCELED with `reason` and
+        its real duration, delete its staging folder; return the ids of the stopped nodes."""
         from tfxkit.metadata import record
 
         if self.pool is not None:
-            self.pool.close(kill=bool(self.running))
+            self.pool.close(kill=True)
+            self.pool = None
+        stopped = []
         for running in list(self.running.values()):
             shutil.rmtree(running.staging, ignore_errors=True)
+            seconds = time.perf_counter() - running.started
             record.fail_execution(self.store, running.execution_id,
-                                  "run interrupted before this node finished", state="CANCELED")
-            self.results[running.node.id] = NodeResult("failed", error="interrupted")
-        self.running.clear()
+                                  f"{reason} after {seconds:.1f} s; it published nothing",
+                                  state="CANCELED")
+            self.results[running.node.id] = NodeResult("failed", seconds, running.execution_id,
+                                                       error=reason)
+            stopped.append(running.node.id)
+            del self.running[running.execution_id]
+        return stopped
+
+    def close(self) -> None:
+        """Stop workers; mark executions still running (the run was interrupted) CANCELED."""
+        if self.running:
+            self.stop("run interrupted before this node finished")
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
