@@ -302,9 +302,11 @@ def match_input_files(input_base: str, input_splits: tuple[InputSplit, ...],
                 continue  # a second way to the same file
             if real in owner:
                 first = next(p for p, r in found.real.items() if r == real)
+                how = (f"{path} is matched by split {split.name!r} and" if first == path else
+                       f"{path} (real path {real}) is matched by split {split.name!r} and, as "
+                       f"{first},")
                 raise DataError(
-                    f"ExampleGen input_config: {path} (real path {real}) is matched by split "
-                    f"{split.name!r} and, as {first}, by split {owner[real]!r}; a file must "
+                    f"ExampleGen input_config: {how} by split {owner[real]!r}; a file must "
                     f"belong to one split (its rows would be in both). Narrow the patterns.")
             owner[real] = split.name
             found.real[path] = real

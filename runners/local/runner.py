@@ -46,13 +46,16 @@ from tfxkit.errors import (
     is_disk_full,
 )
 from tfxkit.runners.base import DagRunner
+from tfxkit.runners.local.node_settings import settings_not_applied
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
 from tfxkit.runners.local.signals import SignalGuard, Stopped, signal_name
 from tfxkit.runners.local.workers import (
     Task,
     TaskResult,
     WorkerPool,
+    check_workers_can_start,
     crash_location,
+    default_start_method,
     execute,
 )
 from tfxkit.secrets import mask_file, mask_secrets
@@ -116,6 +119,8 @@ class _Running:
     started: float
     inputs: dict[str, list[Artifact]]
     log_file: str | None
+    task: Task | None = None
+    attempt: int = 1  # with_retries: which run of the node this is
 
 
 class LocalDagRunner(DagRunner):
@@ -192,6 +197,8 @@ class LocalDagRunner(DagRunner):
         selected = self._select(pipeline, options["from_node"], options["to_node"],
                                 options["only_node"])
         exec_properties = self._resolve_parameters(pipeline, options["run_params"] or {})
+        if self.workers > 0:  # before anything is recorded: can workers start cleanly?
+            check_workers_can_start(pipeline, self.start_method or default_start_method())
         cache = pipeline.enable_cache if options["enable_cache"] is None else options["enable_cache"]
         run_id = options["run_id"] or datetime.datetime.now(datetime.UTC).strftime(
             "%Y%m%dT%H%M%S%fZ")
@@ -230,6 +237,9 @@ class LocalDagRunner(DagRunner):
                     record.run_context(store, pipeline.pipeline_name, run_id)]
         self.hooks.on_run_start(pipeline.pipeline_name, run_id, [n.id for n in selected],
                                 max(1, self.workers), parse(pipeline.metadata).display())
+        ignored = settings_not_applied(selected)
+        if ignored:  # said once per run
+            getattr(self.hooks, "on_run_note", lambda note: None)(ignored)
         state = _RunState(self, store, pipeline, root, run_id, contexts, exec_properties, cache,
                           results)
         state.signals, state.suffix = signals, suffix
@@ -636,9 +646,10 @@ class _RunState:
             exec_properties=properties,
             context=context,
             timeout=node.node_config.timeout_seconds,
+            env=dict(node.node_config.env),
         )
         self.running[execution_id] = _Running(node, execution_id, staging, staged, final_uris,
-                                              began, inputs, log_file)
+                                              began, inputs, log_file, task)
         self.hooks.before_node_run(node.id)
         if self.runner.workers <= 0:
             with self.signals.interruptible():
@@ -654,6 +665,8 @@ class _RunState:
 
         running = self.running.pop(result.task_id)
         node = running.node
+        if not result.ok and self._retry(running, result):
+            return
         if running.log_file:
             mask_file(running.log_file)  # what user code printed may hold a secret
         if not result.ok:
@@ -712,6 +725,28 @@ class _RunState:
                 note = artifact.get_custom_property("note")
                 if note:
                     self.hooks.on_node_note(node.id, str(note))
+
+    def _retry(self, running: _Running, result: TaskResult) -> bool:
+        """Run a failed node again while it has retries left (`with_retries`, as Kubeflow's
+        retry policy does, without its back-off): same execution, fresh staging outputs, a
+        note per retry. False when no retry is left (the failure then stands)."""
+        retries = running.node.node_config.retries
+        if running.task is None or running.attempt > retries:
+            return False
+        running.attempt += 1
+        for key in running.outputs:
+            shutil.rmtree(running.staging / key, ignore_errors=True)
+            (running.staging / key).mkdir(parents=True, exist_ok=True)
+        self.hooks.on_node_note(running.node.id, f"attempt {running.attempt - 1} failed "
+                                f"({result.error.splitlines()[0][:200] if result.error else '?'});"
+                                f" retrying (attempt {running.attempt} of {retries + 1})")
+        self.running[running.execution_id] = running
+        if self.runner.workers <= 0:
+            self._finish(execute(self.pipeline, running.task))
+        else:
+            assert self.pool is not None
+            self.pool.submit(running.task)
+        return True
 
     def _fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
               details: str = "", log_file: str | None = None) -> None:

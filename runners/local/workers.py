@@ -18,12 +18,14 @@ import signal
 import sys
 import time
 import traceback
+import types
+from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.user_code import is_user_file, user_frame
-from tfxkit.errors import TfxkitError, disk_full_error, is_disk_full
+from tfxkit.errors import TfxkitError
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ class Task:
     context: ExecutorContext
     timeout: float | None = None
     log_file: str | None = None
+    env: dict[str, str] = dataclasses.field(default_factory=dict)  # the node's with_env
 
 
 @dataclasses.dataclass
@@ -71,8 +74,30 @@ def _user_frame(exc: BaseException) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
 
 
+@contextlib.contextmanager
+def node_environment(env: dict[str, str]) -> Iterator[None]:
+    """Set a node's `with_env` variables while its executor runs (as its Kubeflow container
+    would have them), then restore the process environment."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def execute(pipeline: Pipeline, task: Task) -> TaskResult:
-    """Run a task's executor in this process and report the outcome (never raises)."""
+    """Run a task's executor in this process, with the node's `with_env` variables set, and
+    report the outcome (never raises)."""
+    with node_environment(task.env):
+        return _execute(pipeline, task)
+
+
+def _execute(pipeline: Pipeline, task: Task) -> TaskResult:
     try:
         node = pipeline.node(task.node_id)
         inputs = {k: [Artifact.from_dict(a) for a in v] for k, v in task.inputs.items()}
@@ -88,9 +113,6 @@ def execute(pipeline: Pipeline, task: Task) -> TaskResult:
         where = "" if isinstance(exc, TfxkitError) else _user_frame(exc)
         if isinstance(exc, SystemExit):
             summary = f"user code called exit({exc.code})"
-        elif is_disk_full(exc):  # one line naming the device and its free space
-            summary = str(disk_full_error(getattr(exc, "filename", None) or task.context.tmp_dir,
-                                          f"(writing {task.node_id}'s outputs)"))
         else:
             summary = f"{type(exc).__name__}: {exc}"
         message = f"{summary} (at {where})" if where else summary
@@ -135,18 +157,9 @@ def execute_logged(pipeline: Pipeline, task: Task) -> TaskResult:
             os.close(saved[1])
 
 
-def _leave_to_runner(signal_number: int, frame: Any) -> None:
-    """SIGINT/SIGTERM in a worker: ignored, the runner decides (it records the node CANCELED
-    and stops this worker). A Python handler, not SIG_IGN: dispositions set to SIG_IGN survive
-    exec, and would make the processes user code starts (Beam workers, ...) unkillable."""
-
-
 def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
     _die_with_parent()
-    # Ctrl-C reaches the whole process group and systemd signals the whole cgroup: the runner
-    # alone handles them, so a stop is recorded CANCELED rather than as a worker crash.
-    signal.signal(signal.SIGINT, _leave_to_runner)
-    signal.signal(signal.SIGTERM, _leave_to_runner)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
     while True:
         try:
             task = conn.recv()
@@ -196,6 +209,10 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self.start_method = start_method or default_start_method()
         self._context: Any = multiprocessing.get_context(self.start_method)
+        # A fresh interpreter imports the script being run (`__main__`) only when the pipeline
+        # needs something defined in it; otherwise the script is not run again in the worker.
+        self._needs_main = self.start_method != "fork" and bool(check_workers_can_start(
+            pipeline, self.start_method))
 
     @property
     def busy(self) -> int:
@@ -213,7 +230,8 @@ class WorkerPool:
             parent, child = self._context.Pipe()
             process = self._context.Process(target=_worker_main, args=(self.pipeline, child),
                                             daemon=True, name="tfxkit-worker")
-            process.start()
+            with contextlib.nullcontext() if self._needs_main else _main_not_imported():
+                process.start()
             child.close()
             worker = _Worker(process, parent)
             self._workers.append(worker)
@@ -282,6 +300,99 @@ class WorkerPool:
                 worker.process.kill()
                 worker.process.join()
             self._discard(worker)
+
+
+def main_module_references(pipeline: Pipeline) -> list[str]:
+    """Names of what the pipeline's nodes use from the script being run (`__main__`):
+    components, `@component` functions or executors defined in it, which a spawned worker can
+    only get by importing that script."""
+    import io
+    import pickle
+
+    found: set[str] = set()
+
+    class _Finder(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, type | types.FunctionType) and obj.__module__ == "__main__":
+                found.add(obj.__qualname__)
+            return NotImplemented
+
+    with contextlib.suppress(Exception):  # unpicklable: multiprocessing reports that itself
+        _Finder(io.BytesIO()).dump(pipeline)
+    for node in pipeline.components:
+        if str(getattr(type(node), "EXECUTOR", "")).startswith("__main__."):
+            found.add(type(node).EXECUTOR.removeprefix("__main__."))
+    return sorted(found)
+
+
+def _main_file() -> str | None:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path if isinstance(path, str) and os.path.isfile(path) else None
+
+
+def _has_main_guard(path: str) -> bool:
+    """Whether the script at `path` has a top-level `if __name__ == "__main__":` block."""
+    import ast
+
+    try:
+        with open(path, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
+    except (OSError, SyntaxError, ValueError):
+        return True  # cannot tell: do not refuse
+    return any(isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
+               and "__main__" in ast.unparse(node.test) for node in tree.body)
+
+
+def check_workers_can_start(pipeline: Pipeline, start_method: str) -> list[str]:
+    """Before workers are spawned: return what the pipeline uses from `__main__` (see
+    `main_module_references`); raise PipelineDefinitionError when that script has no
+    `if __name__ == "__main__":` guard, since each worker would then run it (and its
+    pipelines) again. Forked workers inherit everything: nothing to check."""
+    if start_method == "fork":
+        return []
+    names = main_module_references(pipeline)
+    path = _main_file()
+    if not names or path is None or _has_main_guard(path):
+        return names
+    from tfxkit.errors import PipelineDefinitionError
+
+    loaded = [m for m in FORK_UNSAFE_MODULES if m in sys.modules]
+    why = (f"this process loaded {', '.join(loaded)}, which is not safe to fork" if loaded
+           else f"start_method={start_method!r}")
+    raise PipelineDefinitionError(
+        f"Pipeline {pipeline.pipeline_name!r} uses {', '.join(names)}, defined in the script "
+        f"you ran ({path}). Worker processes start as fresh interpreters ({why}) and must "
+        f"import that script to use them; it has no `if __name__ == \"__main__\":` guard, so "
+        f"every worker would run its top-level code (and your pipelines) again. Fix: put the "
+        f"code that builds and runs pipelines under `if __name__ == \"__main__\":`, or move "
+        f"{names[0]} into a module and import it, or run in this process with "
+        f"LocalDagRunner(workers=0).")
+
+
+@contextlib.contextmanager
+def _main_not_imported() -> Iterator[None]:
+    """Start a spawned worker without importing the script being run.
+
+    multiprocessing's spawn re-runs `__main__`'s file in the child (as `__mp_main__`) unless
+    `__main__.__spec__` names the module `__main__` itself; for the duration of `start()` it
+    does, so the worker imports only what unpickling the pipeline needs (tfxkit, the modules
+    defining its components) and the user's script never runs twice."""
+    import importlib.machinery
+
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    had, saved = "__spec__" in main.__dict__, main.__dict__.get("__spec__")
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        if had:
+            main.__spec__ = saved
+        else:
+            del main.__spec__
 
 
 _FAULT_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')

@@ -1,7 +1,114 @@
-"""Hostile-input cases: User-given paths (issue 12): symlinks and patterns leaving their root, compile-time data paths; node settings the local runner cannot apply."""
+"""Hostile-input cases: User-given paths (issue 12): symlinks and patterns leaving their root,
+compile-time data paths; node settings the local runner cannot apply.
+
+Each path case builds `root/case/` with `data/` (a small CSV), `outside/` (a sibling folder) and
+the link or pattern under test; the store, when one is made, is `root/metadata.sqlite`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-CASES: list[Any] = []
+from tests.hostile.harness import run
+from tfxkit import Pipeline
+
+CSV = "a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(20))
+LEAVES = r"leaves input_base; patterns must be relative and stay inside it"
+OUTSIDE = r"-> \S*/outside/\S+ is outside input_base .*follow_symlinks=True"
+
+
+def _layout(root: Path) -> tuple[Path, Path]:
+    data, outside = root / "case" / "data", root / "case" / "outside"
+    data.mkdir(parents=True, exist_ok=True)
+    outside.mkdir(parents=True, exist_ok=True)
+    (data / "in.csv").write_text(CSV)
+    (outside / "out.csv").write_text(CSV)
+    return data, outside
+
+
+def example_gen(root: Path, link: str | None = None, target: str = "../outside/out.csv",
+                pattern: str | None = None, kind: str = "Csv") -> Callable[[], None]:
+    """Build (and run) an ExampleGen of `kind` on data/ with symlink `link` -> `target` and,
+    when given, an eval split with `pattern`."""
+    def build_and_run() -> None:
+        from tfxkit import components
+
+        data, _ = _layout(root)
+        if link:
+            (data / link).parent.mkdir(parents=True, exist_ok=True)
+            (data / link).symlink_to(target)
+        config = None if pattern is None else {"splits": [
+            {"name": "train", "pattern": "*.csv"}, {"name": "eval", "pattern": pattern}]}
+        gen = getattr(components, f"{kind}ExampleGen")(input_base=str(data), input_config=config)
+        run(Pipeline("paths", str(root), [gen]))
+    return build_and_run
+
+
+def import_schema(root: Path) -> Callable[[], None]:
+    def build_and_run() -> None:
+        from tfxkit.components import ImportSchemaGen
+
+        _, outside = _layout(root)
+        (outside / "schema.pbtxt").write_text('feature { name: "a" type: INT }\n')
+        (root / "case" / "schema").mkdir()
+        (root / "case" / "schema" / "schema.pbtxt").symlink_to(outside / "schema.pbtxt")
+        run(Pipeline("paths", str(root), [ImportSchemaGen(
+            schema_file=str(root / "case" / "schema" / "schema.pbtxt"))]))
+    return build_and_run
+
+
+def compile_link(root: Path, what: str) -> Callable[[], None]:
+    def build_and_compile() -> None:
+        from tfxkit.components import CsvExampleGen, Trainer
+        from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
+
+        _, outside = _layout(root)
+        project = root / "case" / "proj"
+        project.mkdir()
+        (project / "data").symlink_to(Path("..") / "outside")
+        (outside / "module.py").write_text("def run_fn(fn_args):\n    pass\n")
+        (project / "module.py").symlink_to(outside / "module.py")
+        gen = CsvExampleGen(input_base=str(project / "data"))
+        nodes: list[Any] = [gen]
+        if what == "module":
+            gen = CsvExampleGen(input_base=str(project))
+            nodes = [gen, Trainer(examples=gen.outputs["examples"],
+                                  module_file=str(project / "module.py"))]
+        KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(project))).compile(
+            Pipeline("paths", "gs://bucket/root", nodes))
+    return build_and_compile
+
+
+CASES: list[Any] = [
+    ("symlink in input_base to a file outside it", lambda r: example_gen(r, link="extra.csv"),
+     r"data/extra\.csv " + OUTSIDE),
+    ("symlinked folder leaving input_base", lambda r: example_gen(
+        r, link="more", target="../outside", pattern="more/*.csv"), r"data/more/out\.csv " + OUTSIDE),
+    ("symlink to a non-CSV file outside input_base", lambda r: example_gen(
+        r, link="notes.csv", target="/etc/hostname"), r"notes\.csv -> /etc/hostname is outside"),
+    ("symlink outside input_base (ParquetExampleGen)", lambda r: example_gen(
+        r, link="x.parquet", kind="Parquet"), OUTSIDE),
+    ("symlink outside input_base (ImportExampleGen)", lambda r: example_gen(
+        r, link="x.gz", kind="Import"), OUTSIDE),
+    ("split pattern '../outside/*.csv'", lambda r: example_gen(r, pattern="../outside/*.csv"),
+     r"input_config\.splits\[1\]\.pattern '\.\./outside/\*\.csv' " + LEAVES),
+    ("absolute split pattern", lambda r: example_gen(r, pattern="/etc/*"),
+     r"pattern '/etc/\*' is an absolute path, so it " + LEAVES),
+    ("split pattern 'sub/../../x'", lambda r: example_gen(r, pattern="sub/../../outside/*"),
+     LEAVES),
+    ("one file in two splits through a symlink", lambda r: example_gen(
+        r, link="eval/same.csv", target="../in.csv", pattern="eval/*.csv"),
+     r"data/eval/same\.csv \(real path \S*/data/in\.csv\) is matched by split 'eval' and, as "
+     r"\S*/data/in\.csv, by split 'train'"),
+    ("dangling symlink as the only input", lambda r: example_gen(
+        r, link="only/gone.csv", target="../../nowhere.csv", pattern="only/*"),
+     r"pattern 'only/\*' matches no file"),
+    ("schema file symlinked out of its folder", import_schema,
+     r"schema\.pbtxt -> \S*/outside/schema\.pbtxt is outside its folder"),
+    ("compile: data folder in the project linking outside it", lambda r: compile_link(r, "data"),
+     r"proj/data', which resolves to \S*/outside \(a symlink leads out of the project\)"),
+    ("compile: module file linking outside the project", lambda r: compile_link(r, "module"),
+     r"proj/module\.py', which resolves to \S*/outside/module\.py"),
+]
