@@ -59,7 +59,21 @@ class NodeFailure:
 # `... failed: ValueError: msg (at /path/file.py:18 in train)`: the runner's user-frame suffix.
 _WHERE = re.compile(r"\s*\(at (?P<file>[^()\n]+?):(?P<line>\d+) in (?P<name>[^()\s]+)\)\s*$")
 _PREFIX = re.compile(r"^component (?P<node>\S+) \((?P<type>[^()]+)\) failed: ")
+_ERROR_NAME = re.compile(r"(\w+): ")
 _RESUME = re.compile(r"resume with:\s*\n\s*(?P<command>.+)")
+
+
+def _tfxkit_error_names() -> set[str]:
+    """Names of tfxkit's own error classes: their messages are written to be read alone, so
+    the class name is left out (a user's ValueError keeps its name)."""
+    from tfxkit.errors import TfxkitError
+
+    names, todo = set(), [TfxkitError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
 
 
 def _shown(path: str) -> str:
@@ -123,7 +137,11 @@ class ConsoleReporter:
         prefix = _PREFIX.match(error)
         if prefix:  # `component train (train) failed: ...` -> `train failed: ...`
             kind = "" if prefix["type"] == prefix["node"] else f" ({prefix['type']})"
-            error = f"{prefix['node']}{kind} failed: {error[prefix.end():]}"
+            cause = error[prefix.end():]
+            name = _ERROR_NAME.match(cause)
+            if name and name[1] in _tfxkit_error_names():  # its message says it all
+                cause = cause[name.end():]
+            error = f"{prefix['node']}{kind} failed: {cause}"
         self.failures.append(NodeFailure(node_id, error.strip(), where, log_file))
 
     def on_node_note(self, node_id: str, note: str) -> None:
