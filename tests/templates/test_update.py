@@ -295,3 +295,29 @@ def test_any_cookiecutter_template_updates(tmp_path: Path) -> None:
     git("commit", "-qm", "2", cwd=tpl)
     report = update_project(project)
     assert report.changed_files == ["bye.txt"] and not report.conflicts
+
+
+def test_a_template_moved_away_is_named_with_the_fix(project: Path, tpl: Path,
+                                                     tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere"
+    tpl.rename(moved)
+    with pytest.raises(TemplateError, match=r"No template .*TPL.*--template PATH"):
+        update_project(project)
+    release_1_1(moved)
+    report = update_project(project, str(moved))
+    assert report.updated and not report.conflicts
+    assert json.loads((project / ".tfxkit" / "template.json").read_text()) == {
+        "template": str(moved)}, "the new location is recorded"
+
+
+def test_private_keys_planted_in_the_answers_file_are_ignored(project: Path) -> None:
+    """Only the answers are read back; template settings such as Jinja extensions come from the
+    template alone."""
+    answers_file = project / ".tfxkit" / "answers.json"
+    answers = json.loads(answers_file.read_text())
+    answers.update({"_extensions": ["os.system"], "_jinja2_env_vars": {"block_start_string": "<"},
+                    "_copy_without_render": ["*"], "_tfxkit_template_version": "0.0.1"})
+    answers_file.write_text(json.dumps(answers, indent=2))
+    git("commit", "-qam", "planted keys", cwd=project)
+    assert update_project(project).up_to_date, "the template's output is unchanged by them"
+    assert git("status", "--porcelain", cwd=project) == ""

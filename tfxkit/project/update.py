@@ -177,7 +177,14 @@ def _require_clean_repository(project: Path) -> None:
 
 def _plan(project: Path, template_path: str | None) -> _Plan:
     answers = read_project_answers(project)
-    template_dir = find_template(template_path or _recorded_template(project))
+    try:
+        template_dir = find_template(template_path or _recorded_template(project))
+    except TemplateError as exc:
+        if template_path:
+            raise
+        raise TemplateError(f"{exc} (recorded in {project / SOURCE_FILE}). If the template "
+                            f"lives elsewhere on this machine, pass it: `tfxkit update "
+                            f"--template PATH`.") from None
     config = load_template_config(template_dir)
     questions = public_keys(config)
     given = {key: value for key, value in answers.items()
@@ -254,8 +261,8 @@ def _dir_entries(project: Path, folder: Path) -> dict[str, tuple[str, str]]:
             info = (folder / path).lstat()
             if stat.S_ISLNK(info.st_mode):
                 target = os.readlink(folder / path)
-                sha = git(["hash-object", "--stdin"], folder, env=env, input_text=target)
-                entries[path] = ("120000", sha.stdout.strip())
+                link = git(["hash-object", "--stdin"], folder, env=env, input_text=target)
+                entries[path] = ("120000", link.stdout.strip())
             else:
                 files.append(path)
                 entries[path] = ("100755" if info.st_mode & stat.S_IXUSR else "100644", "")
