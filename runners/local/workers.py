@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.user_code import is_user_file, user_frame
-from tfxkit.errors import TfxkitError
+from tfxkit.errors import TfxkitError, disk_full_error, is_disk_full
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -113,6 +113,9 @@ def _execute(pipeline: Pipeline, task: Task) -> TaskResult:
         where = "" if isinstance(exc, TfxkitError) else _user_frame(exc)
         if isinstance(exc, SystemExit):
             summary = f"user code called exit({exc.code})"
+        elif is_disk_full(exc):  # one line naming the device and its free space
+            summary = str(disk_full_error(getattr(exc, "filename", None) or task.context.tmp_dir,
+                                          f"(writing {task.node_id}'s outputs)"))
         else:
             summary = f"{type(exc).__name__}: {exc}"
         message = f"{summary} (at {where})" if where else summary
@@ -157,9 +160,18 @@ def execute_logged(pipeline: Pipeline, task: Task) -> TaskResult:
             os.close(saved[1])
 
 
+def _leave_to_runner(signal_number: int, frame: Any) -> None:
+    """SIGINT/SIGTERM in a worker: ignored, the runner decides (it records the node CANCELED
+    and stops this worker). A Python handler, not SIG_IGN: dispositions set to SIG_IGN survive
+    exec, and would make the processes user code starts (Beam workers, ...) unkillable."""
+
+
 def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
+    # Ctrl-C reaches the whole process group and systemd signals the whole cgroup: the runner
+    # alone handles them, so a stop is recorded CANCELED rather than as a worker crash.
+    signal.signal(signal.SIGINT, _leave_to_runner)
+    signal.signal(signal.SIGTERM, _leave_to_runner)
     while True:
         try:
             task = conn.recv()
