@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from ml_metadata.proto.metadata_store_pb2 import Context, Event, Execution
 
 PIPELINE_CONTEXT = "pipeline"
+# Custom property of a pipeline context: suffix of the output folder names of this store in the
+# pipeline root, set when the store first met a root holding another store's outputs.
+OUTPUT_SUFFIX = "tfxkit_output_suffix"
 RUN_CONTEXT = "pipeline_run"
 NODE_CONTEXT = "node"
 T = TypeVar("T")
@@ -135,9 +138,11 @@ def get_or_create_context(
     return context
 
 
-def pipeline_context(store: MetadataStore, pipeline_name: str) -> Context:
-    """The context grouping every run and node of pipeline `pipeline_name`."""
-    return get_or_create_context(store, PIPELINE_CONTEXT, pipeline_name)
+def pipeline_context(store: MetadataStore, pipeline_name: str,
+                     properties: Mapping[str, Any] | None = None) -> Context:
+    """The context grouping every run and node of pipeline `pipeline_name`; `properties` are
+    set only when it is created (e.g. `OUTPUT_SUFFIX`)."""
+    return get_or_create_context(store, PIPELINE_CONTEXT, pipeline_name, properties)
 
 
 def run_context(store: MetadataStore, pipeline_name: str, run_id: str,
