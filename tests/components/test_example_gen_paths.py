@@ -91,7 +91,8 @@ def re_search(pattern: str, text: str) -> bool:
 
 
 @pytest.mark.integration
-def test_opt_in_reads_the_link_and_records_its_real_path(tmp_path: Path) -> None:
+def test_opt_in_reads_the_link_and_records_its_real_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = case_layout(tmp_path)
     result = run_alone(CsvExampleGen(input_base=str(data), follow_symlinks=True), tmp_path)
     counts = example_counts(result)
@@ -106,6 +107,13 @@ def test_opt_in_reads_the_link_and_records_its_real_path(tmp_path: Path) -> None
     tree = lineage(store, find_artifact(store, examples.uri).id)  # type: ignore[union-attr]
     assert tree["produced_by"]["parameters"]["follow_symlinks"] is True
     assert json.loads(tree["artifact"]["custom_properties"]["followed_symlinks"]) == followed
+    from tfxkit.cli.main import main
+
+    assert main(["lineage", examples.uri, "--metadata",
+                 str(tmp_path / "out" / "metadata.sqlite")]) == 0
+    shown = capsys.readouterr().out
+    assert (f"read through a symlink: {data / 'extra.csv'} -> {tmp_path / 'outside' / 'extra.csv'}"
+            in shown) and "follow_symlinks=true" in shown
 
 
 @pytest.mark.integration

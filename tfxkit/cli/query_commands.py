@@ -78,6 +78,12 @@ def print_lineage(tree: dict[str, Any], depth: int = 0, shown: set[int] | None =
         return
     shown.add(art["id"])
     print(f"{pad}{art['type']} #{art['id']}  {art['uri']}")
+    custom = art.get("custom_properties") or {}
+    real_paths = dict(json.loads(custom.get("followed_symlinks") or "{}"))
+    if custom.get("schema_file_real_path"):
+        real_paths["schema_file"] = custom["schema_file_real_path"]
+    for given, real in sorted(real_paths.items()):  # opted in with follow_symlinks=True
+        print(f"{pad}  read through a symlink: {given} -> {real}")
     if producer is None:
         return
     print(f"{pad}  produced by {producer['node_id']} (execution {producer['execution_id']}, "
