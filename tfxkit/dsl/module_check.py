@@ -96,6 +96,11 @@ def check_module_source(source: str | bytes, filename: str, contract: UserFuncti
         tree = ast.parse(source, filename)
         compile(tree, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
+        if exc.lineno is None:  # e.g. NUL bytes: no line to show
+            raise ComponentArgumentError(
+                f"{component}: {filename} cannot be compiled: {exc.msg}. Expected Python "
+                f"source text; nothing has run.") from None
+        exc.filename = exc.filename if exc.filename not in (None, "<unknown>") else filename
         raise ComponentArgumentError(
             format_syntax_error(exc, component) + " (Checked when the pipeline was built; "
             "nothing has run.)") from None
