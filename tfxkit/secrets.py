@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["MASK", "has_url_password", "mask_file", "mask_secrets", "mask_url",
-           "secret_values"]
+           "secret_values", "secrets_in"]
 
 MASK = "***"
 
@@ -66,14 +66,18 @@ def _is_secret_name(name: str) -> bool:
     return bool(_SECRET_ENV_NAME.search(name)) and not _NOT_A_SECRET_NAME.search(name)
 
 
+def _secret_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Secret-holding environment variables: name -> value (see module docstring)."""
+    env = os.environ if environ is None else environ
+    return {name: value for name, value in env.items()
+            if _is_secret_name(name) and len(value) >= MIN_SECRET_CHARS
+            and value.strip().lower() not in _HARMLESS_VALUES}
+
+
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """The values of secret-holding environment variables (see module docstring), longest
     first, so that a secret containing another is masked whole."""
-    env = os.environ if environ is None else environ
-    found = {value for name, value in env.items()
-             if _is_secret_name(name) and len(value) >= MIN_SECRET_CHARS
-             and value.strip().lower() not in _HARMLESS_VALUES}
-    return sorted(found, key=len, reverse=True)
+    return sorted(set(_secret_env(environ).values()), key=len, reverse=True)
 
 
 def mask_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
@@ -103,6 +107,25 @@ def mask_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
     if "Bearer" in masked or "Basic" in masked:
         masked = _BEARER.sub(lambda m: m.group("head") + MASK, masked)
     return text if masked == text else masked
+
+
+def secrets_in(text: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """What kinds of secret `text` holds, described without their values (e.g. "the value of
+    $TFXKIT_KFP_TOKEN", "a password in a URL"), for errors that refuse to write it."""
+    found = []
+    for name, value in sorted(_secret_env(environ).items()):
+        if value in text:
+            found.append(f"the value of ${name}")
+            text = text.replace(value, MASK)
+    if _URL_PASSWORD.search(text.replace(f":{MASK}@", "@")):
+        found.append("a password in a URL")
+    if any(m.group("secret") != MASK for m in _PAIR.finditer(text)):
+        found.append("a password, token or key parameter")
+    if any(m.group("secret") != MASK for m in _QUOTED.finditer(text)):
+        found.append("a quoted password or token")
+    if _BEARER.search(text):
+        found.append("a bearer token")
+    return found
 
 
 def has_url_password(url: str) -> bool:

@@ -98,6 +98,7 @@ class KubeflowDagRunner(DagRunner):
         output = options.get("output_file") or self.config.output_filename or (
             f"{pipeline.pipeline_name}.yaml")
         text = self.compile_to_yaml(pipeline)
+        _refuse_secrets(text, output)
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(text)
         return str(output)
@@ -348,3 +349,23 @@ def _struct_from_message(message: Any) -> Any:
     struct = struct_pb2.Struct()
     struct.update(json_format.MessageToDict(message))
     return struct
+
+
+def _refuse_secrets(text: str, output: str) -> None:
+    """Refuse to write a compiled pipeline that holds a secret (a password in a URL, a token,
+    the value of a secret environment variable): the file is shared and stored as plain text,
+    and masking the value would break the pipeline. Raises PipelineDefinitionError naming the
+    kind of secret and the masked line it is on."""
+    from tfxkit.secrets import mask_secrets, secrets_in
+
+    found = secrets_in(text)
+    if not found:
+        return
+    line = next((mask_secrets(line).strip() for line in text.splitlines()
+                 if mask_secrets(line) != line), "")
+    raise PipelineDefinitionError(
+        f"Not writing {output}: the compiled pipeline would contain {' and '.join(found)} "
+        f"(at: {line[:160]}). A compiled pipeline is shared and stored as plain text: pass "
+        f"secrets to the task with .with_secret(<Kubernetes secret>, {{key: ENV_VAR}}) and read "
+        f"them from the environment in the component; metadata URLs take no password "
+        f"(TFXKIT_METADATA_PASSWORD).")
