@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.hostile.harness import run
+from tests.hostile.harness import REPO, run
 from tfxkit import Pipeline
+from tfxkit.errors import PipelineDefinitionError
 
 CSV = "a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(20))
 LEAVES = r"leaves input_base; patterns must be relative and stay inside it"
@@ -81,6 +82,57 @@ def compile_link(root: Path, what: str) -> Callable[[], None]:
     return build_and_compile
 
 
+UNGUARDED_SCRIPT = """
+from pathlib import Path
+import sys
+
+from tfxkit import Output, Pipeline, component
+from tfxkit.runners import LocalDagRunner
+from tfxkit.types.standard_artifacts import Examples
+
+
+@component
+def write_rows(examples: Output[Examples]) -> None:
+    Path(examples.uri, "rows.txt").write_text("1")
+
+
+LocalDagRunner(workers=1, start_method="spawn").run(Pipeline("own", sys.argv[1], [write_rows()]))
+"""
+
+
+def unguarded_script(root: Path) -> Callable[[], None]:
+    """A script without `if __name__ == "__main__":` that defines its own component and runs
+    it on spawned workers, run as a user would (a subprocess); its error is raised here."""
+    def call() -> None:
+        import os
+        import subprocess
+        import sys
+
+        root.mkdir(parents=True, exist_ok=True)
+        script = root / "case" / "script.py"
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(UNGUARDED_SCRIPT)
+        done = subprocess.run([sys.executable, str(script), str(root)], capture_output=True,
+                              text=True, timeout=180, env={**os.environ, "PYTHONPATH": str(REPO)})
+        if done.returncode != 0:
+            raise PipelineDefinitionError(done.stderr[-3000:])
+    return call
+
+
+def node_setting(root: Path, setting: str) -> Callable[[], None]:
+    def build() -> None:
+        from tests.resources.tiny_pipelines import make_examples
+
+        node = make_examples(root=str(root))
+        if setting == "retries":
+            node.with_retries(-1)
+        elif setting == "env":
+            node.with_env(**{"BAD NAME": "x"})
+        else:
+            node.with_resources(memory="lots")
+    return build
+
+
 CASES: list[Any] = [
     ("symlink in input_base to a file outside it", lambda r: example_gen(r, link="extra.csv"),
      r"data/extra\.csv " + OUTSIDE),
@@ -111,4 +163,13 @@ CASES: list[Any] = [
      r"proj/data', which resolves to \S*/outside \(a symlink leads out of the project\)"),
     ("compile: module file linking outside the project", lambda r: compile_link(r, "module"),
      r"proj/module\.py', which resolves to \S*/outside/module\.py"),
+    ("spawned workers: component defined in an unguarded script", unguarded_script,
+     r"uses write_rows, defined in the script you ran .*no `if __name__ == \"__main__\":` "
+     r"guard.*LocalDagRunner\(workers=0\)"),
+    ("node setting: negative with_retries", lambda r: node_setting(r, "retries"),
+     r"with_retries.*non-negative int.*-1"),
+    ("node setting: with_env name with a space", lambda r: node_setting(r, "env"),
+     r"with_env.*'BAD NAME'"),
+    ("node setting: with_resources memory not a quantity", lambda r: node_setting(r, "memory"),
+     r"memory='lots'.*Kubernetes quantity"),
 ]
