@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PenguinSession
 from tfxkit.cli.main import main
 
 
@@ -267,3 +268,30 @@ def test_lineage_prints_a_shared_input_once(pushed: Path, monkeypatch: pytest.Mo
     assert out.count("produced by gen") == 1
     assert "Examples #1  (its lineage is shown above)" in out
     assert max(len(line) for line in out.splitlines()) < 100
+
+
+@pytest.mark.integration
+def test_lineage_of_the_penguin_push(penguin_context: PenguinSession,
+                                     monkeypatch: pytest.MonkeyPatch,
+                                     capfd: pytest.CaptureFixture[str]) -> None:
+    """The whole chain behind a real push: Pusher <- Trainer's model <- Transform <- ExampleGen
+    (with its input_base), and the Evaluator's blessing; `models` names the same run and model."""
+    serving = Path(penguin_context.context.pipeline_root).parent / "serving"
+    monkeypatch.chdir(serving.parent)
+    code, out, err = tfxkit(capfd, "lineage", "serving/1", "--metadata", penguin_context.metadata)
+    assert code == 0, err
+    assert out.startswith(f"pushed version 1 at {serving / '1'}\nPushedModel #")
+    for producer in ("Pusher", "Trainer", "Transform", "SchemaGen", "StatisticsGen",
+                     "CsvExampleGen", "Evaluator"):
+        assert f"produced by {producer} (" in out, producer
+    assert "input model_blessing:" in out and "input_base=" in out
+    assert out.count("produced by CsvExampleGen") == 1  # shown once, referred to after
+    assert len(out.splitlines()) < 60
+    absolute = tfxkit(capfd, "lineage", str(serving / "1"), "--metadata",
+                      penguin_context.metadata)
+    assert absolute == (0, out, "")
+    code, listing, err = tfxkit(capfd, "models", "serving", "--metadata", penguin_context.metadata)
+    assert code == 0, err
+    run_line = listing.splitlines()[1].split()
+    assert run_line[0] == "run" and f"run {run_line[1]}," in out
+    assert f"  {run_line[3]}\n" in out and "Model #" in out
