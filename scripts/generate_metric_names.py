@@ -49,14 +49,13 @@ def collect() -> dict[str, object]:
     for name in sorted(candidates):
         try:
             metric = metric_specs.metric_instance(config_pb2.MetricConfig(class_name=name))
-        except (ValueError, TypeError, KeyError, AttributeError, NotImplementedError):
-            # Resolvable only if it is a concrete metric class that needs config arguments
-            # (e.g. MeanIoU's num_classes); functions (`binary_accuracy`) and helpers
-            # (`get`) fail in TFMA whatever the config.
+        except (ValueError, TypeError, KeyError, AttributeError, NotImplementedError) as exc:
+            # Still a known name if it is a metric class that only lacks config arguments (e.g.
+            # MeanIoU's num_classes); functions (`binary_accuracy`), helpers (`get`) and
+            # wrappers fail in TFMA whatever the config.
             cls = tfma_classes.get(name, getattr(tf_keras.metrics, name, None))
-            if (isinstance(cls, type) and not inspect.isabstract(cls)
-                    and issubclass(cls, (tf_keras.metrics.Metric, metric_types.Metric))
-                    and cls not in (tf_keras.metrics.Metric, metric_types.Metric)):
+            if (isinstance(exc, TypeError) and "required positional argument" in str(exc)
+                    and isinstance(cls, type) and not inspect.isabstract(cls)):
                 known[name] = _snake(name)
             continue
         default = getattr(metric, "name", None)

@@ -69,7 +69,6 @@ KNOWN_METRICS: dict[str, str] = {
     'MeanAttributions': 'mean_attributions',
     'MeanIoU': 'mean_io_u',
     'MeanLabel': 'mean_label',
-    'MeanMetricWrapper': 'mean_metric_wrapper',
     'MeanPrediction': 'mean_prediction',
     'MeanRelativeError': 'mean_relative_error',
     'MeanSquaredError': 'mean_squared_error',
