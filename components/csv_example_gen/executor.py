@@ -1,14 +1,22 @@
 """CsvExampleGen executor: CSV files -> split, gzipped tf.Example TFRecords.
 
+Values and types are TFX's (`tfx_bsl.coders.csv_decoder`, see `decoding.py`): a column is int
+if every value is a Python int within int64, else float if every value is a Python float, else
+string; only an empty cell is missing. Our deliberate differences are options (see
+CsvExampleGen): null tokens (default NA, N/A, n/a, NULL, null) are missing too, the header is read
+as a CSV row with names stripped, a mostly numeric column with a few text cells stops the run,
+and `skip_initial_space` drops spaces after delimiters.
+
 Two streaming passes with pyarrow's CSV reader (bounded memory, C++ parsing):
 
-1. `prepare` checks every file: same header everywhere, the right number of fields per row,
-   valid UTF-8, and infers each column's type over ALL rows (int, then float, then string; a
-   column whose values are ints then floats becomes float, so types never flip mid-file).
-2. `read` parses again with those types fixed and hands RecordBatches to the shared engine
+1. `prepare` checks every file (same header everywhere, the right number of fields per row,
+   valid UTF-8, a header that looks like another delimiter) and classifies every cell, so the
+   types hold over ALL rows; it also finds text in numeric columns, date/timestamp columns and
+   other shapes worth a note.
+2. `read` parses again with those types fixed (pyarrow's typed parser where it reads numbers as
+   Python does, our conversion where not) and hands RecordBatches to the shared engine
    (`tfxkit.components.example_gen.executor`), which encodes, splits and writes them.
 
-Missing values (empty, "NA", "NaN", "null", ...) stay missing: the feature has no value.
 Bad input raises `DataError` naming file and line; with `bad_rows="skip"` bad rows are skipped
 and counted (custom property `bad_rows_skipped` on the Examples artifact).
 Heavy libraries (pyarrow, numpy) are imported inside functions only.
@@ -20,9 +28,18 @@ import codecs
 import csv
 import dataclasses
 import io
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from tfxkit.components.csv_example_gen import decoding
+from tfxkit.components.csv_example_gen.decoding import (
+    FLOAT,
+    INT,
+    STRING,
+    ColumnState,
+    CsvOptions,
+)
 from tfxkit.components.example_gen.executor import BaseExampleGenExecutor, _Item
 from tfxkit.errors import DataError
 
@@ -30,27 +47,41 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 BLOCK_SIZE = 8 << 20
-_INT, _FLOAT, _STRING = "int", "float", "string"
-_SKIP, _ERROR = "skip", "error"
+_SKIP, _ERROR = decoding.SKIP, decoding.ERROR
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
 
 
 @dataclasses.dataclass
 class CsvPlan:
-    """What the checking pass learned: column names and types over all files, and which rows
-    `read` must drop (undecodable rows, by index among the well-formed rows of their file)."""
+    """What the checking pass learned: column names and types over all files, which rows
+    `read` must drop (undecodable rows and, under bad_rows='skip', rows with text in a numeric
+    column; by index among the well-formed rows of their file), and what to report."""
 
     column_names: list[str]
     column_types: dict[str, str]
     drop_rows: dict[str, list[int]]
     skipped: int = 0
+    options: CsvOptions = dataclasses.field(default_factory=CsvOptions)
+    plain: dict[str, bool] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    properties: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _fix_hint(bad_rows: str) -> str:
     return "" if bad_rows == _SKIP else " Or pass bad_rows='skip' to skip such rows and count them."
 
 
-def read_header(path: str, delimiter: str) -> list[str]:
-    """The column names on the first line of `path`; DataError if it is empty or unreadable."""
+def read_header(path: str, options: CsvOptions | str = ",") -> list[str]:
+    """The column names on the first line of `path`; DataError if it is empty, unreadable,
+    has empty or repeated names, or is one column that looks like another delimiter.
+
+    With `strip_header_names` (default) the line is read as a CSV row (quotes removed, a UTF-8
+    byte-order mark dropped) and each name is stripped of surrounding whitespace; without it
+    the names are TFX's: the line stripped, then split at the delimiter as it is.
+    """
+    if isinstance(options, str):
+        options = CsvOptions(delimiter=options)
+    delimiter = options.delimiter
     with open(path, "rb") as f:
         first = f.readline()
     if not first.strip():
@@ -58,11 +89,20 @@ def read_header(path: str, delimiter: str) -> list[str]:
                         f"columns (e.g. 'species,island,bill_length_mm'). Add a header or remove "
                         f"the empty file.")
     try:
-        text = first.decode("utf-8-sig")
+        text = first.decode("utf-8-sig" if options.strip_header_names else "utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"CSV file {path}, line 1 (header): bytes {first[exc.start:exc.end]!r} "
                         f"are not valid UTF-8. Re-save the file as UTF-8.") from None
-    names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if options.strip_header_names:
+        names = next(csv.reader(io.StringIO(text), delimiter=delimiter,
+                                skipinitialspace=options.skip_initial_space), [])
+        names = [n.strip() for n in names]
+    else:
+        names = text.strip().split(delimiter)
+        if options.skip_initial_space:
+            names = [n.lstrip(" ") for n in names]
+    if len(names) == 1:
+        _check_delimiter(path, text, delimiter)
     blank = [i + 1 for i, n in enumerate(names) if not n.strip()]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if blank or dupes:
@@ -70,6 +110,19 @@ def read_header(path: str, delimiter: str) -> list[str]:
                         f"non-empty name; found empty names at positions {blank} and repeated "
                         f"names {dupes}. Fix the header.")
     return names
+
+
+def _check_delimiter(path: str, header: str, delimiter: str) -> None:
+    """A one-column header holding `;`, a tab or `|` is a file with another delimiter."""
+    counts = {d: header.count(d) for d in _OTHER_DELIMITERS if d != delimiter}
+    likely = max(counts, key=lambda d: counts[d]) if counts else ""
+    if likely and counts[likely]:
+        raise DataError(
+            f"CSV file {path}, line 1 (header): read with delimiter={delimiter!r} it is ONE "
+            f"column, but it contains {counts[likely]} {_OTHER_DELIMITERS[likely]}(s) "
+            f"({likely!r}): the file looks {likely!r}-delimited. Pass delimiter={json.dumps(likely)} "
+            f"to CsvExampleGen (e.g. CsvExampleGen(input_base=..., "
+            f"delimiter={json.dumps(likely)})).")
 
 
 def locate_field_count_error(path: str, delimiter: str, expected: int) -> tuple[int, int, str]:
@@ -94,48 +147,72 @@ def locate_undecodable(path: str) -> tuple[int, bytes]:
     return 0, b""
 
 
-def _csv_reader(path: str, delimiter: str, column_types: dict[str, Any], handler: Any) -> Any:
+def locate_row(path: str, delimiter: str, expected: int, index: int) -> int:
+    """File line where data row `index` of `path` starts (counting, as pyarrow does, only
+    non-empty rows with `expected` fields after the header); 0 if there is no such row."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        next(reader, None)
+        row_index = -1
+        start = reader.line_num + 1
+        for row in reader:
+            if row and len(row) == expected:
+                row_index += 1
+                if row_index == index:
+                    return start
+            start = reader.line_num + 1
+    return 0
+
+
+def _csv_reader(path: str, names: list[str], options: CsvOptions, column_types: dict[str, Any],
+                handler: Any, null_values: list[str]) -> Any:
     import pyarrow.csv as pacsv
 
     return pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=handler,
-                                         newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=column_types,
-                                             strings_can_be_null=True),
+        read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter=options.delimiter,
+                                         invalid_row_handler=handler, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=null_values,
+                                             strings_can_be_null=True,
+                                             quoted_strings_can_be_null=True),
     )
 
 
-def _arrow_type(kind: str) -> pa.DataType:
+def _arrow_type(kind: str, plain: bool) -> pa.DataType:
+    """What pyarrow parses a column as in `read`: numbers directly only where its parser reads
+    them as Python does (floats as float64: TFX rounds Python's double to float32)."""
     import pyarrow as pa
 
-    return {_INT: pa.int64(), _FLOAT: pa.float32(), _STRING: pa.binary()}[kind]
+    if plain and kind == INT:
+        return pa.int64()
+    if plain and kind == FLOAT:
+        return pa.float64()
+    return pa.binary()
 
 
 class Executor(BaseExampleGenExecutor):
     """CsvExampleGen's executor.
 
     exec_properties: `input_base`, `input_config`, `output_config` (see CsvExampleGen),
-    `bad_rows` ("error" or "skip"), `delimiter` (default ","). output_dict: {"examples":
-    [Examples]}; writes `{uri}/Split-<name>/data_tfrecord-*.gz`.
+    `bad_rows`, `delimiter`, `null_values`, `mixed_columns`, `skip_initial_space`,
+    `strip_header_names`. output_dict: {"examples": [Examples]}; writes
+    `{uri}/Split-<name>/data_tfrecord-*.gz`.
     """
 
     INPUT_FORMAT = "csv"
 
     def prepare(self, files: list[str], exec_properties: dict[str, Any]) -> CsvPlan:
-        """Check headers, field counts and UTF-8 in every file; infer column types."""
+        """Check headers, field counts and UTF-8 in every file; classify every cell."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        bad_rows = exec_properties.get("bad_rows") or _ERROR
-        if bad_rows not in (_ERROR, _SKIP):
-            raise DataError(f"CsvExampleGen bad_rows: expected 'error' or 'skip', found "
-                            f"{bad_rows!r}.")
-        delimiter = exec_properties.get("delimiter") or ","
-        names = read_header(files[0], delimiter)
+        options = CsvOptions.from_exec_properties(exec_properties)
+        bad_rows, delimiter = options.bad_rows, options.delimiter
+        names = read_header(files[0], options)
         for path in files[1:]:
-            other = read_header(path, delimiter)
+            other = read_header(path, options)
             if other != names and len(other) != len(names):
                 # Not quoted: a first line with another field count may be no header at all
                 # (a non-CSV file), and file content never goes into errors or the store.
@@ -149,10 +226,12 @@ class Executor(BaseExampleGenExecutor):
                     f"CSV header mismatch: {path}, line 1 has columns {other}, but {files[0]} "
                     f"has {names}. Every file of an ExampleGen must have the same columns in the "
                     f"same order: fix the header, or move the file to its own input split.")
-        kinds = dict.fromkeys(names, _INT)
-        seen_values = dict.fromkeys(names, False)
-        plan = CsvPlan(names, {}, {})
+        states = {name: ColumnState() for name in names}
+        plan = CsvPlan(names, {}, {}, options=options)
         as_binary = {name: pa.binary() for name in names}
+        # Fast path first: pyarrow's numeric parse cannot see a non-numeric null token.
+        numeric_tokens = any(decoding.classify_fast(pa.array([v.encode()], pa.binary()),
+                                                    ColumnState()) for v in options.null_values)
         for path in files:
             invalid: list[Any] = []
 
@@ -163,19 +242,27 @@ class Executor(BaseExampleGenExecutor):
             drop: list[int] = []
             offset = 0
             try:
-                for batch in _csv_reader(path, delimiter, as_binary, handler):
+                for batch in _csv_reader(path, names, options, as_binary, handler, [""]):
                     bad = self._undecodable_rows(batch)
+                    columns = list(batch.columns)
                     if bad:
                         if bad_rows == _ERROR:
                             self._raise_undecodable(path, bad_rows)
-                        drop.extend(offset + i for i in bad)
-                        keep = pa.array([i not in bad for i in range(batch.num_rows)])
-                        batch = batch.filter(keep)
-                    offset += batch.num_rows + len(bad)
-                    for name, column in zip(names, batch.columns, strict=True):
-                        if column.null_count < len(column):
-                            seen_values[name] = True
-                            kinds[name] = self._widen(kinds[name], column, pc)
+                        drop.extend(offset + i for i in sorted(bad))
+                        mask = np.zeros(batch.num_rows, dtype=bool)
+                        mask[sorted(bad)] = True
+                        columns = [pc.if_else(pa.array(mask), pa.scalar(None, pa.binary()), c)
+                                   for c in columns]
+                    for name, column in zip(names, columns, strict=True):
+                        state = states[name]
+                        if not numeric_tokens and not options.skip_initial_space \
+                                and decoding.classify_fast(column, state):
+                            continue
+                        column, replaced = decoding.clean_cells(
+                            column, options.null_values, options.skip_initial_space)
+                        state.nulls_replaced += replaced
+                        decoding.classify(column, state, path, offset)
+                    offset += batch.num_rows
             except pa.ArrowInvalid as exc:
                 if invalid and bad_rows == _ERROR:
                     line, found, text = locate_field_count_error(path, delimiter, len(names))
@@ -191,23 +278,91 @@ class Executor(BaseExampleGenExecutor):
             plan.skipped += len(invalid) + len(drop)
             if drop:
                 plan.drop_rows[path] = drop
-        plan.column_types = {n: kinds[n] if seen_values[n] else _STRING for n in names}
+        self._decide(plan, states)
         return plan
 
-    @staticmethod
-    def _widen(kind: str, column: pa.Array, pc: Any) -> str:
-        """The narrowest of int, float, string that holds `column` and everything seen before."""
-        import pyarrow as pa
+    def _decide(self, plan: CsvPlan, states: dict[str, ColumnState]) -> None:
+        """Column types from the counts; text in numeric columns stops the run (or its rows
+        are skipped, or the column is text, per the options); notes for the rest."""
+        options = plan.options
+        mixed: dict[str, Any] = {}
+        drops: dict[str, set[int]] = {}
+        for name, state in states.items():
+            kind = state.kind
+            total = state.numbers + state.texts
+            share = state.numbers / total if total else 0.0
+            if state.texts and share > decoding.MIXED_MAJORITY:
+                path, index, value = state.first_text or ("", 0, "")
+                line = locate_row(path, options.delimiter, len(plan.column_names), index)
+                where = f"CSV file {path}, line {line}, column {name!r}"
+                if options.mixed_columns == "string":
+                    mixed[name] = {"numbers": state.numbers, "texts": state.texts,
+                                   "first": {"file": path, "line": line, "value": value}}
+                    plan.notes.append(
+                        f"column {name!r} read as text (mixed_columns='string'): "
+                        f"{state.texts} value(s) are not numbers, first {value!r} at {path} "
+                        f"line {line}; the other {state.numbers} are numbers")
+                elif options.bad_rows == _SKIP:
+                    if state.tracked < state.texts:
+                        raise DataError(
+                            f"{where}: {state.texts} values are not numbers (first {value!r}) "
+                            f"while {state.numbers} are: too many rows to skip (at most "
+                            f"{decoding.TRACK_LIMIT}). Fix the data, or pass "
+                            f"mixed_columns='string' to read the column as text.")
+                    for row_path, rows in state.text_rows.items():
+                        drops.setdefault(row_path, set()).update(rows)
+                    kind = state.numeric_kind
+                    plan.notes.append(f"skipped {state.texts} row(s) whose {name!r} is not a "
+                                      f"number (first {value!r} at {path} line {line})")
+                else:
+                    others = "value is" if state.texts == 1 else "values are"
+                    raise DataError(
+                        f"{where}: value {value!r} is not a number, but the column's other "
+                        f"{state.numbers} values are numbers ({state.texts} {others} not). "
+                        f"Expected a numeric column. Fix the value; if it marks a missing "
+                        f"value, add it to null_values (e.g. null_values=['NA', {value!r}]); "
+                        f"pass bad_rows='skip' to skip such rows (counted), or "
+                        f"mixed_columns='string' to read the column as text (as TFX does).")
+            elif state.texts and share > decoding.MIXED_NOTE:
+                plan.notes.append(f"column {name!r} is text: {state.texts} value(s) are not "
+                                  f"numbers, {state.numbers} are")
+            plan.column_types[name] = kind
+            plan.plain[name] = state.plain
+        self._report_shapes(plan, states, mixed)
+        for path, rows in drops.items():
+            known = set(plan.drop_rows.get(path, []))
+            added = rows - known
+            plan.skipped += len(added)
+            plan.drop_rows[path] = sorted(known | rows)
 
-        for candidate, arrow_type in ((_INT, pa.int64()), (_FLOAT, pa.float64())):
-            if kind not in (candidate, _INT):
-                continue
-            try:
-                pc.cast(column, arrow_type)
-                return candidate
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                continue
-        return _STRING
+    @staticmethod
+    def _report_shapes(plan: CsvPlan, states: dict[str, ColumnState],
+                       mixed: dict[str, Any]) -> None:
+        """Notes and artifact properties for string columns that hold dates, decimal-comma
+        numbers or values that all start with a space, and for replaced null tokens."""
+        strings = [n for n in plan.column_names if plan.column_types[n] == STRING]
+        dates = {n: states[n].date for n in strings if states[n].date}
+        if dates:
+            plan.properties["date_columns"] = json.dumps(dates, sort_keys=True)
+            plan.notes.append(
+                f"date/timestamp column(s) {sorted(dates)} are text (ISO "
+                f"{'/'.join(sorted(set(dates.values())))}s): as words every value is its own "
+                f"category; turn them into numbers (year, month, day of week, hour) or exclude "
+                f"them")
+        comma = [n for n in strings if states[n].decimal_comma and states[n].texts]
+        if comma:
+            plan.notes.append(f"column(s) {comma} hold numbers with a decimal comma (e.g. "
+                              f"'10,5') and are read as text; write them with '.' decimals")
+        spaced = [n for n in strings if states[n].leading_space and states[n].texts]
+        if spaced and not plan.options.skip_initial_space:
+            plan.notes.append(f"every value of {spaced} starts with a space (kept, as TFX "
+                              f"does); pass skip_initial_space=True to drop spaces after the "
+                              f"delimiter")
+        if mixed:
+            plan.properties["mixed_columns"] = json.dumps(mixed, sort_keys=True)
+        replaced = {n: s.nulls_replaced for n, s in states.items() if s.nulls_replaced}
+        if replaced:
+            plan.properties["null_values_replaced"] = json.dumps(replaced, sort_keys=True)
 
     @staticmethod
     def _undecodable_rows(batch: pa.RecordBatch) -> set[int]:
@@ -236,38 +391,54 @@ class Executor(BaseExampleGenExecutor):
 
     def read(self, path: str, prepared: CsvPlan, exec_properties: dict[str, Any]
              ) -> Iterator[_Item]:
-        """Stream `path` as RecordBatches typed as `prepare` inferred, bad rows dropped."""
+        """Stream `path` as RecordBatches typed as `prepare` decided, bad rows dropped."""
         import numpy as np
         import pyarrow as pa
 
-        delimiter = exec_properties.get("delimiter") or ","
-        types = {n: _arrow_type(k) for n, k in prepared.column_types.items()}
+        options, names = prepared.options, prepared.column_names
+        kinds = prepared.column_types
         drop = prepared.drop_rows.get(path)
-        if not drop:
-            for batch in _csv_reader(path, delimiter, types, lambda row: _SKIP):
+        manual = bool(drop) or options.skip_initial_space
+        if manual:  # everything as text: drop rows, apply our cleaning, then convert
+            types = {name: pa.binary() for name in names}
+            nulls = [""]
+        else:
+            types = {n: _arrow_type(kinds[n], prepared.plain[n]) for n in names}
+            nulls = ["", *options.null_values]
+        convert = [i for i, n in enumerate(names)
+                   if kinds[n] != STRING and types[n] == pa.binary()]
+        drop_array = np.array(drop or [], dtype=np.int64)
+        offset = 0  # rows of the file read so far (before dropping)
+        for batch in _csv_reader(path, names, options, types, lambda row: _SKIP, nulls):
+            if drop:
+                rows = np.arange(offset, offset + batch.num_rows)
+                offset += batch.num_rows
+                batch = batch.filter(pa.array(~np.isin(rows, drop_array)))
+            if not manual and not convert:
                 yield _Item(batch=batch)
-            return
-        # Undecodable rows may hold anything in numeric columns: read text, drop, then cast.
-        as_binary = {name: pa.binary() for name in types}
-        drop_array = np.array(drop, dtype=np.int64)
-        offset = 0
-        for batch in _csv_reader(path, delimiter, as_binary, lambda row: _SKIP):
-            rows = np.arange(offset, offset + batch.num_rows)
-            offset += batch.num_rows
-            batch = batch.filter(pa.array(~np.isin(rows, drop_array)))
-            columns = [column.cast(pa.string()).cast(types[name]) if types[name] != pa.binary()
-                       else column for name, column in zip(batch.schema.names, batch.columns,
-                                                           strict=True)]
-            yield _Item(batch=pa.RecordBatch.from_arrays(columns, batch.schema.names))
+                continue
+            columns = list(batch.columns)
+            for i, name in enumerate(names):
+                if manual:
+                    columns[i], _ = decoding.clean_cells(columns[i], options.null_values,
+                                                         options.skip_initial_space)
+                if i in convert:
+                    columns[i] = decoding.to_number(columns[i], kinds[name])
+            yield _Item(batch=pa.RecordBatch.from_arrays(columns, names))
 
     def feature_types(self, prepared: CsvPlan) -> dict[str, str]:
         """Every CSV row yields every column with at most one value: the types are exact."""
-        names = {_INT: "int", _FLOAT: "float", _STRING: "bytes"}
-        return {n: names[k] for n, k in prepared.column_types.items()}
+        kinds = {INT: "int", FLOAT: "float", STRING: "bytes"}
+        return {n: kinds[k] for n, k in prepared.column_types.items()}
 
     def bad_rows_skipped(self, prepared: CsvPlan) -> int:
-        """Rows skipped under bad_rows='skip': wrong field count plus undecodable bytes."""
+        """Rows skipped under bad_rows='skip': wrong field count, undecodable bytes, text in a
+        numeric column."""
         return prepared.skipped
 
+    def report(self, prepared: CsvPlan) -> tuple[list[str], dict[str, str]]:
+        """Notes to print and custom properties to record on the Examples artifact."""
+        return prepared.notes, prepared.properties
 
-__all__ = ["CsvPlan", "Executor"]
+
+__all__ = ["CsvOptions", "CsvPlan", "Executor"]

@@ -311,6 +311,11 @@ class BaseExampleGenExecutor(BaseExecutor):
         """How many bad rows `read` skips (recorded on the artifact)."""
         return 0
 
+    def report(self, prepared: Any) -> tuple[list[str], dict[str, str]]:
+        """What the data looks like: one-line notes (printed by the runner, joined into the
+        `note` custom property) and further custom properties for the Examples artifact."""
+        return [], {}
+
     def feature_types(self, prepared: Any) -> dict[str, str] | None:
         """Feature name -> "int" | "float" | "bytes" when every example carries exactly these
         features with at most one value each (a missing value is a feature with no value), or
@@ -347,20 +352,49 @@ class BaseExampleGenExecutor(BaseExecutor):
                 f"{type(self).__name__}: found no data rows in {', '.join(all_files)} (at most a "
                 f"header). Expected at least one row per split; add data, or point input_base at "
                 f"the folder that holds it.")
+        self._check_empty_splits(plan, counts)
         examples.split_names = plan.split_names
         examples.span = 0
         examples.version = 0
         examples.set_custom_property(
             "example_counts", json.dumps(dict(zip(plan.split_names, counts, strict=True))))
         examples.set_custom_property("bad_rows_skipped", self.bad_rows_skipped(prepared))
+        notes, properties = self.report(prepared)
         if self.bad_rows_skipped(prepared):
-            examples.set_custom_property(
-                "note", f"skipped {self.bad_rows_skipped(prepared)} bad row(s) (bad_rows='skip')")
+            notes = [f"skipped {self.bad_rows_skipped(prepared)} bad row(s) (bad_rows='skip')",
+                     *notes]
+        if notes:
+            examples.set_custom_property("note", "; ".join(notes))
+        for key, value in properties.items():
+            examples.set_custom_property(key, value)
         if matched.outside:  # the user's opt-in: lineage shows what was really read
             examples.set_custom_property("followed_symlinks", json.dumps(matched.outside))
         types = self.feature_types(prepared)
         if types is not None:
             examples.set_custom_property("feature_types", json.dumps(types, sort_keys=True))
+
+    @staticmethod
+    def _check_empty_splits(plan: split_config.SplitPlan, counts: list[int]) -> None:
+        """A split with no examples is an error: statistics, schema inference and validation
+        of it would check nothing (TFDV marks every feature of an empty split DEPRECATED)."""
+        empty = [name for name, count in zip(plan.split_names, counts, strict=True) if not count]
+        if not empty:
+            return
+        total = sum(counts)
+        found = ", ".join(f"{name} {count}" for name, count in
+                          zip(plan.split_names, counts, strict=True))
+        if plan.output_splits:
+            fix = ("add data (a hash split needs enough rows to fill every split), change the "
+                   "ratios (hash_buckets) in output_config, or set output_config's "
+                   "partition_feature_name to a column with several values")
+        else:
+            fix = (f"add data rows to the files of input split {empty[0]!r}, or remove that "
+                   f"split from input_config")
+        raise DataError(
+            f"ExampleGen: split {empty[0]!r} has 0 rows (input has {total} "
+            f"row{'s' if total != 1 else ''}: {found}). Expected examples in every split; "
+            f"an empty split leaves StatisticsGen, SchemaGen and ExampleValidator nothing to "
+            f"check. Fix: {fix}.")
 
     def _check_partition(self, plan: split_config.SplitPlan, prepared: Any) -> None:
         names = getattr(prepared, "column_names", None)
