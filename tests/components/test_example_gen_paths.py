@@ -84,6 +84,33 @@ def test_case_cli_exits_1_with_the_link_and_its_target(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "CsvExampleGen" / "examples").exists()
 
 
+@pytest.mark.parametrize("absolute", [False, True])
+def test_case_cli_refuses_a_leaving_pattern_before_anything_runs(absolute: bool,
+                                                                 tmp_path: Path) -> None:
+    data = case_layout(tmp_path, link=False)
+    pipeline_file = tmp_path / "pipeline.py"
+    pipeline_file.write_text(textwrap.dedent(f"""
+        from tfxkit import Pipeline
+        from tfxkit.components import CsvExampleGen
+
+        def create_pipeline(pipeline_root: str = "out", input_config: dict | None = None):
+            return Pipeline("inputbase", pipeline_root, [
+                CsvExampleGen(input_base={str(data)!r}, input_config=input_config)])
+    """))
+    pattern = str(tmp_path / "outside" / "*.csv") if absolute else "../outside/*.csv"
+    config = json.dumps({"splits": [{"name": "train", "pattern": "*.csv"},
+                                    {"name": "eval", "pattern": pattern}]})
+    done = subprocess.run([str(REPO / ".venv" / "bin" / "tfxkit"), "run", str(pipeline_file),
+                           "-p", "pipeline_root=out1", "-p", f"input_config={config}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    expected = (f"input_config.splits[1].pattern '{pattern}' "
+                + ("is an absolute path, so it leaves" if absolute else "leaves")
+                + " input_base; patterns must be relative and stay inside it")
+    assert expected in done.stderr
+    assert not (tmp_path / "out1").exists()
+
+
 def re_search(pattern: str, text: str) -> bool:
     import re
 
