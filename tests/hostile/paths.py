@@ -26,6 +26,7 @@ def _layout(root: Path) -> tuple[Path, Path]:
     outside.mkdir(parents=True, exist_ok=True)
     (data / "in.csv").write_text(CSV)
     (outside / "out.csv").write_text(CSV)
+    (outside / "notes.txt").write_text("PRIVATE-NOTE: not a CSV file\n")
     return data, outside
 
 
@@ -139,7 +140,8 @@ CASES: list[Any] = [
     ("symlinked folder leaving input_base", lambda r: example_gen(
         r, link="more", target="../outside", pattern="more/*.csv"), r"data/more/out\.csv " + OUTSIDE),
     ("symlink to a non-CSV file outside input_base", lambda r: example_gen(
-        r, link="notes.csv", target="/etc/hostname"), r"notes\.csv -> /etc/hostname is outside"),
+        r, link="notes.csv", target="../outside/notes.txt"),
+     r"^(?![\s\S]*PRIVATE-NOTE)[\s\S]*notes\.csv -> \S*/outside/notes\.txt is outside"),
     ("symlink outside input_base (ParquetExampleGen)", lambda r: example_gen(
         r, link="x.parquet", kind="Parquet"), OUTSIDE),
     ("symlink outside input_base (ImportExampleGen)", lambda r: example_gen(
