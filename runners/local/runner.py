@@ -473,7 +473,7 @@ class _RunState:
         try:
             self._schedule(selected)
         except DiskFullError as exc:
-            stopped = self._discard_running("stopped: no space left for the ML Metadata store")
+            stopped = self._discard_running("stopped: no space left", explain=False)
             raise _disk_full_with(exc, stopped) from exc
         except MetadataError as exc:
             stopped = self._discard_running("stopped: the ML Metadata store was lost")
@@ -483,8 +483,10 @@ class _RunState:
                 + (f"; {', '.join(stopped)} stopped and published nothing (the next run marks "
                    f"their executions abandoned)" if stopped else "") + ".") from exc
 
-    def _discard_running(self, error: str) -> list[str]:
-        """Kill the workers of running nodes and delete their staged outputs; record nothing."""
+    def _discard_running(self, error: str, explain: bool = True) -> list[str]:
+        """Kill the workers of running nodes and delete their staged outputs; record nothing.
+        Without `explain`, each is reported as failed without an error block of its own (the
+        run's one error line says it all)."""
         if self.pool is not None:
             self.pool.close(kill=True)
             self.pool = None
@@ -494,7 +496,10 @@ class _RunState:
             seconds = time.perf_counter() - running.started
             self.results[running.node.id] = NodeResult("failed", seconds, running.execution_id,
                                                        error=error)
-            self.hooks.on_node_error(running.node.id, error, seconds, "")
+            if explain:
+                self.hooks.on_node_error(running.node.id, error, seconds, "")
+            else:
+                self.hooks.after_node_run(running.node.id, "failed", seconds)
             stopped.append(running.node.id)
         self.running.clear()
         return stopped
