@@ -51,14 +51,23 @@ def _kubeflow_config(args: argparse.Namespace) -> Any:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     """`tfxkit compile`: write the Kubeflow Pipelines YAML of the pipeline."""
-    from tfxkit.runners.kubeflow import KubeflowDagRunner
+    from tfxkit.runners.kubeflow import CompileError, KubeflowDagRunner
 
     pipeline, runtime_values = load_from_args(args)
     if runtime_values:
         raise UsageError(f"{', '.join(sorted(runtime_values))} are runtime parameters: they are "
                          f"set when a run starts. Pass them to `tfxkit deploy ... -p`.")
     output = args.output or f"{pipeline.pipeline_name}.yaml"
-    KubeflowDagRunner(_kubeflow_config(args)).run(pipeline, output_file=output)
+    try:
+        KubeflowDagRunner(_kubeflow_config(args)).run(pipeline, output_file=output)
+    except CompileError as exc:  # name the -p option a refused local path came from
+        message = str(exc)
+        for item in args.param or []:
+            key, _, value = item.partition("=")
+            given = f"local path {value!r}"
+            if value and given in message:
+                message = message.replace(given, f"{given} (-p {key})", 1)
+        raise CompileError(message) from None
     print(output)
     return 0
 

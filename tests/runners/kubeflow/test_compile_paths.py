@@ -66,7 +66,8 @@ def test_case_cli_compile_refuses_the_link(tmp_path: Path) -> None:
          f"data_root={project / 'data'}", "-p", f"serving_model_dir={project / 'serving'}",
          "-o", "p.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
-    assert f"{project}/data', which resolves to {tmp_path / 'outside'}" in done.stderr + done.stdout
+    assert (f"{project}/data' (-p data_root), which resolves to {tmp_path / 'outside'}"
+            in done.stderr + done.stdout)
     assert not (tmp_path / "p.yaml").exists()
 
 
