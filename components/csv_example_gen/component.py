@@ -115,8 +115,9 @@ class CsvExampleGen(FileBasedExampleGen):
 
     def known_feature_names(self, output_key: str) -> list[str] | None:
         """The header of the input files (their columns are the features of `examples`), when
-        knowable at construction: a local `input_base`, the default input_config, regular files
-        (no symlinks) whose first lines agree. None otherwise; never raises."""
+        knowable at construction: a local `input_base` holding only `.csv` regular files (no
+        symlinks, no other files), the default input_config, first lines that agree. None
+        otherwise; never raises."""
         base = self.exec_properties.get("input_base")
         delimiter = self.exec_properties.get("delimiter") or ","
         if output_key != "examples" or self.exec_properties.get("input_config") is not None \
@@ -128,10 +129,12 @@ class CsvExampleGen(FileBasedExampleGen):
         headers = set()
         try:
             with os.scandir(base) as entries:
-                files = [e.path for e in entries if not e.name.startswith(".")
-                         and e.is_file(follow_symlinks=False)]
-            for path in files:
-                with open(path, encoding="utf-8-sig", newline="") as handle:
+                files = [e for e in entries if not e.name.startswith(".")]
+            if not files or not all(e.is_file(follow_symlinks=False)
+                                    and e.name.lower().endswith(".csv") for e in files):
+                return None
+            for entry in files:
+                with open(entry.path, encoding="utf-8-sig", newline="") as handle:
                     headers.add(tuple(next(csv.reader([handle.readline(1 << 20)],
                                                       delimiter=delimiter), [])))
         except (OSError, UnicodeDecodeError, csv.Error, ValueError):
