@@ -131,6 +131,9 @@ class Executor(BaseExecutor):
                 f"{COMPONENT}: needs inputs 'examples', 'model' and outputs 'evaluation', "
                 f"'blessing'; found inputs {sorted(input_dict)}, outputs {sorted(output_dict)}."
             )
+        import tensorflow_model_analysis as tfma
+
+        eval_config = parse_eval_config(exec_properties.get("eval_config"))
         splits = list(exec_properties.get("example_splits") or ["eval"])
         patterns = [split_file_pattern(examples, split, COMPONENT,
                                        "example_splits") for split in splits]
@@ -147,9 +150,6 @@ class Executor(BaseExecutor):
         for artifact in (evaluation, blessing):
             baseline.record(artifact)
 
-        import tensorflow_model_analysis as tfma
-
-        eval_config = parse_eval_config(exec_properties.get("eval_config"))
         for spec in eval_config.model_specs:
             # tfxkit models serve raw tf.Examples through serving_default; without a name TFMA
             # would call the Keras model on untransformed features and report wrong metrics.
@@ -213,7 +213,8 @@ class Executor(BaseExecutor):
                     f"model there")
             logger.warning("Evaluator: %s", note)
         if latest is None:
-            return Baseline(None, f"no complete model pushed to {base} yet", skipped=note)
+            what = "no complete model" if skipped else "nothing"
+            return Baseline(None, f"{what} pushed to {base} yet", skipped=note)
         return Baseline(str(latest["path"]), str(latest["path"]), int(latest["version"]), note)
 
     def _run_tfma(self, models: list[Any], eval_config: Any, patterns: list[str],

@@ -550,12 +550,19 @@ class _RunState:
 
         outputs = {node_id: r.outputs for node_id, r in self.results.items()
                    if r.outcome in ("ran", "cached", "reused")}
+        will_run = {n.id for n in pending} | {r.node.id for r in self.running.values()}
         failures = failed_schema_checks(self.pipeline, pending, outputs, self.exec_properties,
-                                        self.schema_checked)
+                                        self.schema_checked, will_run, self._latest_outputs)
         for node, error in failures:
             pending.remove(node)
             self._fail(node, error, time.perf_counter(), None)
         return bool(failures)
+
+    def _latest_outputs(self, node_id: str) -> dict[str, list[Artifact]] | None:
+        from tfxkit.metadata.lineage import latest_outputs
+
+        found = latest_outputs(self.store, self.pipeline.pipeline_name, node_id)
+        return found[1] if found is not None else None
 
     def _has_capacity(self) -> bool:
         if self.runner.workers <= 0:

@@ -9,6 +9,7 @@ needs only `tensorflow_metadata`'s protos, never TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.components._shared.schema import load_schema
@@ -55,6 +56,8 @@ def failed_schema_checks(
     outputs_of: dict[str, dict[str, list[Any]]],
     exec_properties: dict[str, dict[str, Any]],
     checked: set[str],
+    will_run: set[str],
+    latest: Callable[[str], dict[str, list[Any]] | None],
 ) -> list[tuple[BaseComponent, str]]:
     """Run the checks of `pending` nodes whose schema is now available.
 
@@ -65,6 +68,9 @@ def failed_schema_checks(
             were reused.
         exec_properties: resolved parameters by node id.
         checked: ids of nodes already checked (updated).
+        will_run: ids of nodes this run has still to run or is running.
+        latest: node id -> its newest published outputs, for a schema producer outside the
+            run (a partial run such as `--from Evaluator`), or None.
 
     Returns:
         (node, error message) for each check that failed.
@@ -78,10 +84,13 @@ def failed_schema_checks(
             checked.add(node.id)
             continue
         producer, key = source
-        if producer.id not in outputs_of:
-            continue  # not published yet
+        published = outputs_of.get(producer.id)
+        if published is None:
+            if producer.id in will_run:
+                continue  # not published yet
+            published = latest(producer.id) or {}  # outside this (partial) run: its newest
         checked.add(node.id)
-        artifacts = outputs_of[producer.id].get(key) or []
+        artifacts = published.get(key) or []
         if not artifacts:
             continue
         try:

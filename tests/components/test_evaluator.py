@@ -160,3 +160,181 @@ def test_bad_eval_config_names_the_field(tmp_path: Path) -> None:
                       {"evaluation": [ModelEvaluation(uri=str(tmp_path / "e"))],
                        "blessing": [ModelBlessing(uri=str(tmp_path / "b"))]},
                       {"eval_config": config})
+
+
+# -- data-time checks: eval_config names against the examples' schema (issue 19) -----------------
+PENGUIN_FEATURES = "species, culmen_length_mm, culmen_depth_mm, flipper_length_mm, body_mass_g"
+
+
+def _schema_proto(names: list[str]) -> Any:
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    schema = schema_pb2.Schema()
+    for name in names:
+        schema.feature.add(name=name, type=schema_pb2.FLOAT)
+    return schema
+
+
+def test_label_key_not_in_schema_is_named_with_the_features() -> None:
+    # cases/fail-early/evaluator_label_not_in_data
+    evaluator = Evaluator(examples=Channel(Examples), model=Channel(Model),
+                          eval_config={"model_specs": [{"label_key": "no_such_label"}]})
+    schema = _schema_proto(PENGUIN_FEATURES.split(", "))
+    with pytest.raises(ComponentArgumentError) as raised:
+        evaluator.check_against_schema(schema, evaluator.exec_properties)
+    assert str(raised.value).splitlines()[0] == (
+        "Evaluator: eval_config.model_specs[0].label_key 'no_such_label' is not a feature of "
+        f"the examples (features: {PENGUIN_FEATURES})")
+    good = {"eval_config": eval_config(0.6)}
+    assert evaluator.check_against_schema(schema, good) is None
+
+
+@pytest.mark.parametrize(("config", "where"), [
+    ({"model_specs": [{"label_key": "species", "example_weight_key": "weight"}]},
+     "eval_config.model_specs[0].example_weight_key 'weight'"),
+    ({"model_specs": [{"labelKey": "Species"}]}, "eval_config.model_specs[0].label_key 'Species'"),
+    ({"model_specs": [{"label_keys": {"head": "nope"}}]},
+     "eval_config.model_specs[0].label_keys['head'] 'nope'"),
+    ({"model_specs": [{"label_key": "species", "example_weight_keys": {"head": "w"}}]},
+     "eval_config.model_specs[0].example_weight_keys['head'] 'w'"),
+    ({"model_specs": [{"label_key": "species"}],
+      "slicing_specs": [{}, {"feature_keys": ["island"]}]},
+     "eval_config.slicing_specs[1].feature_keys[0] 'island'"),
+    ({"model_specs": [{"label_key": "species"}],
+      "slicing_specs": [{"feature_values": {"sex": "MALE"}}]},
+     "eval_config.slicing_specs[0].feature_values 'sex'"),
+    ({"model_specs": [{"label_key": "species"}],
+      "cross_slicing_specs": [{"baseline_spec": {"feature_keys": ["island"]},
+                               "slicing_specs": [{"featureKeys": ["year"]}]}]},
+     "eval_config.cross_slicing_specs[0].baseline_spec.feature_keys[0] 'island'"),
+    ({"model_specs": [{"label_key": "species"}, {"label_key": "label", "is_baseline": True}]},
+     "eval_config.model_specs[1].label_key 'label'"),
+], ids=["weight key", "camelCase label, wrong case", "multi-output label", "multi-output weight",
+        "slice feature key", "slice feature value", "cross slice", "baseline model spec"])
+def test_every_feature_name_in_eval_config_is_checked(config: dict[str, Any], where: str) -> None:
+    from tfxkit.components.evaluator.schema_check import eval_config_feature_problems
+
+    problems = eval_config_feature_problems(config, PENGUIN_FEATURES.split(", "))
+    assert problems and problems[0] == (
+        f"{where} is not a feature of the examples (features: {PENGUIN_FEATURES})")
+
+
+def test_transformed_labels_and_slices_are_not_checked_against_raw_features() -> None:
+    from tfxkit.components.evaluator.schema_check import eval_config_feature_problems
+
+    config = {"model_specs": [{"label_key": "species_xf",
+                               "preprocessing_function_names": ["transform_features"]}],
+              "slicing_specs": [{"feature_keys": ["bucket_xf"]}]}
+    assert eval_config_feature_problems(config, ["species"]) == []
+
+
+def _executed_nodes(root: Path) -> list[str]:
+    """Node ids of every execution recorded under `root` (any state)."""
+    from tfxkit.metadata import connect
+    from tfxkit.metadata.record import custom
+
+    store = connect(str(root / "metadata.sqlite"))
+    return sorted(str(custom(e, "node_id")) for e in store.get_executions())
+
+
+def _schema_pipeline(root: Path, label_key: str) -> Any:
+    from tests.components import evaluator_pipeline
+
+    return evaluator_pipeline.create_pipeline(str(root), label_key)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_runner_checks_label_once_the_schema_exists_before_training(
+        tmp_path: Path, workers: int) -> None:
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import SilentReporter
+
+    with pytest.raises(ExecutionError) as raised:
+        LocalDagRunner(workers=workers, hooks=SilentReporter()).run(
+            _schema_pipeline(tmp_path, "no_such_label"))
+    assert ("component Evaluator (Evaluator) failed: Evaluator: eval_config.model_specs[0]"
+            ".label_key 'no_such_label' is not a feature of the examples (features: "
+            f"{PENGUIN_FEATURES})") in str(raised.value)
+    assert not (tmp_path / "trained.txt").exists(), "the trainer ran before the check"
+    assert _executed_nodes(tmp_path) == ["make_penguin_examples", "write_schema"]
+
+
+def test_partial_run_from_the_evaluator_checks_the_reused_schema(tmp_path: Path) -> None:
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import SilentReporter
+
+    runner = LocalDagRunner(workers=0, hooks=SilentReporter())
+    runner.run(_schema_pipeline(tmp_path, "species"), to_node="train")
+    with pytest.raises(ExecutionError, match=r"label_key 'no_such_label' is not a feature"):
+        runner.run(_schema_pipeline(tmp_path, "no_such_label"), from_node="Evaluator")
+    # Failed by the runner's check: the Evaluator's executor never started.
+    assert "Evaluator" not in _executed_nodes(tmp_path)
+
+
+@pytest.mark.integration
+def test_executor_checks_label_before_beam_without_a_schema(
+    tmp_path: Path, penguin_examples: Examples, penguin_model: Model
+) -> None:
+    evaluation = ModelEvaluation(uri=str(tmp_path / "evaluation"))
+    config = {**eval_config(0.6), "model_specs": [{"label_key": "no_such_label"}]}
+    with pytest.raises(ComponentArgumentError) as raised:
+        Executor().Do({"examples": [penguin_examples], "model": [penguin_model]},
+                      {"evaluation": [evaluation],
+                       "blessing": [ModelBlessing(uri=str(tmp_path / "blessing"))]},
+                      {"eval_config": config})
+    # Without a schema the features come from the examples themselves (label first there).
+    assert ("Evaluator: eval_config.model_specs[0].label_key 'no_such_label' is not a feature "
+            "of the examples (features: ") in str(raised.value)
+    assert "culmen_length_mm" in str(raised.value)
+    assert not Path(evaluation.uri).exists()
+
+
+# -- baselines: incomplete pushed versions are skipped (issue 19) -------------------------------
+@pytest.mark.integration
+def test_empty_highest_version_is_skipped_and_the_baseline_named(
+    tmp_path: Path, penguin_examples: Examples, penguin_model: Model, penguin_schema: Schema
+) -> None:
+    # cases/fail-early/baseline_empty_version: serving/2 is an empty folder above version 1.
+    serving = tmp_path / "serving"
+    shutil.copytree(Path(penguin_model.uri, "Format-Serving"), serving / "1")
+    (serving / "2").mkdir()
+    (serving / "3").mkdir()
+    (serving / "3" / "variables").mkdir()  # a half-finished copy: no saved_model.pb
+    evaluation, blessing = _evaluate(
+        tmp_path, penguin_examples, penguin_model, penguin_schema,
+        {"eval_config": eval_config(0.6, change=-1e-10), "push_destination": str(serving)})
+    assert blessing.custom_properties["blessed"] == 1
+    for artifact in (evaluation, blessing):
+        assert artifact.custom_properties["baseline_version"] == 1
+        assert artifact.custom_properties["baseline_model"] == str(serving / "1")
+    note = blessing.custom_properties["note"]
+    assert f"baseline: pushed version 1 at {serving / '1'}" in note
+    assert (f"skipped incomplete pushed version folder(s) {serving / '2'}, {serving / '3'} "
+            f"(no saved_model.pb)") in note
+
+
+@pytest.mark.integration
+def test_only_incomplete_versions_means_no_baseline(
+    tmp_path: Path, penguin_examples: Examples, penguin_model: Model, penguin_schema: Schema
+) -> None:
+    serving = tmp_path / "serving"
+    (serving / "1").mkdir(parents=True)
+    _, blessing = _evaluate(
+        tmp_path, penguin_examples, penguin_model, penguin_schema,
+        {"eval_config": eval_config(0.6, change=-1e-10), "push_destination": str(serving)})
+    assert blessing.custom_properties["blessed"] == 1
+    assert "baseline_version" not in blessing.custom_properties
+    assert blessing.custom_properties["baseline_model"] == (
+        f"no complete model pushed to {serving} yet")
+    assert f"skipped incomplete pushed version folder(s) {serving / '1'}" in (
+        blessing.custom_properties["note"])
+
+
+def test_explicit_baseline_without_saved_model_fails_before_beam(tmp_path: Path) -> None:
+    from tfxkit.components.evaluator.executor import Executor as EvaluatorExecutor
+
+    baseline = Model(uri=str(tmp_path / "baseline"))
+    Path(baseline.uri, "Format-Serving").mkdir(parents=True)
+    with pytest.raises(ExecutionError, match=r"the baseline_model at .*Format-Serving has no "
+                                             r"saved_model.pb \(found an empty folder\)"):
+        EvaluatorExecutor._baseline({"baseline_model": [baseline]}, {})

@@ -180,3 +180,50 @@ def test_missing_train_split_is_a_clear_error(
         _run(tmp_path, {"examples": [penguin_examples]},
              {"run_fn": "tests.resources.penguin_module.run_fn",
               "eval_args": {"splits": ["validation"]}})
+
+
+# -- user code errors point at user code (issue 19) ---------------------------------------------
+def _light_examples(root: Path) -> Examples:
+    """Examples with empty train/eval split files: enough to reach the loading of run_fn."""
+    for split in ("train", "eval"):
+        (root / "examples" / f"Split-{split}").mkdir(parents=True)
+        (root / "examples" / f"Split-{split}" / "data_tfrecord-00000-of-00001.gz").write_bytes(b"")
+    examples = Examples(uri=str(root / "examples"))
+    examples.split_names = ["train", "eval"]
+    return examples
+
+
+def test_syntax_error_in_run_fn_module_names_file_line_and_caret(tmp_path: Path) -> None:
+    module = tmp_path / "model.py"
+    module.write_text("def run_fn(fn_args):\n    model = build(\n    model.fit(fn_args)\n"
+                      "    model.save(fn_args.serving_model_dir\n")
+    with pytest.raises(UserCodeError) as raised:
+        _run(tmp_path, {"examples": [_light_examples(tmp_path)]}, {"module_file": str(module)})
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "Trainer: model.py, line 4: '(' was never closed"
+    assert lines[1] == "    model.save(fn_args.serving_model_dir"
+    assert lines[2].index("^") == lines[1].index("(")
+    assert "tfxkit" not in str(raised.value) and "components" not in str(raised.value)
+
+
+@pytest.mark.parametrize("signature", ["()", "(fn_args, extra)", "(*, fn_args)"])
+def test_run_fn_with_wrong_signature_is_named(tmp_path: Path, signature: str) -> None:
+    module = tmp_path / "model.py"
+    module.write_text(f"def run_fn{signature}:\n    pass\n")
+    with pytest.raises(UserCodeError) as raised:
+        _run(tmp_path, {"examples": [_light_examples(tmp_path)]}, {"module_file": str(module)})
+    assert str(raised.value).startswith(
+        f"Trainer: run_fn in model.py has the signature run_fn{signature}")
+    assert "def run_fn(fn_args):" in str(raised.value)
+
+
+@pytest.mark.integration
+def test_run_fn_returning_its_model_instead_of_saving_it_is_named(tmp_path: Path) -> None:
+    module = tmp_path / "model.py"
+    module.write_text("def run_fn(fn_args):\n    return {'weights': [1.0, 2.0]}\n")
+    with pytest.raises(ExecutionError) as raised:
+        _run(tmp_path, {"examples": [_light_examples(tmp_path)]}, {"module_file": str(module)})
+    message = str(raised.value)
+    assert "run_fn returned without saving a model. run_fn returned a dict; its return value " \
+           "is ignored, the model must be saved, not returned." in message
+    assert "model.save(fn_args.serving_model_dir" in message
