@@ -319,3 +319,13 @@ def test_every_node_failure_has_the_same_shape(
     assert log.is_file() and "Traceback (most recent call last)" in log.read_text()
     assert err.splitlines()[-1] == f"  fix it, then resume with: tfxkit run p.py -p data={data} " \
                                    f"--from {node}"
+
+
+def test_a_file_the_command_cannot_write_is_one_line(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    (folder / "schema.pbtxt").write_text("")
+    target = tmp_path / "no" / "such" / "page.html"
+    code, _, err = tfxkit(capfd, "show", str(folder), "-o", str(target))
+    assert (code, err) == (1, f"tfxkit: error: No such file or directory: {target}\n")

@@ -65,6 +65,8 @@ def error_block(exc: BaseException, verbose: bool) -> str:
         lines.append("".join(traceback.format_exception(exc)).rstrip())
     if isinstance(exc, TfxkitError):
         lines.append(f"tfxkit: error: {exc}")
+    elif isinstance(exc, OSError) and exc.filename:  # a file the command line named
+        lines.append(f"tfxkit: error: {exc.strerror or type(exc).__name__}: {exc.filename}")
     else:
         frames = traceback.extract_tb(exc.__traceback__)
         where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
