@@ -24,7 +24,8 @@ from tfxkit.types.standard_artifacts import Examples, Model
 
 @component
 def make_data(examples: Output[Examples], rows: Parameter[int] = 10, sleep: Parameter[float] = 0.0,
-              fill_device: Parameter[int] = 0, write_bytes: Parameter[int] = 0) -> None:
+              fill_device: Parameter[int] = 0, write_bytes: Parameter[int] = 0,
+              note: Parameter[str] = "") -> None:
     time.sleep(sleep)
     (Path(examples.uri) / "rows.txt").write_text("\\n".join(map(str, range(rows))))
     if write_bytes:  # more than the device holds: the executor itself meets ENOSPC
@@ -61,8 +62,9 @@ def train(examples: Input[Examples], model: Output[Model], fail_msg: Parameter[s
 def create_pipeline(pipeline_root: str = "tiny_output", rows: int = 10,
                     metadata: str | None = None, fail_msg: str = "", sleep: float = 0.0,
                     name: str = "tiny", talk: int = 0, fill_device: int = 0,
-                    write_bytes: int = 0) -> Pipeline:
-    data = make_data(rows=rows, sleep=sleep, fill_device=fill_device, write_bytes=write_bytes)
+                    write_bytes: int = 0, note: str = "") -> Pipeline:
+    data = make_data(rows=rows, sleep=sleep, fill_device=fill_device, write_bytes=write_bytes,
+                     note=note)
     return Pipeline(pipeline_name=name, pipeline_root=pipeline_root, metadata=metadata,
                     components=[data, train(examples=data.outputs["examples"],
                                             fail_msg=fail_msg, sleep=sleep, talk=talk)])

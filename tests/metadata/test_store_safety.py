@@ -147,7 +147,7 @@ def test_concurrent_first_connects_make_one_whole_store(tmp_path: Path) -> None:
     def open_and_write(index: int) -> None:
         try:
             record.pipeline_context(connect(str(path)), f"p{index}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=open_and_write, args=(i,)) for i in range(4)]
