@@ -212,3 +212,21 @@ def test_penguin_pipeline_on_mariadb_pushes_then_reruns_all_cached(mysql_url: st
     facts = check_consistent(store)
     assert (facts.complete, facts.cached) == (8, 8)
     assert os.environ[PASSWORD_ENV] not in dump(mysql_url)
+
+
+def test_query_on_a_missing_database_creates_nothing(mysql_url: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Read-only commands never create a MySQL database (issue 12): a mistyped database name is
+    one clear line at once, and the server has no new database afterwards."""
+    database = urllib.parse.urlsplit(mysql_url).path.lstrip("/")
+    began = time.monotonic()
+    assert main(["runs", "--metadata", mysql_url]) == 1
+    assert time.monotonic() - began < 10
+    err = capsys.readouterr().err
+    assert "no ML Metadata store at mysql://" in err and f"no database {database!r}" in err
+    assert sql(mysql_url, f"SHOW DATABASES LIKE '{database}'").strip() == ""
+    with pytest.raises(MetadataError, match="no ML Metadata store"):
+        connect(mysql_url, read_only=True)
+    connect(mysql_url)  # a run creates it
+    assert sql(mysql_url, f"SHOW DATABASES LIKE '{database}'").strip() == database
+    assert main(["runs", "--metadata", mysql_url]) == 0
