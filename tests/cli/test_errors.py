@@ -329,3 +329,14 @@ def test_a_file_the_command_cannot_write_is_one_line(
     target = tmp_path / "no" / "such" / "page.html"
     code, _, err = tfxkit(capfd, "show", str(folder), "-o", str(target))
     assert (code, err) == (1, f"tfxkit: error: No such file or directory: {target}\n")
+
+
+def test_a_message_of_several_lines_is_kept_whole(scratch: Path,
+                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    (scratch / "many.py").write_text(
+        "def create_pipeline():\n"
+        "    raise ValueError('first problem\\nsecond problem\\nFix: both')\n")
+    code, _, err = tfxkit(capfd, "compile", "many.py")
+    assert (code, err) == (1, "tfxkit: error: create_pipeline() in many.py raised ValueError "
+                              "(many.py, line 2):\n  first problem\n  second problem\n"
+                              "  Fix: both\n")

@@ -183,8 +183,7 @@ def import_pipeline_module(path: str) -> types.ModuleType:
         raise PipelineLoadError(syntax_error_text(exc, path, file)) from exc
     except Exception as exc:
         where = _location(exc, folder, path, file)
-        raise PipelineLoadError(f"Importing {path} failed: {type(exc).__name__}: "
-                                f"{_first_line(exc)}{where}") from exc
+        raise PipelineLoadError(f"Importing {path} failed: {_described(exc, where)}") from exc
     if Path(getattr(module, "__file__", "") or "").absolute() != file:
         raise PipelineLoadError(f"Importing {name!r} found {module.__file__}, not {file}: another "
                                 f"module of that name shadows the pipeline file. Rename the file.")
@@ -246,9 +245,14 @@ def _location(exc: BaseException, folder: Path | None, given: str, file: Path | 
     return f" ({_user_path(frame.filename, given, file)}, line {frame.lineno}{inside})"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"
+def _described(exc: BaseException, where: str) -> str:
+    """`Type: message (file, line N)`; a message of several lines (tfxkit's own errors list
+    every problem found) stays whole, with the location on the first line."""
+    lines = str(exc).strip().splitlines() or ["(no message)"]
+    if len(lines) == 1:
+        return f"{type(exc).__name__}: {lines[0]}{where}"
+    body = "\n".join(f"  {line}" for line in lines)
+    return f"{type(exc).__name__}{where}:\n{body}"
 
 
 # -- building the pipeline --------------------------------------------------------------------
@@ -312,8 +316,8 @@ def load_pipeline(path: str, params: Mapping[str, Any] | None = None
         pipeline = factory(**build_params)
     except Exception as exc:
         where = _location(exc, module_name_and_root(file)[1], name, file)
-        raise PipelineLoadError(f"{PIPELINE_FUNCTION}() in {name} raised {type(exc).__name__}: "
-                                f"{_first_line(exc)}{where}") from exc
+        raise PipelineLoadError(f"{PIPELINE_FUNCTION}() in {name} raised "
+                                f"{_described(exc, where)}") from exc
     if not isinstance(pipeline, Pipeline):
         raise PipelineLoadError(f"{path}: {PIPELINE_FUNCTION}() returned "
                                 f"{type(pipeline).__name__}, expected a tfxkit Pipeline. End it "
