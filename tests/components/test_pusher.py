@@ -13,6 +13,7 @@ from tfxkit.components import Pusher
 from tfxkit.components.pusher.executor import Executor
 from tfxkit.components.pusher.registry import (
     STAGING_PREFIX,
+    latest_complete_version,
     latest_pushed_version,
     list_pushed_versions,
     push_directory,
@@ -78,6 +79,28 @@ def test_next_version_follows_highest_existing(tmp_path: Path) -> None:
     (base / "not-a-version").mkdir()
     version, path = push_directory(str(_fake_model(tmp_path).uri) + "/Format-Serving", str(base))
     assert (version, path) == (8, str(base / "8"))
+
+
+def test_incomplete_version_folders_are_listed_and_skipped_as_baseline(tmp_path: Path) -> None:
+    # cases/fail-early/baseline_empty_version: version 1 pushed, then `mkdir serving_model/2`.
+    base = tmp_path / "serving"
+    first = _push(tmp_path, _fake_model(tmp_path), str(base), name="p1")
+    assert first.custom_properties["pushed_version"] == 1
+    (base / "2").mkdir()
+    assert [(v["version"], v["complete"]) for v in list_pushed_versions(str(base))] == [
+        (1, True), (2, False)]
+    baseline, skipped = latest_complete_version(str(base))
+    assert baseline is not None and baseline["version"] == 1
+    assert [v["path"] for v in skipped] == [str(base / "2")]
+    # The next push never reuses an existing folder name: version 3.
+    third = _push(tmp_path, _fake_model(tmp_path, "m2"), str(base), name="p3")
+    assert third.custom_properties["pushed_version"] == 3
+    assert latest_complete_version(str(base)) == (list_pushed_versions(str(base))[-1], [])
+    (base / "4" / "variables").mkdir(parents=True)  # a half-finished copy by hand
+    (base / "5").mkdir()
+    (base / "5" / "saved_model.pbtxt").write_text("")  # a text SavedModel counts
+    assert latest_complete_version(str(base))[0]["version"] == 5  # type: ignore[index]
+    assert latest_complete_version(str(tmp_path / "nothing")) == (None, [])
 
 
 def test_not_blessed_is_skipped_and_succeeds(tmp_path: Path) -> None:
