@@ -206,13 +206,14 @@ def classify_fast(column: pa.Array, state: ColumnState) -> bool:
         return True
     if state.texts:
         return False
-    try:
-        pc.cast(column, pa.int64())
-        if not pc.any(pc.starts_with(column, "0x", ignore_case=True)).as_py():
-            state.numbers += present
-            return True
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    if not state.has_float:  # a failing cast costs as much as a parse: try int only while int
+        try:
+            pc.cast(column, pa.int64())
+            if not pc.any(pc.starts_with(column, "0x", ignore_case=True)).as_py():
+                state.numbers += present
+                return True
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     try:
         pc.cast(column, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -236,7 +237,11 @@ def classify(column: pa.Array, state: ColumnState, path: str, offset: int) -> No
         return
     valid = _bool_numpy(pc.is_valid(column))
     float_syntax = _bool_numpy(pc.match_substring_regex(column, FLOAT_PATTERN))
-    int_syntax = _bool_numpy(pc.match_substring_regex(column, INT_PATTERN))
+    int_syntax = np.zeros(len(column), dtype=bool)
+    if float_syntax.any():  # int syntax is a subset: only look there
+        rows = np.flatnonzero(float_syntax)
+        int_syntax[rows] = _bool_numpy(pc.match_substring_regex(
+            column.take(pa.array(rows)), INT_PATTERN))
     too_big = _out_of_int64(column, int_syntax)
     numbers = float_syntax & ~too_big
     text = valid & ~numbers
