@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,3 +210,211 @@ def test_beam_path_gives_the_same_rows(tmp_path: Path) -> None:
             "data_tfrecord-00000-of-00002.gz", "data_tfrecord-00001-of-00002.gz"]
         assert sorted(map(repr, read_split(on_beam, split).to_pylist())) == sorted(
             map(repr, read_split(local, split).to_pylist()))
+
+
+# -- Issue 11: TFX-exact decoding, what the data looks like, empty splits -----------------------
+# Case folders: ../shared/cases/data/<case>/CASE.md (Input, Do, Today, Right).
+
+CASES = Path(__file__).resolve().parents[3] / "shared" / "cases" / "data"
+
+
+def _all_rows(examples: Any) -> list[dict[str, Any]]:
+    return [row for split in examples.split_names for row in read_split(examples, split).to_pylist()]
+
+
+def _types(examples: Any) -> dict[str, str]:
+    return json.loads(examples.get_custom_property("feature_types"))
+
+
+@pytest.mark.parametrize(("delimiter", "shown"), [(";", ";"), ("\t", "\\t"), ("|", "|")])
+def test_one_column_header_with_another_delimiter_names_it(
+        tmp_path: Path, delimiter: str, shown: str) -> None:
+    text = delimiter.join(["city", "temp_c", "rain_mm", "label"]) + "\n" + "Koeln;1;2;3\n"
+    base = input_dir(tmp_path, ("weather.csv", text.replace(";", delimiter)))
+    with pytest.raises(DataError) as info:
+        run_csv_example_gen(base, tmp_path / "out")
+    message = str(info.value)
+    assert "weather.csv, line 1" in message and "ONE column" in message
+    assert f'delimiter="{shown}"' in message, message
+
+
+def test_case_semicolon(tmp_path: Path) -> None:
+    for data in ("data", "data_decimal_comma"):  # both stop before writing examples
+        with pytest.raises(DataError, match=r"weather\.csv, line 1 .*looks ';'-delimited.*"
+                                            r"delimiter=\";\""):
+            run_csv_example_gen(CASES / "semicolon" / data, tmp_path / data)
+    examples = run_csv_example_gen(CASES / "semicolon" / "data", tmp_path / "ok", delimiter=";")
+    assert _types(examples) == {"city": "bytes", "temp_c": "int", "rain_mm": "int",
+                                "label": "int"}
+    assert len(_all_rows(examples)) == 20
+    # Decimal commas are not numbers in TFX either: the column is text, and the note says why.
+    examples = run_csv_example_gen(CASES / "semicolon" / "data_decimal_comma",
+                                   tmp_path / "comma", delimiter=";")
+    assert _types(examples)["temp_c"] == "bytes"
+    assert "['temp_c'] hold numbers with a decimal comma" in examples.get_custom_property("note")
+
+
+def test_case_spaces_after_comma(tmp_path: Path) -> None:
+    base = CASES / "spaces_after_comma" / "data"
+    examples = run_csv_example_gen(base, tmp_path / "out")
+    assert _types(examples) == {"age": "int", "workclass": "bytes", "hours_per_week": "int",
+                                "capital_gain": "int", "income": "bytes"}
+    rows = _all_rows(examples)
+    assert len(rows) == 30
+    assert {r["hours_per_week"][0] for r in rows} >= {30, 31}  # int(" 30") == 30, as in TFX
+    # String values keep the space (as TFX does), consistently, and the run says so.
+    assert all(r["workclass"][0].startswith(b" ") for r in rows)
+    assert "every value of ['workclass', 'income'] starts with a space" in \
+        examples.get_custom_property("note")
+    # One option drops it.
+    stripped = _all_rows(run_csv_example_gen(base, tmp_path / "s", skip_initial_space=True))
+    assert {r["workclass"][0] for r in stripped} >= {b"Private", b"Self-emp"}
+    assert {r["income"][0] for r in stripped} == {b">50K", b"<=50K"}
+    assert {r["hours_per_week"][0] for r in stripped} == {r["hours_per_week"][0] for r in rows}
+
+
+def test_header_names_tfx_mode_keeps_them_as_written(tmp_path: Path) -> None:
+    base = input_dir(tmp_path, ("a.csv", "age, workclass\n20, Private\n21, Other\n" * 1))
+    examples = run_csv_example_gen(base, tmp_path / "o", strip_header_names=False,
+                                   output_config={"split_config": {"splits": [
+                                       {"name": "train", "hash_buckets": 1}]}})
+    assert set(_types(examples)) == {"age", " workclass"}
+
+
+def test_case_text_in_numeric(tmp_path: Path) -> None:
+    base = CASES / "text_in_numeric" / "data"
+    with pytest.raises(DataError) as info:
+        run_csv_example_gen(base, tmp_path / "out")
+    message = str(info.value)
+    assert "penguins.csv, line 301, column 'culmen_length_mm': value 'abc' is not a number" \
+        in message
+    assert "other 333 values are numbers" in message and "bad_rows='skip'" in message
+    skipped = run_csv_example_gen(base, tmp_path / "skip", bad_rows="skip")
+    assert skipped.get_custom_property("bad_rows_skipped") == 1
+    assert _types(skipped)["culmen_length_mm"] == "float"
+    assert len(_all_rows(skipped)) == 333
+    assert "line 301" in skipped.get_custom_property("note")
+    # TFX's behaviour on request: a text column, printed and recorded.
+    text = run_csv_example_gen(base, tmp_path / "text", mixed_columns="string")
+    assert _types(text)["culmen_length_mm"] == "bytes"
+    recorded = json.loads(text.get_custom_property("mixed_columns"))["culmen_length_mm"]
+    assert recorded["numbers"] == 333 and recorded["texts"] == 1
+    assert recorded["first"]["line"] == 301 and recorded["first"]["value"] == "abc"
+
+
+def test_null_token_in_numeric_column_stays_float(tmp_path: Path) -> None:
+    lines = (CASES / "text_in_numeric" / "data" / "penguins.csv").read_text().splitlines()
+    lines[300] = lines[300].replace("abc", "n/a")
+    base = input_dir(tmp_path, ("penguins.csv", "\n".join(lines) + "\n"))
+    examples = run_csv_example_gen(base, tmp_path / "out")
+    assert _types(examples)["culmen_length_mm"] == "float"
+    assert sum(r["culmen_length_mm"] is None for r in _all_rows(examples)) == 1
+    assert json.loads(examples.get_custom_property("null_values_replaced")) == {
+        "culmen_length_mm": 1}
+    # null_values=[] is TFX's rule: "n/a" is a value, so a numeric column with it is mixed.
+    with pytest.raises(DataError, match="value 'n/a' is not a number"):
+        run_csv_example_gen(base, tmp_path / "tfx", null_values=[])
+
+
+def test_case_one_row_empty_split(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"split 'eval' has 0 rows \(input has 1 row: train 1, "
+                                        r"eval 0\).*add data.*hash_buckets.*"
+                                        r"partition_feature_name"):
+        run_csv_example_gen(CASES / "one_row" / "data", tmp_path / "out")
+
+
+def test_empty_input_split_names_it(tmp_path: Path) -> None:
+    base = input_dir(tmp_path, ("train/a.csv", "a,b\n" + "1,2\n" * 5), ("eval/a.csv", "a,b\n"))
+    with pytest.raises(DataError, match=r"split 'eval' has 0 rows \(input has 5 rows: train 5, "
+                                        r"eval 0\).*input split 'eval'"):
+        run_csv_example_gen(base, tmp_path / "out", input_config={"splits": [
+            {"name": "train", "pattern": "train/*"}, {"name": "eval", "pattern": "eval/*"}]})
+
+
+def test_case_dates_are_reported_and_recorded(tmp_path: Path) -> None:
+    examples = run_csv_example_gen(CASES / "dates" / "data", tmp_path / "out")
+    assert json.loads(examples.get_custom_property("date_columns")) == {
+        "signup_date": "date", "last_seen": "timestamp"}
+    note = examples.get_custom_property("note")
+    assert "['last_seen', 'signup_date']" in note and "year, month, day of week" in note
+    types = _types(examples)
+    assert types["signup_date"] == types["last_seen"] == types["is_premium"] == "bytes"
+    assert (types["tenure_months"], types["monthly_spend"]) == ("int", "float")
+
+
+def test_a_column_with_one_non_date_is_not_a_date_column(tmp_path: Path) -> None:
+    text = "d,n\n" + "".join(f"2024-01-{i + 1:02d},{i}\n" for i in range(20)) + "soon,3\n"
+    examples = run_csv_example_gen(input_dir(tmp_path, ("a.csv", text)), tmp_path / "out")
+    assert examples.get_custom_property("date_columns") is None
+
+
+def _one_split(tmp_path: Path, text: str | bytes, **props: Any) -> list[dict[str, Any]]:
+    base = input_dir(tmp_path)
+    (base / "a.csv").write_bytes(text.encode() if isinstance(text, str) else text)
+    examples = run_csv_example_gen(base, tmp_path / "out", output_config={"split_config": {
+        "splits": [{"name": "train", "hash_buckets": 1}]}}, **props)
+    return read_split(examples, "train").to_pylist()
+
+
+def test_numbers_as_python_reads_them(tmp_path: Path) -> None:
+    """int() and float() semantics: whitespace, '_', '+', nan/inf, double then float32."""
+    import math
+
+    import numpy as np
+
+    text = ("i,f,w\n"
+            " 7 ,1.00000005960464477539062501, nan\n"
+            "1_000,1e500,+inf\n"
+            "+5,\t2.5 ,Infinity\n"
+            "-0,-0.0,-NaN\n")
+    rows = _one_split(tmp_path, text)
+    assert sorted(r["i"][0] for r in rows) == [-0, 5, 7, 1000]
+    floats = {r["i"][0]: r["f"][0] for r in rows}
+    assert floats[7] == 1.0  # Python's double 1.0000000596046448 rounds to float32 1.0
+    assert floats[7] == float(np.float32(float("1.00000005960464477539062501")))
+    assert floats[1000] == math.inf and floats[5] == 2.5
+    assert math.copysign(1, floats[0]) == -1  # -0.0 keeps its sign
+    assert sum(math.isnan(r["w"][0]) for r in rows) == 2  # "nan" is a value, not missing
+
+
+def test_integers_beyond_int64_make_a_text_column(tmp_path: Path) -> None:
+    text = "id,n\n" + "".join(f"{2**64 + i},{i}\n" for i in range(5)) + "9223372036854775807,9\n"
+    rows = _one_split(tmp_path, text)
+    assert {r["id"][0] for r in rows} >= {str(2**64).encode(), b"9223372036854775807"}
+    assert sorted(r["n"][0] for r in rows) == [0, 1, 2, 3, 4, 9]
+    ints = _one_split(tmp_path / "b", "id\n9223372036854775807\n-9223372036854775808\n")
+    assert sorted(r["id"][0] for r in ints) == [-2**63, 2**63 - 1]
+
+
+def test_null_like_words_are_values_in_tfx_mode(tmp_path: Path) -> None:
+    text = "s,f\nNA,NaN\nnull,1.5\nnan,\n,2\nword,3\n"
+    rows = _one_split(tmp_path, text, null_values=[])
+    assert sorted(r["s"][0] if r["s"] else b"" for r in rows) == [
+        b"", b"NA", b"nan", b"null", b"word"]
+    assert sum(r["f"] is None for r in rows) == 1  # only the empty cell is missing
+    default = _one_split(tmp_path / "d", text)  # NA and null are missing; nan stays a value
+    assert sorted(r["s"][0] if r["s"] else b"" for r in default) == [
+        b"", b"", b"", b"nan", b"word"]
+
+
+def test_a_text_column_with_a_few_numbers_is_text_without_error(tmp_path: Path) -> None:
+    text = "code,n\n" + "".join(f"A{i},{i}\n" for i in range(20)) + "17,3\n"
+    rows = _one_split(tmp_path, text)
+    assert b"17" in {r["code"][0] for r in rows}
+
+
+def test_quoting_bom_crlf_and_stray_quotes(tmp_path: Path) -> None:
+    data = ('\ufeff"name","qty"\r\n"a, b",1\r\n"say ""hi""","2"\r\n"x\r\ny",3\r\n'
+            '5" tall,4\r\n').encode()
+    rows = _one_split(tmp_path, data)
+    assert {r["name"][0]: r["qty"][0] for r in rows} == {
+        b"a, b": 1, b'say "hi"': 2, b"x\r\ny": 3, b'5" tall': 4}
+
+
+def test_bad_options_fail_when_the_pipeline_is_built() -> None:
+    for kwargs, message in [({"mixed_columns": "maybe"}, "mixed_columns: expected 'error' or "
+                             "'string'"), ({"delimiter": ";;"}, "delimiter: expected one "
+                             "character"), ({"null_values": [""]}, "null_values: expected a "
+                             "list of non-empty strings")]:
+        with pytest.raises(ComponentArgumentError, match=message):
+            CsvExampleGen(input_base="data", **kwargs)
