@@ -264,14 +264,18 @@ class Executor(BaseExampleGenExecutor):
                         decoding.classify(column, state, path, offset)
                     offset += batch.num_rows
             except pa.ArrowInvalid as exc:
-                if invalid and bad_rows == _ERROR:
-                    line, found, text = locate_field_count_error(path, delimiter, len(names))
+                line, found, text = locate_field_count_error(path, delimiter, len(names))
+                # pyarrow cannot hand a row that is also not UTF-8 to the handler: no skipping.
+                undecodable = bool(line) and not invalid
+                if (invalid and bad_rows == _ERROR) or undecodable:
                     where = f"line {line}" if line else "a row"
+                    hint = (" The row is also not valid UTF-8, so bad_rows='skip' cannot skip "
+                            "it: fix or remove it." if undecodable else _fix_hint(bad_rows))
                     raise DataError(
                         f"CSV file {path}, {where}: expected {len(names)} fields as in the "
                         f"header, found {found or invalid[0].actual_columns}: "
                         f"{(text or invalid[0].text)[:200]!r}. Fix the row (quote values that "
-                        f"contain {delimiter!r}).{_fix_hint(bad_rows)}") from None
+                        f"contain {delimiter!r}).{hint}") from None
                 raise DataError(f"CSV file {path}: could not be parsed: {exc}. Check that it "
                                 f"is a {delimiter!r}-delimited CSV file with a header line."
                                 f"{_fix_hint(bad_rows)}") from None

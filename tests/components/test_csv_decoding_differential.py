@@ -90,7 +90,10 @@ def _cell(rng: random.Random, flavor: str, delimiter: str) -> str:
         value = value + rng.choice([delimiter, '""', "\n", " x\ny", '"'])
         needs_quotes = True
     if needs_quotes or (value and rng.random() < 0.1):
-        return '"' + value.replace('"', '""') + '"'
+        quoted = '"' + value.replace('"', '""') + '"'
+        if not needs_quotes and rng.random() < 0.3:  # quotes not where a quote opens a field
+            return rng.choice([" " + quoted, quoted + " ", quoted + "x", '"' + quoted + '"'])
+        return quoted
     return value
 
 
@@ -109,6 +112,8 @@ def make_csv(seed: int) -> tuple[str, bytes]:
         cells = ["" if f == "empty" else _cell(rng, f, delimiter) for f in flavors]
         if ncols == 1 and cells[0] == "":
             cells[0] = '""'  # a lone empty cell would be a blank line, skipped by both
+        if rng.random() < 0.01:  # a row with a field too many or too few: both refuse
+            cells = cells[:-1] if len(cells) > 1 and rng.random() < 0.5 else [*cells, "1"]
         rows.append(delimiter.join(cells))
         if rng.random() < 0.05:
             rows.append("")  # blank line: skipped by both
@@ -116,6 +121,8 @@ def make_csv(seed: int) -> tuple[str, bytes]:
     if rng.random() < 0.8:
         text += newline
     data = text.encode()
+    if rng.random() < 0.02:  # bytes that are not UTF-8: both refuse
+        data = data + b"\xff\xfe" + delimiter.encode() * (ncols - 1) + newline.encode()
     if rng.random() < 0.15:
         data = b"\xef\xbb\xbf" + data
     return delimiter, data
