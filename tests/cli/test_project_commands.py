@@ -295,3 +295,16 @@ def test_lineage_of_the_penguin_push(penguin_context: PenguinSession,
     run_line = listing.splitlines()[1].split()
     assert run_line[0] == "run" and f"run {run_line[1]}," in out
     assert f"  {run_line[3]}\n" in out and "Model #" in out
+
+
+def test_show_by_id_inside_the_project_uses_its_store(
+        pushed: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    from tfxkit.metadata import connect
+
+    store = connect(str(pushed / "pipeline_output" / "metadata.sqlite"), read_only=True)
+    [examples] = [a for a in store.get_artifacts() if a.uri.endswith(
+        tuple(f"make_examples/examples/{n}" for n in range(1, 9)))][:1]
+    monkeypatch.chdir(pushed)  # (this test pipeline's paths are relative to the project root)
+    code, _, err = tfxkit(capfd, "show", str(examples.id), "-o", "x.html")
+    # The store said it is Examples (the test's made-up files are not TFRecords, hence the error)
+    assert code == 1 and err.startswith(f"tfxkit: error: Examples at {examples.uri}: expected ")

@@ -119,21 +119,27 @@ def cmd_show(args: argparse.Namespace) -> int:
     when a metadata store knows it) and print its path."""
     quiet_heavy_imports()
     from tfxkit.metadata.lineage import find_artifact, lineage
-    from tfxkit.reports import guess_type, render_html
+    from tfxkit.reports import anomalies_of, guess_type, render_html
 
     type_name, uri = None, args.artifact
-    facts, tree = None, None
+    facts, tree, anomalies_uri = None, None, None
     store_location = args.metadata or (None if args.artifact.isdigit() else
                                        find_store_for_uri(args.artifact))
+    store = None
     if store_location:
         from tfxkit.metadata import connect
 
         store = connect(store_location, read_only=True)
+    else:
+        store = _project_store(args)
+    if store is not None:
         artifact = find_artifact(store, args.artifact)
         if artifact is not None:
             type_name, uri, facts = artifact.TYPE_NAME, artifact.uri, artifact.to_dict()
             if artifact.id is not None:
                 tree = lineage(store, artifact.id)
+                if type_name == "ExampleStatistics":  # flag the features its anomalies name
+                    anomalies_uri = anomalies_of(store, artifact.id)
     if type_name is None:
         if not Path(uri).is_dir():
             raise UsageError(f"{args.artifact!r} is neither an artifact folder nor an artifact id "
@@ -142,11 +148,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     if type_name is None:
         raise UsageError(f"Cannot tell what kind of artifact {uri} is from its files; pass its "
                          f"id with --metadata LOCATION so the store says its type.")
-    page = render_html(type_name, str(uri), facts, tree)
+    page = render_html(type_name, str(uri), facts, tree, anomalies_uri=anomalies_uri)
     output = Path(args.output or f"{type_name}-{Path(uri).name}.html").absolute()
     output.write_text(page)
     print(output)
     return 0
+
+
+def _project_store(args: argparse.Namespace) -> Any:
+    """The store of the project the working directory is in, or None (no project, or its
+    pipeline has not run yet)."""
+    from tfxkit.errors import TfxkitError
+    from tfxkit.project.loading import find_project_root
+
+    if find_project_root() is None:
+        return None
+    try:
+        return open_store(argparse.Namespace(**{**vars(args), "pipeline_file": None,
+                                                "param": None, "metadata": None}))
+    except TfxkitError:
+        return None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
