@@ -104,7 +104,7 @@ def _check_keys(data: Any, allowed: tuple[str, ...], where: str, example: str) -
 
 
 def _check_name(name: Any, where: str) -> str:
-    if not isinstance(name, str) or not _SPLIT_NAME.match(name):
+    if not isinstance(name, str) or not _SPLIT_NAME.fullmatch(name):  # whole string: no "\n"
         raise DataError(f"{where}: split name must be a non-empty string of letters, digits, "
                         f"'_', '-' or '.', found {name!r} (it names the folder Split-<name>).")
     return name

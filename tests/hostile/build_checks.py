@@ -199,4 +199,27 @@ CASES: list[Any] = [
      r"RuntimeParameter name 'rows\\n' is not a valid name"),
     ("newline in an environment variable name", named("env", "MODE\n"),
      r"with_env: variable 'MODE\\n' is not a valid name"),
+    ("newline after an output split name", lambda r: lambda: _split_named(r, "train\n"),
+     r"split name must be .*found 'train\\n'"),
+    ("newline in an Evaluator split name", lambda r: lambda: _evaluator_splits(r, ["eval\n"]),
+     r"example_splits\[0\] 'eval\\n' is not a valid name"),
 ]
+
+
+def _split_named(root: Path, name: str) -> None:
+    from tfxkit.components import CsvExampleGen
+
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "rows.csv").write_text("a,label\n1,0\n2,1\n")
+    run(Pipeline("splits", str(root), [CsvExampleGen(input_base=str(data), output_config={
+        "split_config": {"splits": [{"name": name, "hash_buckets": 1}]}})]))
+
+
+def _evaluator_splits(root: Path, splits: list[str]) -> None:
+    from tfxkit.components import Evaluator
+    from tfxkit.types import Channel
+    from tfxkit.types.standard_artifacts import Model
+
+    Evaluator(examples=Channel(Examples), model=Channel(Model), eval_config={},
+              example_splits=splits)

@@ -15,6 +15,22 @@ from tfxkit.errors import PipelineDefinitionError
 DEFAULT_METADATA_FILE = "metadata.sqlite"
 
 
+def _check_root_is_not_a_file(root: str) -> None:
+    """A local pipeline root may be missing (it is created) but not be, or lie under, a file."""
+    if "://" in root:
+        return
+    path = Path(root).expanduser().absolute()
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                where = "is a file" if candidate == path else f"is under the file {candidate}"
+                raise PipelineDefinitionError(
+                    f"pipeline_root {root!r} ({path}) {where}; expected a directory (it is "
+                    f"created if missing). Fix: choose a folder such as "
+                    f"{str(path.parent / 'pipeline_output')!r}.")
+            return
+
+
 class Pipeline:
     """A pipeline: components wired by their channels, checked when it is built.
 
@@ -30,7 +46,8 @@ class Pipeline:
         beam_pipeline_args: Beam options handed to data-heavy executors.
 
     Raises:
-        PipelineDefinitionError: on duplicate ids, cycles, or inputs from unlisted components.
+        PipelineDefinitionError: on duplicate ids, cycles, inputs from unlisted components,
+            runtime parameters declared twice differently, or a pipeline_root that is a file.
     """
 
     def __init__(
@@ -48,12 +65,14 @@ class Pipeline:
                 "pipeline_root is empty: expected a directory such as './pipeline_output'."
             )
         self.pipeline_root = str(pipeline_root)
+        _check_root_is_not_a_file(self.pipeline_root)
         self.enable_cache = bool(enable_cache)
         if metadata is None:
             metadata = str(Path(self.pipeline_root) / DEFAULT_METADATA_FILE)
         self.metadata = str(metadata)
         self.beam_pipeline_args = list(beam_pipeline_args or [])
         self.components = self._sorted(list(components or []))
+        self.runtime_parameters()  # conflicting declarations fail here, not at run time
 
     # -- checks ------------------------------------------------------------------------------
     def _sorted(self, components: list[BaseComponent]) -> list[BaseComponent]:
