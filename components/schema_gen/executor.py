@@ -28,6 +28,19 @@ def load_split_statistics(artifact: Artifact, split: str) -> Any:
     return tfdv.load_stats_binary(path)
 
 
+def check_not_empty(stats: Any, artifact: Artifact, split: str) -> None:
+    """DataError when split `split` of the statistics has no examples: TFDV would infer every
+    feature DEPRECATED from it, and ExampleValidator would then check nothing."""
+    examples = sum(dataset.num_examples for dataset in stats.datasets)
+    if examples == 0:
+        raise DataError(
+            f"ExampleStatistics split {split!r} ({artifact.uri}) has 0 examples; SchemaGen "
+            f"needs data to infer a schema (from no data every feature would be DEPRECATED). "
+            f"Fix the input so that every split has rows (more data, other split ratios in the "
+            f"ExampleGen's output_config), or leave the split out with "
+            f"exclude_splits=[{split!r}].")
+
+
 class Executor(BaseExecutor):
     """SchemaGen's executor.
 
@@ -42,7 +55,8 @@ class Executor(BaseExecutor):
         output_dict: dict[str, list[Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        """Infer the schema from the first split, then widen it with the others."""
+        """Infer the schema from the first split, then widen it with the others. A split with
+        0 examples is a DataError (see `check_not_empty`)."""
         import tensorflow_data_validation as tfdv
 
         statistics = input_dict["statistics"][0]
@@ -52,6 +66,7 @@ class Executor(BaseExecutor):
         for split in selected_splits(statistics, exec_properties.get("exclude_splits"),
                                      "SchemaGen"):
             stats = load_split_statistics(statistics, split)
+            check_not_empty(stats, statistics, split)
             if schema is None:
                 schema = tfdv.infer_schema(stats, infer_feature_shape=infer_shape)
             else:

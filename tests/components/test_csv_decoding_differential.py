@@ -40,7 +40,7 @@ from tfxkit.errors import DataError
 pytestmark = pytest.mark.integration
 
 SEED = int(os.environ.get("TFXKIT_CSV_DIFF_SEED", "20261130"))
-CASES = int(os.environ.get("TFXKIT_CSV_DIFF_CASES", "60"))
+CASES = int(os.environ.get("TFXKIT_CSV_DIFF_CASES", "150"))
 # Seeds (of `case_seed`) that once failed, and what they found:
 REGRESSION_SEEDS: dict[int, str] = {}
 

@@ -75,3 +75,25 @@ def test_import_schema_gen(penguin_statistics: ExampleStatistics, tmp_path: Path
         Executor().Do({}, {"schema": [out]}, {"schema_file": str(broken)})
     with pytest.raises(DataError, match="does not exist"):
         Executor().Do({}, {"schema": [out]}, {"schema_file": str(tmp_path / "none.pbtxt")})
+
+
+def test_split_with_no_examples_is_refused(penguin_statistics: ExampleStatistics,
+                                           tmp_path: Path) -> None:
+    """Issue 11 (one_row): no data must not become a schema of DEPRECATED features."""
+    import shutil
+
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    stats = ExampleStatistics(uri=str(tmp_path / "stats"))
+    stats.split_names = ["train", "eval"]
+    shutil.copytree(f"{penguin_statistics.uri}/Split-train", tmp_path / "stats" / "Split-train")
+    empty = statistics_pb2.DatasetFeatureStatisticsList(
+        datasets=[statistics_pb2.DatasetFeatureStatistics(num_examples=0)])
+    (tmp_path / "stats" / "Split-eval").mkdir()
+    (tmp_path / "stats" / "Split-eval" / "FeatureStats.pb").write_bytes(
+        empty.SerializeToString())
+    with pytest.raises(DataError, match=r"split 'eval' .* has 0 examples.*"
+                                        r"exclude_splits=\['eval'\]"):
+        run_schema_gen(stats, tmp_path / "schema")
+    schema = run_schema_gen(stats, tmp_path / "kept", exclude_splits=["eval"])
+    assert (Path(schema.uri) / "schema.pbtxt").exists()
