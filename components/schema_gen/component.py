@@ -22,6 +22,10 @@ class SchemaGen(BaseComponent):
             fixed shape (default True, as in TFX).
         exclude_splits: split names to leave out, e.g. `["eval"]`.
 
+    A selected split with 0 examples raises DataError naming it (TFDV would mark every
+    feature DEPRECATED from no data, and ExampleValidator would then check nothing); leave it
+    out with `exclude_splits` if that is really what you want.
+
     Pin the result once it looks right: copy schema.pbtxt into your project and use
     ImportSchemaGen, so later data is validated against a curated schema.
     """
