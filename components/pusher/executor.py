@@ -8,6 +8,7 @@ import shutil
 from typing import Any
 
 from tfxkit.components._shared.examples import single
+from tfxkit.components.pusher.component import check_push_destination
 from tfxkit.components.pusher.registry import push_directory, resolve_base_directory
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError
@@ -49,8 +50,9 @@ class Executor(BaseExecutor):
         blessing = single(input_dict, "model_blessing", "Pusher")
         pushed_model = single(output_dict, "pushed_model", "Pusher")
         assert pushed_model is not None
-        base = resolve_base_directory(exec_properties.get("push_destination"),
-                                      "Pusher: push_destination")
+        # checked at construction too; a RuntimeParameter destination is first seen here
+        base = resolve_base_directory(check_push_destination(
+            exec_properties.get("push_destination"), "Pusher"), "Pusher: push_destination")
 
         if blessing is not None and not is_blessed(blessing):
             reason = blessing.get_custom_property("blessing_reason", "")

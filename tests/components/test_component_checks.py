@@ -22,6 +22,7 @@ from tfxkit.types import Channel
 from tfxkit.types.standard_artifacts import Examples, Model
 
 CASES = Path("/work/shared/cases/fail-early")
+NOT_A_DIR = CASES / "pusher_destination_is_a_file" / "not_a_dir.txt"
 REPO = Path(__file__).resolve().parents[2]
 GOOD = {"model_specs": [{"signature_name": "serving_default", "label_key": "species"}],
         "slicing_specs": [{}],
@@ -292,3 +293,20 @@ def test_tfma_itself_agrees_with_the_checks() -> None:
     ours = parse(GOOD).SerializeToString(deterministic=True)
     theirs = json_format.ParseDict(GOOD, config_pb2.EvalConfig())
     assert ours == theirs.SerializeToString(deterministic=True)
+
+
+def test_a_destination_first_known_at_run_time_is_checked_by_the_pusher(tmp_path: Path) -> None:
+    """A RuntimeParameter destination is resolved when the run starts: the executor then says
+    the same thing, naming the file, instead of a FileExistsError from pathlib."""
+    from tfxkit.components.pusher.executor import Executor
+    from tfxkit.types.standard_artifacts import PushedModel
+
+    model = Model(uri=str(tmp_path / "model"))
+    (tmp_path / "model" / "Format-Serving").mkdir(parents=True)
+    (tmp_path / "model" / "Format-Serving" / "saved_model.pb").write_bytes(b"x")
+    pushed = PushedModel(uri=str(tmp_path / "pushed"))
+    with pytest.raises(ComponentArgumentError, match=re.escape(
+            f"Pusher: push destination {NOT_A_DIR} is a file; expected a directory")):
+        Executor().Do({"model": [model]}, {"pushed_model": [pushed]},
+                      {"push_destination": {"filesystem": {"base_directory": str(NOT_A_DIR)}}})
+    assert NOT_A_DIR.read_text()  # untouched
