@@ -15,6 +15,7 @@ from tfxkit.components.evaluator.schema_check import (
     check_eval_config_features,
     schema_feature_names,
 )
+from tfxkit.components.pusher.component import check_push_destination
 from tfxkit.components.pusher.registry import (
     SAVED_MODEL_FILES,
     latest_complete_version,
@@ -203,6 +204,9 @@ class Executor(BaseExecutor):
         destination = exec_properties.get("push_destination")
         if not destination:
             return Baseline(None, "no baseline_model input and no push_destination")
+        # checked at construction too; a RuntimeParameter destination is first seen here
+        destination = check_push_destination(destination, f"{COMPONENT} (baseline lookup)",
+                                             for_writing=False)
         base = resolve_base_directory(destination, f"{COMPONENT}: push_destination")
         latest, skipped = latest_complete_version(base)
         note = ""

@@ -310,3 +310,11 @@ def test_a_destination_first_known_at_run_time_is_checked_by_the_pusher(tmp_path
         Executor().Do({"model": [model]}, {"pushed_model": [pushed]},
                       {"push_destination": {"filesystem": {"base_directory": str(NOT_A_DIR)}}})
     assert NOT_A_DIR.read_text()  # untouched
+
+
+def test_a_baseline_folder_first_known_at_run_time_is_checked_by_the_evaluator() -> None:
+    from tfxkit.components.evaluator.executor import Executor
+
+    with pytest.raises(ComponentArgumentError, match=re.escape(
+            f"Evaluator (baseline lookup): push destination {NOT_A_DIR} is a file")):
+        Executor._baseline({}, {"push_destination": str(NOT_A_DIR)})
