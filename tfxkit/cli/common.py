@@ -71,3 +71,13 @@ def find_store_for_uri(uri: str) -> str | None:
         if candidate.is_file():
             return str(candidate)
     return None
+
+
+def quiet_heavy_imports() -> None:
+    """Keep TensorFlow's and Google client libraries' start-up chatter (CUDA probes, Python
+    version notices) off the terminal of commands that load them in-process."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", category=FutureWarning)

@@ -8,7 +8,13 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from tfxkit.cli.common import UsageError, add_pipeline_options, add_verbose_option, load_from_args
+from tfxkit.cli.common import (
+    UsageError,
+    add_pipeline_options,
+    add_verbose_option,
+    load_from_args,
+    quiet_heavy_imports,
+)
 
 
 class RunFailedError(Exception):
@@ -74,6 +80,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """`tfxkit deploy`: compile and submit a run to Kubeflow Pipelines."""
+    quiet_heavy_imports()  # the KFP client's version notices
     from tfxkit.runners.kubeflow.deploy import deploy
 
     pipeline, runtime_values = load_from_args(args)

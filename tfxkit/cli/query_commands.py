@@ -13,6 +13,7 @@ from tfxkit.cli.common import (
     add_verbose_option,
     find_store_for_uri,
     open_store,
+    quiet_heavy_imports,
 )
 
 
@@ -102,16 +103,6 @@ def print_lineage(tree: dict[str, Any], depth: int = 0, shown: set[int] | None =
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def quiet_heavy_imports() -> None:
-    """Keep TensorFlow's and Google client libraries' start-up chatter (CUDA probes, Python
-    version notices) off the terminal of commands that render artifacts in-process."""
-    import os
-    import warnings
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
