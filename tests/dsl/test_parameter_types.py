@@ -112,7 +112,7 @@ def test_defaults_of_the_right_type_are_accepted(annotation: str, default: str) 
 
 @pytest.mark.parametrize("annotation", ["Parameter[set]", "Parameter[tuple[int, int]]",
                                         "Parameter[dict[int, str]]", "Parameter[list[set]]",
-                                        "Parameter[list[Examples]]"])
+                                        "Parameter[list[Examples]]", "Parameter[Any]"])
 def test_hints_no_pipeline_spec_can_carry_are_refused(annotation: str) -> None:
     with pytest.raises(ComponentDefinitionError, match="not plain JSON data"):
         _define(annotation, "None")

@@ -31,6 +31,7 @@ from tfxkit.dsl.component_spec import (
 )
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.dsl.value_types import (
+    JSON_TYPES,
     check_value,
     describe_default,
     hint_name,
@@ -162,6 +163,8 @@ def _build_spec(func: Callable[..., Any]) -> type[ComponentSpec]:
             value_hint, optional_inner = unwrap_optional(value_hint)
             optional = optional or optional_inner
         part = unsupported_part(value_hint)
+        if part is None and top_type(value_hint) not in JSON_TYPES:  # e.g. a bare Any
+            part = hint_name(value_hint)
         if part is not None:
             raise ComponentDefinitionError(
                 f"{where} is expecting {name}: {expected} (list[T] and dict[str, T] of those, "
