@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tfxkit.dsl.base_component import import_object
-from tfxkit.dsl.user_code import format_syntax_error, user_frame
+from tfxkit.dsl.user_code import format_syntax_error, import_roots, local_imports, user_frame
 from tfxkit.errors import ComponentArgumentError, UserCodeError
 
 
@@ -50,30 +50,57 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
     # Registered while the user code runs: dataclasses and typing look the module up by name,
     # Beam's default pickler (dill) pickles the user's functions by reference to it (fine for
     # workers in this process), and cloudpickle is told to pickle them by value, for workers
-    # in other processes. Removed when the context ends. Its folder joins sys.path so sibling
-    # imports (`from features import LABEL`) work as when the user runs the file directly.
+    # in other processes. Removed when the context ends. Its folder, the folder holding its
+    # top-level package and the project root join sys.path, so sibling and project imports
+    # (`from features import LABEL`, `from steps.features import LABEL`) work as when the user
+    # runs the file: the same folders the cache key follows (`tfxkit.dsl.user_code`).
     sys.modules[name] = module
-    folder = str(path.parent)
-    added_path = folder not in sys.path
-    if added_path:
-        sys.path.insert(0, folder)
+    folders = [str(folder) for folder in import_roots(path)]
+    added = [folder for folder in folders if folder not in sys.path]
+    sys.path[0:0] = added
     by_value = _pickle_by_value(module)
-    try:
+    with _fresh_project_modules(path):
         try:
-            spec.loader.exec_module(module)
-        except SyntaxError as exc:  # also IndentationError, TabError; in the file or its imports
-            raise UserCodeError(format_syntax_error(exc, component)) from None
-        except Exception as exc:
-            raise user_code_error(exc, f"importing module_file {path.name}", path.parent,
-                                  component) from exc
-        yield module
+            try:
+                spec.loader.exec_module(module)
+            except SyntaxError as exc:  # also IndentationError, TabError; in the file or imports
+                raise UserCodeError(format_syntax_error(exc, component)) from None
+            except Exception as exc:
+                raise user_code_error(exc, f"importing module_file {path.name}", path.parent,
+                                      component) from exc
+            yield module
+        finally:
+            if by_value is not None:
+                by_value.unregister_pickle_by_value(module)
+            sys.modules.pop(name, None)
+            for folder in added:
+                with contextlib.suppress(ValueError):
+                    sys.path.remove(folder)
+
+
+@contextlib.contextmanager
+def _fresh_project_modules(path: Path) -> Iterator[None]:
+    """Within the context, the project modules that `path` imports are imported afresh from
+    their files (an earlier import in this process may hold an older version: the cache key saw
+    the new one); afterwards the modules imported meanwhile are dropped and earlier ones
+    restored."""
+    local = {os.path.abspath(p) for p in local_imports(path)}
+
+    def is_local(module: Any) -> bool:
+        filename = getattr(module, "__file__", None)
+        return bool(filename) and os.path.abspath(filename) in local
+
+    saved = {key: module for key, module in list(sys.modules.items()) if is_local(module)}
+    for key in saved:
+        del sys.modules[key]
+    before = set(sys.modules)
+    try:
+        yield
     finally:
-        if by_value is not None:
-            by_value.unregister_pickle_by_value(module)
-        sys.modules.pop(name, None)
-        if added_path:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(folder)
+        for key in set(sys.modules) - before:
+            if is_local(sys.modules.get(key)):
+                sys.modules.pop(key, None)
+        sys.modules.update(saved)
 
 
 def _pickle_by_value(module: Any) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.components.conftest import FEATURES, LABEL, PENGUIN_MODULE
+from tfxkit import Output, Parameter, component
 from tfxkit.components import Transform
 from tfxkit.components.transform.executor import Executor, resolve_splits
 from tfxkit.errors import ComponentArgumentError, ExecutionError, UserCodeError
@@ -328,3 +329,63 @@ def test_preprocessing_fn_with_custom_config_still_checked(
         Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]},
                       _outputs(tmp_path), {"module_file": str(module),
                                            "custom_config": {"feature": "body_mass_g"}})
+
+
+# -- the cache sees helper modules (issue 19, cases/fail-early/cache_helper_module) -------------
+@component
+def copy_artifact(source: Parameter[str], examples: Output[Examples]) -> None:
+    """Copy the folder `source` (a session fixture's artifact) into `examples`."""
+    import shutil
+
+    shutil.copytree(source, examples.uri, dirs_exist_ok=True)
+    examples.split_names = sorted(p.name[len("Split-"):] for p in Path(source).glob("Split-*"))
+
+
+@component
+def copy_schema(source: Parameter[str], schema: Output[Schema]) -> None:
+    """Copy the folder `source` (a session fixture's schema) into `schema`."""
+    import shutil
+
+    shutil.copytree(source, schema.uri, dirs_exist_ok=True)
+
+
+@pytest.mark.integration
+def test_changing_only_an_imported_helper_reruns_transform(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema
+) -> None:
+    from tfxkit import Pipeline
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import SilentReporter
+
+    project = tmp_path / "project"
+    (project / "steps").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'cachecheck'\n")
+    (project / "steps" / "__init__.py").write_text("")
+    (project / "steps" / "features.py").write_text("NUMERIC_SCALE = 1.0\n")
+    (project / "steps" / "preprocessing.py").write_text(
+        "import tensorflow_transform as tft\n\n"
+        "from steps.features import NUMERIC_SCALE\n\n\n"
+        "def preprocessing_fn(inputs):\n"
+        f"    return {{name: tft.scale_to_z_score(inputs[name]) * NUMERIC_SCALE\n"
+        f"            for name in {FEATURES!r}}}\n")
+
+    def run() -> tuple[str, dict]:
+        examples = copy_artifact(source=penguin_examples.uri)
+        schema = copy_schema(source=penguin_schema.uri)
+        transform = Transform(examples=examples.outputs["examples"],
+                              schema=schema.outputs["schema"],
+                              module_file=str(project / "steps" / "preprocessing.py"))
+        pipeline = Pipeline("cachecheck", str(tmp_path / "out"), [examples, schema, transform])
+        result = LocalDagRunner(workers=0, hooks=SilentReporter()).run(pipeline)
+        graph = result.outputs("Transform", "transform_graph")[0].uri
+        transformed = result.outputs("Transform", "transformed_examples")[0].uri
+        return result.outcome("Transform"), _read_transformed(graph, transformed, "train")
+
+    outcome, first = run()
+    assert outcome == "ran"
+    (project / "steps" / "features.py").write_text("NUMERIC_SCALE = 100.0\n")
+    outcome, second = run()
+    assert outcome == "ran"  # a cache hit would reuse the graph scaled by 1.0
+    for name in FEATURES:
+        assert second[name] == pytest.approx(first[name] * 100.0, rel=1e-4, abs=1e-4)
+    assert run()[0] == "cached"
