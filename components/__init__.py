@@ -5,6 +5,7 @@ Each lives in its own folder with the same shape: `spec.py` (the ComponentSpec),
 construct). Importing this package imports no TensorFlow.
 """
 
+from tfxkit.components.bulk_inferrer import BulkInferrer
 from tfxkit.components.csv_example_gen import CsvExampleGen
 from tfxkit.components.evaluator import Evaluator
 from tfxkit.components.example_gen import FileBasedExampleGen
@@ -19,6 +20,7 @@ from tfxkit.components.trainer import Trainer
 from tfxkit.components.transform import Transform
 
 __all__ = [
+    "BulkInferrer",
     "CsvExampleGen",
     "Evaluator",
     "ExampleValidator",

@@ -95,6 +95,14 @@ class PushedModel(Artifact):
     TYPE_NAME = "PushedModel"
 
 
+class InferenceResult(Artifact):
+    """Batch predictions of a BulkInferrer, as TFX writes them. Layout:
+    `{uri}/prediction_logs-*.gz` (gzipped TFRecords of `tensorflow_serving.apis.PredictionLog`).
+    Custom property `inferred` (1/0) and `inference_reason` when skipped."""
+
+    TYPE_NAME = "InferenceResult"
+
+
 class HyperParameters(Artifact):
     """Hyperparameters for training. Layout: `{uri}/best_hyperparameters.txt` (JSON)."""
 
@@ -113,6 +121,7 @@ STANDARD_TYPES: tuple[type[Artifact], ...] = (
     ModelEvaluation,
     ModelBlessing,
     PushedModel,
+    InferenceResult,
     HyperParameters,
 )
 
@@ -146,6 +155,7 @@ __all__ = [
     "ExampleStatistics",
     "Examples",
     "HyperParameters",
+    "InferenceResult",
     "Model",
     "ModelBlessing",
     "ModelEvaluation",
