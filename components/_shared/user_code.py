@@ -88,7 +88,7 @@ def _fresh_project_modules(path: Path) -> Iterator[None]:
 
     def is_local(module: Any) -> bool:
         filename = getattr(module, "__file__", None)
-        return bool(filename) and os.path.abspath(filename) in local
+        return isinstance(filename, str) and os.path.abspath(filename) in local
 
     saved = {key: module for key, module in list(sys.modules.items()) if is_local(module)}
     for key in saved:

@@ -86,7 +86,8 @@ def check_signature(fn: Any, where: str) -> None:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
         return
-    extra = {"custom_config": {}} if "custom_config" in signature.parameters else {}
+    extra: dict[str, Any] = (
+        {"custom_config": {}} if "custom_config" in signature.parameters else {})
     try:
         signature.bind({}, **extra)
     except TypeError as exc:

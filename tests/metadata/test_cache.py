@@ -195,7 +195,7 @@ def test_runner_error_points_into_a_user_folder_named_components(
     monkeypatch.syspath_prepend(str(root))
     for name in [n for n in sys.modules if n == "components" or n.startswith("components.")]:
         monkeypatch.delitem(sys.modules, name)
-    from components.steps import broken_step  # type: ignore[import-not-found]
+    from components.steps import broken_step
 
     pipeline = Pipeline("frames", str(tmp_path / "out"), [broken_step()])
     with pytest.raises(ExecutionError) as raised:
