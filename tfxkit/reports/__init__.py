@@ -14,7 +14,7 @@ import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.reports.artifacts import RENDERERS, artifact_fragment, guess_type
+from tfxkit.reports.artifacts import RENDERERS, anomalies_of, artifact_fragment, guess_type
 from tfxkit.reports.compare import EvaluationRecord, comparison_fragment, model_evaluations
 from tfxkit.reports.lineage import lineage_fragment, lineage_svg
 from tfxkit.reports.run import RunReport, load_run, run_fragment
@@ -46,15 +46,20 @@ def page(title: str, fragment: str) -> str:
 
 
 def render_html(type_name: str, uri: str, facts: Mapping[str, Any] | None = None,
-                lineage: Mapping[str, Any] | None = None) -> str:
+                lineage: Mapping[str, Any] | None = None, anomalies_uri: str | None = None
+                ) -> str:
     """A self-contained HTML page showing the artifact of type `type_name` at `uri`.
 
     Every standard type has a view (statistics, schema, anomalies, examples, transform graph,
     model, training curves, evaluation, blessing, pushed model); other types list their
     properties and files. `facts` (the artifact's `to_dict()`) adds its id and properties;
-    `lineage` (from `tfxkit.metadata.lineage.lineage`) adds the lineage graph. Returns the page;
-    write it to a .html file. Raises DataError when the folder or its expected files are missing.
+    `lineage` (from `tfxkit.metadata.lineage.lineage`) adds the lineage graph; `anomalies_uri`
+    (an ExampleAnomalies artifact, see `anomalies_of`) flags the statistics' features it names.
+    Returns the page; write it to a .html file. Raises DataError when the folder or its expected
+    files are missing.
     """
+    if anomalies_uri:
+        facts = {**(facts or {}), "anomalies_uri": anomalies_uri}
     body = artifact_fragment(type_name, uri, facts)
     if lineage is not None:
         body += lineage_fragment(lineage)
@@ -77,6 +82,7 @@ __all__ = [
     "RENDERERS",
     "EvaluationRecord",
     "RunReport",
+    "anomalies_of",
     "artifact_fragment",
     "comparison_fragment",
     "guess_type",

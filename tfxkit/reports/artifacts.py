@@ -2,10 +2,11 @@
 
 `artifact_fragment(type_name, uri, facts)` returns an HTML `<div>` (no page around it) that a
 notebook displays inline and `tfxkit show` wraps into a page. Data artifacts reuse the
-StatisticsGen report (TFDV's Facets renderer and schema / anomalies tables); the rest are built
-here: TFMA metrics tables and per-slice bar charts, SavedModel signatures, a sample of
-tf.Examples, TensorBoard training curves, blessing and push verdicts. TensorFlow, TFDV and TFMA
-are imported inside the functions that need them.
+StatisticsGen report (statistics, schema and anomalies read from their protos without
+TensorFlow, drawn as inline SVG); the rest are built here: TFMA metrics tables and per-slice
+bar charts, SavedModel signatures, a sample of tf.Examples, TensorBoard training curves,
+blessing and push verdicts. TensorFlow and TFMA are imported inside the functions that need
+them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import html
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfxkit.errors import DataError
 from tfxkit.reports.svg import bar_chart_svg, line_chart_svg
 
+if TYPE_CHECKING:
+    from ml_metadata.metadata_store.metadata_store import MetadataStore
+
 SAMPLE_ROWS = 10
+Renderer = Callable[[str, Mapping[str, Any]], str]
 _HIDDEN_PROPERTIES = ("tfxkit_file_count", "tfxkit_total_bytes")
 
 
@@ -55,12 +60,34 @@ def _body(page: str) -> str:
     return inner
 
 
-def _data_report(type_name: str) -> Callable[[str], str]:
-    def render(uri: str) -> str:
-        from tfxkit.components.statistics_gen.report import render_html
+def _data_report(type_name: str) -> Renderer:
+    def render(uri: str, facts: Mapping[str, Any]) -> str:
+        from tfxkit.components.statistics_gen import report
 
-        return _body(render_html(type_name, uri))
+        if type_name == "ExampleStatistics":
+            return report.statistics_fragment(uri, facts.get("anomalies_uri"))
+        return _body(report.render_html(type_name, uri))
     return render
+
+
+def anomalies_of(store: MetadataStore, statistics_id: int) -> str | None:
+    """The uri of the newest ExampleAnomalies artifact computed from the ExampleStatistics
+    artifact `statistics_id` (by an execution that read it), or None."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    readers = {e.execution_id for e in store.get_events_by_artifact_ids([statistics_id])
+               if e.type == pb.Event.INPUT}
+    if not readers:
+        return None
+    try:
+        type_id = store.get_artifact_type("ExampleAnomalies").id
+    except Exception:  # no such type in this store: nothing validated these statistics
+        return None
+    made = [e.artifact_id for e in store.get_events_by_execution_ids(list(readers))
+            if e.type == pb.Event.OUTPUT]
+    found = [a for a in store.get_artifacts_by_id(made)
+             if a.state == pb.Artifact.LIVE and a.type_id == type_id]
+    return max(found, key=lambda a: a.id).uri if found else None
 
 
 # -- examples ------------------------------------------------------------------------------------
@@ -366,17 +393,14 @@ def _listing(uri: str, limit: int = 30) -> str:
     return "<h3>Files</h3>" + table(["file", "bytes"], rows) + more
 
 
-Renderer = Callable[[str, Mapping[str, Any]], str]
-
-
 def _plain(render: Callable[[str], str]) -> Renderer:
     return lambda uri, facts: render(uri)
 
 
 RENDERERS: dict[str, Renderer] = {
-    "ExampleStatistics": _plain(_data_report("ExampleStatistics")),
-    "Schema": _plain(_data_report("Schema")),
-    "ExampleAnomalies": _plain(_data_report("ExampleAnomalies")),
+    "ExampleStatistics": _data_report("ExampleStatistics"),
+    "Schema": _data_report("Schema"),
+    "ExampleAnomalies": _data_report("ExampleAnomalies"),
     "Examples": _plain(render_examples),
     "TransformGraph": _plain(render_transform_graph),
     "Model": _plain(render_model),

@@ -340,3 +340,159 @@ def timeline_svg(rows: Sequence[tuple[str, float, float, str]], width: int = 640
                      f"<text x='{x1 + bar + 4:.1f}' y='{y + 15}'>{stop - start:.2f} s</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], title: str = "",
+                  width: int = 360, height: int = 170) -> str:
+    """An SVG histogram with one translucent layer per series (e.g. train and eval overlaid).
+
+    Takes series name -> (low, high, count) buckets. Each series is drawn as fractions of its
+    own total, so splits of different sizes compare. Every bucket is a `<rect
+    class='hist-bar'>` whose tooltip gives its range, count and share. Returns the `<svg>`.
+    """
+    left, right, top, bottom = 44, 10, 24 if title else 10, 40
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    if title:
+        parts.append(f"<text x='{width / 2}' y='15' text-anchor='middle' font-weight='bold'>"
+                     f"{_esc(title)}</text>")
+    shares: dict[str, list[tuple[float, float, float, float]]] = {}
+    for name, buckets in series.items():
+        finite = [b for b in buckets if all(math.isfinite(v) for v in b)]
+        total = sum(b[2] for b in finite)
+        if total > 0:
+            shares[name] = [(lo, hi, count, count / total) for lo, hi, count in finite]
+    if not shares:
+        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
+                     f"</text></svg>")
+        return "".join(parts)
+    low = min(b[0] for bs in shares.values() for b in bs)
+    high = max(b[1] for bs in shares.values() for b in bs)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    peak = max(b[3] for bs in shares.values() for b in bs) or 1.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def sx(x: float) -> float:
+        return left + (x - low) / (high - low) * plot_w
+
+    def sy(share: float) -> float:
+        return top + plot_h - share / peak * plot_h
+
+    for tick in _ticks(0.0, peak, 3):
+        parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(tick):.1f}' "
+                     f"y2='{sy(tick):.1f}' stroke='#eee'/><text x='{left - 4}' "
+                     f"y='{sy(tick) + 4:.1f}' text-anchor='end'>{tick * 100:.3g}%</text>")
+    for tick in _ticks(low, high, 4):
+        parts.append(f"<text x='{sx(tick):.1f}' y='{top + plot_h + 13}' text-anchor='middle'>"
+                     f"{_fmt(tick)}</text>")
+    for index, (name, layer) in enumerate(shares.items()):
+        color = PALETTE[index % len(PALETTE)]
+        for lo, hi, count, share in layer:
+            x1, x2 = sx(lo), sx(hi)
+            parts.append(f"<rect class='hist-bar' x='{x1:.1f}' y='{sy(share):.1f}' "
+                         f"width='{max(1.0, x2 - x1):.1f}' height='{top + plot_h - sy(share):.1f}' "
+                         f"fill='{color}' fill-opacity='0.45' stroke='{color}'><title>"
+                         f"{_esc(name)}: [{_fmt(lo)}, {_fmt(hi)}] {count:.4g} ({share:.1%})"
+                         f"</title></rect>")
+        legend_x = left + index * 90
+        parts.append(f"<rect x='{legend_x}' y='{height - 12}' width='10' height='10' "
+                     f"fill='{color}' fill-opacity='0.6'/><text x='{legend_x + 14}' "
+                     f"y='{height - 3}'>{_esc(_clip(name, 80))}</text>")
+    parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' "
+                 f"y2='{top + plot_h}' stroke='#555'/></svg>")
+    return "".join(parts)
+
+
+def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[float | None]],
+                   title: str = "", width: int = 520, zoom: bool = False,
+                   markers: Mapping[str, float] | None = None, percent: bool = False) -> str:
+    """An SVG horizontal bar chart: one row per category, labelled in full at the left, one
+    coloured bar per series in each row.
+
+    Takes category labels and series name -> one value per category (None: no bar). With
+    `zoom`, the axis spans the values (and `markers`) with a margin instead of starting at 0,
+    so 0.97 and 1.0 look different; the chart then says that its axis does not start at 0.
+    `markers` (label -> value, e.g. a threshold) are drawn as dashed vertical lines. `percent`
+    labels values as percentages. Every bar is a `<rect class='bar'>`. Returns the `<svg>`.
+    """
+    markers = dict(markers or {})
+    values = [v for vals in series.values() for v in vals if v is not None and math.isfinite(v)]
+    label_w = min(360, 16 + 7 * max((len(c) for c in categories), default=4))
+    row_h = 6 + 14 * max(1, len(series))
+    top = 26 if title else 8
+    legend_h = 18 if len(series) > 1 or markers else 0
+    height = top + max(1, len(categories)) * row_h + 24 + legend_h + (14 if zoom else 0)
+    width = max(width, label_w + 200)
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    if title:
+        parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
+                     f"{_esc(title)}</text>")
+    if not values or not categories:
+        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
+                     f"</text></svg>")
+        return "".join(parts)
+    marked = [v for v in markers.values() if math.isfinite(v)]
+    if zoom:
+        low, high = min(values + marked), max(values + marked)
+        pad = (high - low) * 0.15 or abs(high) * 0.05 or 1.0
+        low, high = low - pad, high + pad
+    else:
+        low, high = min(0.0, *values, *marked), max(0.0, *values, *marked)
+        if high == low:
+            high = low + 1
+    plot_w = width - label_w - 60
+    bottom = top + len(categories) * row_h
+
+    def sx(x: float) -> float:
+        return label_w + (x - low) / (high - low) * plot_w
+
+    def shown(value: float) -> str:
+        return f"{value * 100:.4g}%" if percent else _fmt(value)
+
+    for tick in _ticks(low, high, 4):
+        parts.append(f"<line x1='{sx(tick):.1f}' x2='{sx(tick):.1f}' y1='{top}' y2='{bottom}' "
+                     f"stroke='#eee'/><text x='{sx(tick):.1f}' y='{bottom + 13}' "
+                     f"text-anchor='middle'>{shown(tick)}</text>")
+    base = sx(0.0) if low <= 0.0 <= high else label_w
+    for c, category in enumerate(categories):
+        y = top + c * row_h + 3
+        parts.append(f"<text x='{label_w - 6}' y='{y + row_h / 2 + 1:.1f}' text-anchor='end'>"
+                     f"{_esc(category)}</text>")
+        for s, (name, vals) in enumerate(series.items()):
+            value = vals[c] if c < len(vals) else None
+            if value is None or not math.isfinite(value):
+                continue
+            x1, x2 = sorted((base, sx(value)))
+            color = PALETTE[s % len(PALETTE)]
+            parts.append(f"<rect class='bar' x='{x1:.1f}' y='{y + s * 14:.1f}' "
+                         f"width='{max(1.0, x2 - x1):.1f}' height='12' fill='{color}'><title>"
+                         f"{_esc(name)} / {_esc(category)}: {shown(value)}</title></rect>"
+                         f"<text x='{max(x1, x2) + 3:.1f}' y='{y + s * 14 + 10:.1f}' "
+                         f"font-size='10'>{shown(value)}</text>")
+    for label, value in markers.items():
+        if math.isfinite(value):
+            parts.append(f"<line class='marker' x1='{sx(value):.1f}' x2='{sx(value):.1f}' "
+                         f"y1='{top - 2}' y2='{bottom}' stroke='#b71c1c' stroke-width='1.5' "
+                         f"stroke-dasharray='4,3'><title>{_esc(label)}: {shown(value)}</title>"
+                         f"</line>")
+    parts.append(f"<line x1='{label_w}' x2='{label_w}' y1='{top}' y2='{bottom}' stroke='#555'/>")
+    y = bottom + 28
+    if zoom:
+        parts.append(f"<text x='{label_w}' y='{y - 2}' fill='#555' font-size='11'>axis from "
+                     f"{shown(low)} to {shown(high)} (not from 0)</text>")
+        y += 14
+    x = float(label_w)
+    for s, name in enumerate(series if len(series) > 1 else []):
+        parts.append(f"<rect x='{x:.1f}' y='{y - 10}' width='10' height='10' "
+                     f"fill='{PALETTE[s % len(PALETTE)]}'/><text x='{x + 14:.1f}' y='{y - 1}'>"
+                     f"{_esc(name)}</text>")
+        x += 24 + 7 * len(name)
+    for label, value in markers.items():
+        parts.append(f"<line x1='{x:.1f}' x2='{x + 14:.1f}' y1='{y - 5}' y2='{y - 5}' "
+                     f"stroke='#b71c1c' stroke-dasharray='4,3'/><text x='{x + 18:.1f}' "
+                     f"y='{y - 1}'>{_esc(label)} {shown(value)}</text>")
+        x += 40 + 7 * len(label)
+    parts.append("</svg>")
+    return "".join(parts)
