@@ -85,6 +85,29 @@ def test_create_pipeline_str_arguments_stay_text(scratch: Path) -> None:
     assert pipeline.metadata == "123"
 
 
+def test_path_and_untyped_arguments(scratch: Path) -> None:
+    from tfxkit.project.loading import load_pipeline, parse_param_pairs
+
+    (scratch / "paths.py").write_text(textwrap.dedent("""
+        from pathlib import Path
+        from tiny import create_pipeline as tiny
+
+        SEEN = {}
+
+        def create_pipeline(root: Path = Path("out"), extra=None, units: list[int] | None = None,
+                            **more):
+            SEEN.update(root=root, extra=extra, units=units, more=more)
+            return tiny(pipeline_root=str(root))
+    """))
+    import sys
+
+    load_pipeline("paths.py", parse_param_pairs(["root=2024", "extra=[1, 2]", "units=[8, 8]",
+                                                 "other=text", "n=3"]))
+    seen = sys.modules["paths"].SEEN
+    assert seen == {"root": "2024", "extra": [1, 2], "units": [8, 8],
+                    "more": {"other": "text", "n": 3}}
+
+
 def test_create_pipeline_typed_arguments(scratch: Path, capfd: pytest.CaptureFixture[str]) -> None:
     from tfxkit.project.loading import load_pipeline, parse_param_pairs
 

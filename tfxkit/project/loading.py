@@ -369,8 +369,9 @@ def _declared_type(parameter: inspect.Parameter) -> Any:
 
 def _typed(value: Any, expected: Any, key: str, owner: str) -> Any:
     """`value` as type `expected` when it is text: str verbatim, others JSON-decoded."""
-    if not isinstance(value, str) or expected is str:
-        return value
+    if not isinstance(value, str) or (isinstance(expected, type)
+                                      and issubclass(expected, (str, os.PathLike))):
+        return value  # text, and paths (Path(...) of the text is the caller's business)
     if expected is bool and value.strip().lower() in ("yes", "no", "1", "0", "true", "false"):
         return value.strip().lower() in ("yes", "1", "true")
     try:
