@@ -19,8 +19,6 @@ import inspect
 import json
 import os
 import sys
-import sysconfig
-import traceback
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -207,29 +205,6 @@ def syntax_error_text(exc: SyntaxError, given: str = "", file: Path | None = Non
     return text
 
 
-_LIBRARY_PARTS = (f"{os.sep}tfxkit{os.sep}", "site-packages", "<frozen",
-                  sysconfig.get_paths()["stdlib"] + os.sep)
-
-
-def user_frame(exc: BaseException, user_dir: Path | None = None) -> traceback.FrameSummary | None:
-    """The innermost frame of `exc`'s traceback in the user's code: under `user_dir` when
-    given, else the innermost one outside tfxkit, Python and installed libraries."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if user_dir is not None:
-        prefix = f"{user_dir}{os.sep}"
-        for frame in reversed(frames):
-            if frame.filename.startswith(prefix) and not _is_library(frame.filename):
-                return frame
-    for frame in reversed(frames):
-        if not _is_library(frame.filename):
-            return frame
-    return None
-
-
-def _is_library(filename: str) -> bool:
-    return any(part in filename for part in _LIBRARY_PARTS)
-
-
 def _user_path(filename: str, given: str, file: Path | None) -> str:
     """The pipeline file as the user typed it; other files relative to the working folder."""
     if file is not None and Path(filename).absolute() == file:
@@ -238,11 +213,16 @@ def _user_path(filename: str, given: str, file: Path | None) -> str:
 
 
 def _location(exc: BaseException, folder: Path | None, given: str, file: Path | None) -> str:
-    frame = user_frame(exc, folder)
-    if frame is None:
+    """` (file, line N, in function)` of the user's frame of `exc` (tfxkit.dsl.user_code
+    decides what is user code), or '' when no frame is the user's."""
+    from tfxkit.dsl.user_code import user_frame
+
+    found = user_frame(exc, folder)
+    if found is None:
         return ""
-    inside = f", in {frame.name}" if frame.name not in ("<module>", PIPELINE_FUNCTION) else ""
-    return f" ({_user_path(frame.filename, given, file)}, line {frame.lineno}{inside})"
+    filename, line, name = found
+    inside = f", in {name}" if name not in ("<module>", PIPELINE_FUNCTION) else ""
+    return f" ({_user_path(filename, given, file)}, line {line}{inside})"
 
 
 def _described(exc: BaseException, where: str) -> str:
