@@ -28,9 +28,10 @@ class Evaluator(BaseComponent):
                                                 "absolute": -1e-10}}}]}]}
 
     The baseline for change thresholds is `baseline_model` if connected, else the latest
-    version at `push_destination` (the Pusher's destination), so the same pipeline needs no
-    metadata resolver locally or on Kubeflow. Without any baseline (first push) change
-    thresholds are skipped and the blessing reason says so.
+    version at `push_destination` (the Pusher's destination) holding a SavedModel, so the same
+    pipeline needs no metadata resolver locally or on Kubeflow; version folders without
+    `saved_model.pb` are skipped with a note naming them. Without any baseline (first push)
+    change thresholds are skipped and the blessing reason says so.
 
     Inputs:
         examples (Examples): raw examples (the model's serving signature parses them).
@@ -40,11 +41,13 @@ class Evaluator(BaseComponent):
 
     Outputs:
         evaluation (ModelEvaluation): TFMA's output at `{uri}/` (`tfma.load_eval_result(uri)`);
-            custom property `overall_metrics` (JSON: metric name -> value, candidate model).
+            custom properties `overall_metrics` (JSON: metric name -> value, candidate
+            model), `baseline_model` and `baseline_version` (the pushed version compared
+            against).
         blessing (ModelBlessing): `{uri}/BLESSED` or `{uri}/NOT_BLESSED`; custom properties
             `blessed` (1/0), `blessing_reason` (always set: the failed metrics with value and
             threshold, or why the model is blessed, e.g. "no thresholds configured; blessed by
-            default"), `current_model`, `baseline_model`.
+            default"), `current_model`, `baseline_model`, `baseline_version`.
 
     Parameters:
         eval_config: the EvalConfig dict above (required). Checked at construction, without
