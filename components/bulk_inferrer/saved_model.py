@@ -200,13 +200,10 @@ def encode_example(row: dict[str, Any], features: dict[str, Feature], where: str
                         f"{', '.join(map(repr, unknown))}; the model takes "
                         f"{', '.join(sorted(features))}.")
     feature_map = {}
-    for name, feature in features.items():
-        value = row.get(name)
+    for name, value in row.items():
         if value is None or value == []:
-            if feature.required:
-                raise DataError(f"{where}: feature {name!r} is missing; the model requires it "
-                                f"({feature.dtype}).")
             continue
+        feature = features[name]
         values = _values(value, feature, f"{where}, feature {name!r}")
         if feature.dtype == "string":
             feature_map[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
@@ -214,6 +211,12 @@ def encode_example(row: dict[str, Any], features: dict[str, Feature], where: str
             feature_map[name] = tf.train.Feature(float_list=tf.train.FloatList(value=values))
         else:
             feature_map[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+    missing = [n for n, f in features.items() if f.required and n not in feature_map]
+    if missing:
+        raise DataError(f"{where}: feature{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(map(repr, missing))} missing; the model requires "
+                        f"{'them' if len(missing) > 1 else 'it'} (features: "
+                        f"{', '.join(f'{n} ({features[n].dtype})' for n in sorted(features))}).")
     return tf.train.Example(
         features=tf.train.Features(feature=feature_map)).SerializeToString()
 

@@ -8,6 +8,8 @@
     tfxkit report RUN_ID|latest [PIPELINE_FILE | --metadata LOCATION] [-o FILE]
     tfxkit models DESTINATION [PIPELINE_FILE | --metadata LOCATION]
     tfxkit templates | new [TEMPLATE] [KEY=VALUE ...] | update
+    tfxkit serve DESTINATION [--port N] [--model-name NAME]
+    tfxkit predict DESTINATION [--version N | --alias A] --input CSV... --output DIR
 
 A pipeline file exposes `create_pipeline(**params) -> Pipeline`; inside a project made by
 `tfxkit new` it is found without being named. Imports of the runner, ML Metadata and user code
@@ -23,7 +25,7 @@ import traceback
 from collections.abc import Sequence
 
 from tfxkit._version import __version__
-from tfxkit.cli import pipeline_commands, project_commands, query_commands
+from tfxkit.cli import pipeline_commands, project_commands, query_commands, serving_commands
 from tfxkit.cli.common import UsageError
 from tfxkit.errors import TfxkitError
 from tfxkit.secrets import mask_secrets
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     pipeline_commands.add_commands(sub)
     query_commands.add_commands(sub)
     project_commands.add_commands(sub)
+    serving_commands.add_commands(sub)
     return parser
 
 
