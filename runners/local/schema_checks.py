@@ -95,6 +95,9 @@ def failed_schema_checks(
             continue
         try:
             schema = load_schema(artifacts[0], node.id)
+        except TfxkitError:
+            continue  # an unreadable schema is reported by the nodes that read it
+        try:
             node.check_against_schema(schema, exec_properties.get(node.id, {}))
         except TfxkitError as exc:
             failures.append((node, str(exc)))

@@ -338,3 +338,32 @@ def test_explicit_baseline_without_saved_model_fails_before_beam(tmp_path: Path)
     with pytest.raises(ExecutionError, match=r"the baseline_model at .*Format-Serving has no "
                                              r"saved_model.pb \(found an empty folder\)"):
         EvaluatorExecutor._baseline({"baseline_model": [baseline]}, {})
+
+
+def test_schema_source_and_unreadable_schema(tmp_path: Path) -> None:
+    from tfxkit.runners.local.schema_checks import failed_schema_checks, schema_source
+
+    pipeline = _schema_pipeline(tmp_path, "no_such_label")
+    evaluator = pipeline.node("Evaluator")
+    producer, key = schema_source(pipeline, evaluator)  # type: ignore[misc]
+    assert (producer.id, key) == ("write_schema", "schema")
+    properties = {"Evaluator": evaluator.exec_properties}
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    (folder / "schema.pbtxt").write_text("feature { name: 'species' type: INT }\n")
+    outputs = {"write_schema": {"schema": [Schema(uri=str(folder))]}}
+    # Still to be published in this run: wait; published: check.
+    assert failed_schema_checks(pipeline, [evaluator], {}, properties, set(), {"write_schema"},
+                                lambda _: None) == []
+    failures = failed_schema_checks(pipeline, [evaluator], outputs, properties, set(), set(),
+                                    lambda _: None)
+    assert [(n.id, e.split(" (")[0]) for n, e in failures] == [
+        ("Evaluator", "Evaluator: eval_config.model_specs[0].label_key 'no_such_label' is not "
+                      "a feature of the examples")]
+    # Outside the run (a partial run): the newest published schema is used.
+    assert len(failed_schema_checks(pipeline, [evaluator], {}, properties, set(), set(),
+                                    lambda node_id: outputs[node_id])) == 1
+    # A schema that does not parse is reported by the nodes that read it, not as this check.
+    (folder / "schema.pbtxt").write_text("feature { name: \n")
+    assert failed_schema_checks(pipeline, [evaluator], outputs, properties, set(), set(),
+                                lambda _: None) == []
