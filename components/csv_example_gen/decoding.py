@@ -44,6 +44,7 @@ _LONG_DIGITS = 19  # a digit string shorter than this always fits int64
 MIXED_MAJORITY = 0.5  # numbers above this share of a column's values: text cells are errors
 MIXED_NOTE = 0.1  # a text column with more numbers than this share is reported
 TRACK_LIMIT = 10_000  # text cells remembered per column (to skip their rows)
+_SHOWN = 200  # bytes of a value shown in messages
 
 DEFAULT_NULL_VALUES = ("NA", "N/A", "n/a", "NULL", "null")
 ERROR, SKIP = "error", "skip"
@@ -261,7 +262,8 @@ def classify(column: pa.Array, state: ColumnState, path: str, offset: int) -> No
     rows = np.flatnonzero(text)
     state.texts += len(rows)
     if state.first_text is None:
-        state.first_text = (path, offset + int(rows[0]), column[int(rows[0])].as_py().decode())
+        value = column[int(rows[0])].as_py()[:_SHOWN].decode("utf-8", errors="replace")
+        state.first_text = (path, offset + int(rows[0]), value)
     if state.tracked < TRACK_LIMIT:
         take = rows[: TRACK_LIMIT - state.tracked]
         state.text_rows.setdefault(path, []).extend(int(offset + r) for r in take)

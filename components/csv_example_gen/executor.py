@@ -126,12 +126,16 @@ def _check_delimiter(path: str, header: str, delimiter: str) -> None:
 
 
 def locate_field_count_error(path: str, delimiter: str, expected: int) -> tuple[int, int, str]:
-    """(line, fields, row text) of the first row of `path` without `expected` fields."""
+    """(line, fields, row text) of the first row of `path` without `expected` fields; (0, 0,
+    "") if there is none or the csv module cannot read the file (e.g. a huge field)."""
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        for row in reader:
-            if row and len(row) != expected:
-                return reader.line_num, len(row), delimiter.join(row)
+        try:
+            for row in reader:
+                if row and len(row) != expected:
+                    return reader.line_num, len(row), delimiter.join(row)
+        except csv.Error:
+            pass
     return 0, 0, ""
 
 
@@ -152,15 +156,18 @@ def locate_row(path: str, delimiter: str, expected: int, index: int) -> int:
     non-empty rows with `expected` fields after the header); 0 if there is no such row."""
     with open(path, encoding="utf-8", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        next(reader, None)
-        row_index = -1
-        start = reader.line_num + 1
-        for row in reader:
-            if row and len(row) == expected:
-                row_index += 1
-                if row_index == index:
-                    return start
+        try:
+            next(reader, None)
+            row_index = -1
             start = reader.line_num + 1
+            for row in reader:
+                if row and len(row) == expected:
+                    row_index += 1
+                    if row_index == index:
+                        return start
+                start = reader.line_num + 1
+        except csv.Error:
+            pass
     return 0
 
 
