@@ -7,7 +7,7 @@ from typing import Any
 from tfxkit.components.evaluator.config_check import check_eval_config
 from tfxkit.components.evaluator.spec import EvaluatorSpec
 from tfxkit.components.pusher.component import check_push_destination
-from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.base_component import BaseComponent, check_splits_exist
 from tfxkit.dsl.component_spec import normalize_value
 from tfxkit.dsl.names import check_split_name
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
@@ -91,6 +91,7 @@ class Evaluator(BaseComponent):
             baseline_model=baseline_model, push_destination=push_destination,
             example_splits=example_splits, schema=schema,
         )
+        check_splits_exist("Evaluator", "example_splits", example_splits, examples, ["eval"])
         producer = examples.producer if isinstance(examples, Channel) else None
         features = producer.known_feature_names(examples.output_key) if producer else None
         if features:  # e.g. CsvExampleGen's header: check feature names before anything runs

@@ -28,6 +28,19 @@ class FileBasedExampleGen(BaseComponent):
         if isinstance(self.exec_properties.get("input_config"), dict | str):
             parse_input_config(self.exec_properties["input_config"])
 
+    def known_split_names(self, output_key: str) -> list[str] | None:
+        """The output split names its input_config / output_config give (default train,
+        eval); None when a config is a RuntimeParameter or malformed (reported elsewhere)."""
+        from tfxkit.components.example_gen.config import parse_output_config
+        from tfxkit.errors import TfxkitError
+
+        try:
+            plan = parse_output_config(self.exec_properties.get("output_config"),
+                                       parse_input_config(self.exec_properties.get("input_config")))
+        except (TfxkitError, TypeError, ValueError, AttributeError):
+            return None
+        return plan.split_names if output_key == "examples" else None
+
     def cache_fingerprint(self, exec_properties: dict[str, Any]) -> str:
         """sha256 of the input files' names and contents (see the class docstring)."""
         return content_fingerprint(str(exec_properties.get("input_base", "")),

@@ -6,7 +6,7 @@ from typing import Any
 
 from tfxkit.components._shared.user_code import check_one_source
 from tfxkit.components.trainer.spec import TrainerSpec
-from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.base_component import BaseComponent, check_splits_exist
 from tfxkit.dsl.module_check import RUN_FN, check_user_code
 from tfxkit.dsl.names import check_split_name
 from tfxkit.errors import ComponentArgumentError
@@ -94,6 +94,8 @@ class Trainer(BaseComponent):
         for name, args, default in (("train_args", train_args, "train"),
                                     ("eval_args", eval_args, "eval")):
             _check_args(name, args, default)
+            splits = args.get("splits") if isinstance(args, dict) else None
+            check_splits_exist("Trainer", f"{name}['splits']", splits, examples, [default])
         super().__init__(
             examples=examples, module_file=module_file, run_fn=run_fn,
             transform_graph=transform_graph, schema=schema, hyperparameters=hyperparameters,

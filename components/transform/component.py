@@ -6,7 +6,7 @@ from typing import Any
 
 from tfxkit.components._shared.user_code import check_one_source
 from tfxkit.components.transform.spec import TransformSpec
-from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.base_component import BaseComponent, check_splits_exist
 from tfxkit.dsl.module_check import PREPROCESSING_FN, check_user_code
 from tfxkit.dsl.names import check_split_name
 from tfxkit.errors import ComponentArgumentError
@@ -75,9 +75,26 @@ class Transform(BaseComponent):
             for key, splits in splits_config.items():
                 for index, split in enumerate(splits if isinstance(splits, list) else []):
                     check_split_name(split, f"Transform: splits_config[{key!r}][{index}]")
+        config = splits_config if isinstance(splits_config, dict) else {}
+        check_splits_exist("Transform", "splits_config['analyze']", config.get("analyze"),
+                           examples, ["train"])
+        check_splits_exist("Transform", "splits_config['transform']", config.get("transform"),
+                           examples)
         super().__init__(
             examples=examples, schema=schema, module_file=module_file,
             preprocessing_fn=preprocessing_fn, splits_config=splits_config,
             analyzer_cache=analyzer_cache, force_tf_compat_v1=force_tf_compat_v1,
             custom_config=custom_config, disable_analyzer_cache=disable_analyzer_cache,
         )
+
+    def known_split_names(self, output_key: str) -> list[str] | None:
+        """Splits of `transformed_examples`: splits_config['transform'], else every split of
+        the input examples when their producer knows them."""
+        if output_key != "transformed_examples":
+            return None
+        config = self.exec_properties.get("splits_config")
+        if isinstance(config, dict) and config.get("transform"):
+            return list(config["transform"])
+        channel = self.inputs.get("examples")
+        producer = getattr(channel, "producer", None)
+        return producer.known_split_names(channel.output_key) if producer and channel else None

@@ -318,3 +318,58 @@ def test_a_baseline_folder_first_known_at_run_time_is_checked_by_the_evaluator()
     with pytest.raises(ComponentArgumentError, match=re.escape(
             f"Evaluator (baseline lookup): push destination {NOT_A_DIR} is a file")):
         Executor._baseline({}, {"push_destination": str(NOT_A_DIR)})
+
+
+# -- split names known when the pipeline is built ---------------------------------------------
+PENGUIN_DATA = REPO / "examples" / "penguin" / "data"
+PENGUIN_MODULE = REPO / "examples" / "penguin" / "penguin_module.py"
+
+
+def _gen_with_test_split() -> CsvExampleGen:
+    return CsvExampleGen(input_base=str(PENGUIN_DATA), output_config={"split_config": {"splits": [
+        {"name": "train", "hash_buckets": 2}, {"name": "test", "hash_buckets": 1}]}})
+
+
+def test_splits_named_downstream_must_exist_upstream() -> None:
+    from tfxkit.components import Trainer, Transform
+    from tfxkit.types.standard_artifacts import Schema
+
+    gen = _gen_with_test_split()
+    examples = gen.outputs["examples"]
+    with pytest.raises(ComponentArgumentError, match=re.escape(
+            "Evaluator: example_splits is not set and defaults to ['eval'], but 'eval' is not a "
+            "split of CsvExampleGen.outputs['examples'] (its splits: train, test). Fix: set "
+            "example_splits to splits among those")):
+        Evaluator(examples=examples, model=Channel(Model), eval_config={})
+    with pytest.raises(ComponentArgumentError, match=r"example_splits\[1\] 'tset' is not a split"):
+        Evaluator(examples=examples, model=Channel(Model), eval_config={},
+                  example_splits=["test", "tset"])
+    Evaluator(examples=examples, model=Channel(Model), eval_config={}, example_splits=["test"])
+    with pytest.raises(ComponentArgumentError, match=r"splits_config\['analyze'\]\[0\] 'training' "
+                                                     r"is not a split"):
+        Transform(examples=examples, schema=Channel(Schema), module_file=str(PENGUIN_MODULE),
+                  splits_config={"analyze": ["training"]})
+    transform = Transform(examples=examples, schema=Channel(Schema),
+                          module_file=str(PENGUIN_MODULE))
+    with pytest.raises(ComponentArgumentError, match=re.escape(
+            "Trainer: eval_args['splits'] is not set and defaults to ['eval'], but 'eval' is not "
+            "a split of Transform.outputs['transformed_examples'] (its splits: train, test)")):
+        Trainer(examples=transform.outputs["transformed_examples"],
+                module_file=str(PENGUIN_MODULE))
+    Trainer(examples=transform.outputs["transformed_examples"], module_file=str(PENGUIN_MODULE),
+            eval_args={"splits": ["test"]})
+    only_train = Transform(examples=examples, schema=Channel(Schema),
+                           module_file=str(PENGUIN_MODULE), splits_config={"transform": ["train"]})
+    with pytest.raises(ComponentArgumentError, match=r"'test' is not a split of Transform"):
+        Trainer(examples=only_train.outputs["transformed_examples"],
+                module_file=str(PENGUIN_MODULE), eval_args={"splits": ["test"]})
+
+
+def test_split_names_of_the_default_and_input_split_configs() -> None:
+    assert CsvExampleGen(input_base=str(PENGUIN_DATA)).known_split_names("examples") == [
+        "train", "eval"]
+    presplit = CsvExampleGen(input_base=str(PENGUIN_DATA), input_config={"splits": [
+        {"name": "train", "pattern": "train/*"}, {"name": "holdout", "pattern": "holdout/*"}]})
+    assert presplit.known_split_names("examples") == ["train", "holdout"]
+    with pytest.raises(ComponentArgumentError, match=r"its splits: train, holdout"):
+        Evaluator(examples=presplit.outputs["examples"], model=Channel(Model), eval_config={})

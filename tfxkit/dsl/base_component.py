@@ -13,13 +13,38 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tfxkit.dsl.component_spec import ComponentSpec
 from tfxkit.dsl.names import ID_PATTERN, check_env_name, check_id, first_bad_character
-from tfxkit.errors import ComponentDefinitionError, PipelineDefinitionError
+from tfxkit.errors import ComponentArgumentError, ComponentDefinitionError, PipelineDefinitionError
 from tfxkit.types.channel import Channel
 
 if TYPE_CHECKING:
     from tfxkit.dsl.base_executor import BaseExecutor, ExecutorContext
 
-__all__ = ["ID_PATTERN", "BaseComponent", "NodeConfig", "check_id", "import_object"]
+__all__ = ["ID_PATTERN", "BaseComponent", "NodeConfig", "check_id", "check_splits_exist",
+           "import_object"]
+
+
+def check_splits_exist(component: str, where: str, splits: list[str] | None, channel: Any,
+                       default: list[str] | None = None) -> None:
+    """At construction: every name in `splits` (or in `default` when `splits` is empty) is a
+    split of the artifacts `channel` carries, when its producer knows them
+    (`known_split_names`); raise ComponentArgumentError naming the split, the splits that exist
+    and who produces them. Unknowable splits are not checked."""
+    producer = getattr(channel, "producer", None)
+    if producer is None:
+        return
+    known = producer.known_split_names(channel.output_key)
+    if not known:
+        return
+    source = f"{producer.id}.outputs[{channel.output_key!r}]"
+    for index, split in enumerate(splits or default or []):
+        if split in known:
+            continue
+        found = (f"{where}[{index}] {split!r}" if splits else
+                 f"{where} is not set and defaults to {default!r}, but {split!r}")
+        raise ComponentArgumentError(
+            f"{component}: {found} is not a split of {source} (its splits: "
+            f"{', '.join(known)}). Fix: set {where} to splits among those, or add {split!r} "
+            f"to {producer.id}'s splits.")
 
 
 def import_object(dotted_path: str) -> Any:
@@ -219,6 +244,12 @@ class BaseComponent:
         pipeline is built (e.g. the header of CsvExampleGen's input files), else None (the
         default). Downstream components check their parameters against them at construction;
         must read little and import nothing heavy."""
+        return None
+
+    def known_split_names(self, output_key: str) -> list[str] | None:
+        """Split names of output `output_key`'s artifacts if knowable when the pipeline is
+        built (e.g. ExampleGen's output_config), else None (the default). Downstream
+        components check the splits they name against them at construction."""
         return None
 
     def check_against_schema(self, schema: Any, exec_properties: dict[str, Any]) -> None:
