@@ -6,6 +6,7 @@ from typing import Any
 
 from tfxkit.components.example_validator.spec import ExampleValidatorSpec
 from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.errors import ComponentArgumentError
 from tfxkit.types.channel import Channel
 
 
@@ -35,6 +36,15 @@ class ExampleValidator(BaseComponent):
             and the Jensen-Shannon divergence for numeric ones; a dict picks the measure, e.g.
             `{"fare": {"jensen_shannon_divergence": 0.1}}` or `{"payment_type":
             {"infinity_norm": 0.01}}`.
+        required_features: features every example must have, typically the label: their
+            schema presence becomes required (`min_fraction: 1`, `min_count: 1`, as a curated
+            TFX schema marks them) before validation, so a missing value is an anomaly
+            (FEATURE_TYPE_LOW_FRACTION_PRESENT) whatever the inferred schema says.
+        on_missing_required: what examples missing a required feature mean. "error" (default):
+            they stop the run here, before training, with a DataError naming
+            the feature, the number of examples per split and the fix, whatever
+            `fail_on_anomalies` says. "drop": a later step drops them (the tabular recipe's
+            `drop_rows_without_label`); the anomaly is recorded and the count is noted.
     """
 
     SPEC_CLASS = ExampleValidatorSpec
@@ -48,7 +58,15 @@ class ExampleValidator(BaseComponent):
         exclude_splits: list[str] | None = None,
         fail_on_anomalies: bool | None = None,
         drift_thresholds: dict[str, Any] | None = None,
+        required_features: list[str] | None = None,
+        on_missing_required: str | None = None,
     ) -> None:
+        if on_missing_required not in (None, "error", "drop"):
+            raise ComponentArgumentError(
+                f"ExampleValidator on_missing_required={on_missing_required!r}: expected "
+                f"'error' (stop the run) or 'drop' (a later step drops those examples).")
         super().__init__(statistics=statistics, schema=schema,
                          baseline_statistics=baseline_statistics, exclude_splits=exclude_splits,
-                         fail_on_anomalies=fail_on_anomalies, drift_thresholds=drift_thresholds)
+                         fail_on_anomalies=fail_on_anomalies, drift_thresholds=drift_thresholds,
+                         required_features=required_features,
+                         on_missing_required=on_missing_required)

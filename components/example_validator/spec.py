@@ -8,7 +8,7 @@ from tfxkit.types.standard_artifacts import ExampleAnomalies, ExampleStatistics,
 
 class ExampleValidatorSpec(ComponentSpec):
     """statistics, schema, baseline_statistics (optional), exclude_splits, fail_on_anomalies,
-    drift_thresholds -> anomalies."""
+    drift_thresholds, required_features, on_missing_required -> anomalies."""
 
     PARAMETERS = {
         "exclude_splits": ExecutionParameter(
@@ -20,6 +20,14 @@ class ExampleValidatorSpec(ComponentSpec):
             type=dict, optional=True,
             description="feature -> max drift against baseline_statistics, e.g. "
                         "{'payment_type': 0.01}"),
+        "required_features": ExecutionParameter(
+            type=list, optional=True,
+            description="features every example must have (e.g. the label): the schema's "
+                        "presence is set to min_fraction 1, min_count 1 before validating"),
+        "on_missing_required": ExecutionParameter(
+            type=str, optional=True, default="error",
+            description="'error': examples missing a required feature stop the run; 'drop': a "
+                        "later step drops them, the count is noted"),
     }
     INPUTS = {
         "statistics": ChannelParameter(type=ExampleStatistics),

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 STATS_FILE = "FeatureStats.pb"
 BATCH_SIZE = 65536
+# Above this many features, tf.io.parse_example's graph (one output per feature, traced by
+# tf.data) costs more than tfx-bsl's decoder saves: ~3 ms per feature, 30 s for 10,000 columns.
+PARSE_MAX_FEATURES = 500
 # StatsOptions arguments that are Python objects, not plain data: not accepted from a dict.
 _NOT_PLAIN = {"self", "schema", "generators", "slice_functions", "experimental_slice_functions",
               "slicing_config", "vocab_paths"}
@@ -175,10 +178,13 @@ def statistics_in_process(batches: Iterator[pa.RecordBatch], options: Any) -> An
     """DatasetFeatureStatisticsList of the batches via TFDV's in-memory generators, streamed.
 
     Honours options.sample_rate (rows kept at random with a fixed seed) and feature_allowlist.
+    The output equals `stats_impl.extract_statistics_output` (TFDV's own), built faster for
+    numeric features (`extract_output`).
     """
     import numpy as np
     import pyarrow as pa
     from tensorflow_data_validation.statistics import stats_impl
+    from tfx_bsl.statistics import merge_util
 
     generators = stats_impl.get_generators(options, in_memory=True)
     accumulators = [g.create_accumulator() for g in generators]
@@ -193,7 +199,151 @@ def statistics_in_process(batches: Iterator[pa.RecordBatch], options: Any) -> An
         if batch.num_rows:
             accumulators = [g.add_input(a, batch)
                             for g, a in zip(generators, accumulators, strict=True)]
-    return stats_impl.extract_statistics_output(accumulators, generators)
+    outputs = [extract_output(g, g.compact(a))
+               for g, a in zip(generators, accumulators, strict=True)]
+    return merge_util.merge_dataset_feature_statistics(outputs)
+
+
+def extract_output(generator: Any, accumulator: Any) -> Any:
+    """`generator.extract_output(accumulator)`, the same statistics proto, faster for TFDV's
+    BasicStatsGenerator.
+
+    TFDV builds each numeric feature's equal-width histogram by first writing a 1,000-bucket
+    quantiles histogram proto and merging it in Python (`quantiles_util.
+    generate_equi_width_histogram`): about 10 ms per feature and split, whatever the row count,
+    so 10,000 columns took minutes. Here TFDV extracts everything but those histograms (the
+    quantile sketches are held back), and `equi_width_histogram` computes them with the same
+    arithmetic on arrays. tests/components/test_statistics_gen.py compares both outputs.
+    """
+    from tensorflow_data_validation import types
+    from tensorflow_data_validation.statistics.generators import basic_stats_generator as basic
+    from tensorflow_data_validation.utils import quantiles_util
+
+    numeric_buckets = getattr(generator, "_num_histogram_buckets", None)
+    quantile_buckets = getattr(generator, "_num_quantiles_histogram_buckets", None)
+    if not isinstance(generator, basic.BasicStatsGenerator) or numeric_buckets is None \
+            or quantile_buckets is None:
+        return generator.extract_output(accumulator)
+    held: dict[Any, Any] = {}  # feature path -> its quantiles sketch, held back from TFDV
+    for path, stats in accumulator.items():
+        numeric = stats.numeric_stats
+        if numeric.quantiles_summary is not None and not numeric.has_weights:
+            held[path] = numeric.quantiles_summary
+            numeric.quantiles_summary = None
+    try:
+        result = generator.extract_output(accumulator)
+    finally:
+        for path, summary in held.items():
+            accumulator[path].numeric_stats.quantiles_summary = summary
+    factor = basic._NUM_QUANTILES_FACTOR_FOR_STD_HISTOGRAM
+    by_path = {types.FeaturePath.from_proto(f.path): f for f in result.features}
+    for path, summary in held.items():
+        feature = by_path.get(path)
+        partial = accumulator[path]
+        valency = partial.common_stats.presence_and_valency_stats
+        numeric = partial.numeric_stats
+        values = (valency[-1].total_num_values if valency else 0) - numeric.num_nan
+        if feature is None or not feature.HasField("num_stats") or values == 0:
+            continue  # not numeric, or no value but NaN: TFDV never reads the sketch
+        stats = feature.num_stats
+        quantiles, counts = basic._get_quantiles_counts(summary,
+                                                        factor * quantile_buckets)
+        stats.median = float(quantiles_util.find_median(quantiles))
+        standard = equi_width_histogram(quantiles, counts, numeric.finite_min,
+                                        numeric.finite_max, numeric_buckets,
+                                        numeric.pos_inf_count)
+        standard.num_nan = numeric.num_nan
+        stats.histograms.add().CopyFrom(standard)
+        rebinned = quantiles_util.generate_quantiles_histogram(
+            *quantiles_util.rebin_quantiles(quantiles, counts, factor))
+        rebinned.num_nan = numeric.num_nan
+        stats.histograms.add().CopyFrom(rebinned)
+    return result
+
+
+def bin_weights(boundaries: Any, cumulative_weights: Any) -> tuple[Any, Any, Any]:
+    """`quantiles_util._get_bin_weights` with the same result: the weight of each run of bins
+    with one upper bound is spread evenly over the run (the same slice sums), looping over runs
+    rather than bins (a few dozen, not a thousand, when the data has few distinct values)."""
+    import numpy as np
+
+    cumulative_weights = cumulative_weights.astype(np.float64)
+    low, high = boundaries[:-1], boundaries[1:]
+    counts = np.diff(cumulative_weights)
+    if low.size:
+        starts = np.flatnonzero(np.concatenate([[True], high[1:] != high[:-1]]))
+        ends = np.append(starts[1:], low.size)
+        for i, j in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
+            counts[i:j] = counts[i:j].sum() / (j - i)
+        differs = np.flatnonzero((low != low[0]) | (high != high[0]))
+        first = int(differs[0]) if differs.size else low.size
+        if first > 0:
+            counts[0:first] += cumulative_weights[0] / first
+    return low, high, counts
+
+
+def equi_width_histogram(quantiles: Any, cumulative_counts: Any, finite_min: float,
+                         finite_max: float, num_buckets: int, num_pos_inf: float) -> Any:
+    """`tensorflow_data_validation.utils.quantiles_util.generate_equi_width_histogram` with the
+    same result, bit for bit: the same loop and arithmetic (`_overlap`'s cases, in order), over
+    plain floats instead of a 1,000-bucket proto, skipping buckets of zero weight."""
+    import numpy as np
+    from tensorflow_data_validation.utils import quantiles_util
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    result = statistics_pb2.Histogram()
+    result.type = statistics_pb2.Histogram.STANDARD
+    if not np.isfinite(finite_min) and not np.isfinite(finite_max):
+        result.buckets.add(low_value=finite_min, high_value=finite_max,
+                           sample_count=cumulative_counts[-1])
+        return result
+    quantiles, cumulative_counts, num_neg_inf = quantiles_util._strip_infinities(
+        quantiles, cumulative_counts, finite_max, num_pos_inf)
+    low, high, weights = bin_weights(quantiles, cumulative_counts)
+    if finite_min == finite_max:
+        boundaries = np.array([finite_min, finite_max])
+    else:
+        boundaries = np.linspace(finite_min, finite_max, num_buckets + 1)
+        if not np.isfinite(boundaries).all():
+            return result
+    if num_neg_inf:
+        result.buckets.add(low_value=float("-inf"), high_value=float("-inf"),
+                           sample_count=num_neg_inf)
+    # A bucket of zero weight adds exactly 0 to every sum (its overlap is finite: a point
+    # bucket is always decided before a division); with few distinct values most are empty.
+    keep = weights != 0
+    buckets = list(zip(low[keep].tolist(), high[keep].tolist(), weights[keep].tolist(),
+                       strict=True))
+    start = 0
+    for i in range(boundaries.size - 1):
+        low_bound, high_bound = float(boundaries[i]), float(boundaries[i + 1])
+        sample_count: float = 0
+        for index in range(start, len(buckets)):
+            bucket_low, bucket_high, weight = buckets[index]
+            # quantiles_util._overlap, case by case.
+            if bucket_high == bucket_low == low_bound:
+                overlap = 1.0 if i == 0 else 0.0
+                if i:
+                    start = index
+            elif bucket_high < low_bound:
+                overlap, start = 0.0, index
+            elif bucket_low > high_bound:
+                break  # entirely after the interval, and so is every later bucket
+            elif low_bound <= bucket_low and high_bound >= bucket_high:
+                overlap = 1.0
+            elif low_bound <= bucket_low:
+                overlap = (high_bound - bucket_low) / (bucket_high - bucket_low)
+            elif high_bound >= bucket_high:
+                overlap = (bucket_high - low_bound) / (bucket_high - bucket_low)
+            else:
+                overlap = (high_bound - low_bound) / (bucket_high - bucket_low)
+            sample_count += overlap * weight
+        result.buckets.add(low_value=boundaries[i], high_value=boundaries[i + 1],
+                           sample_count=sample_count)
+    if num_pos_inf:
+        result.buckets.add(low_value=float("inf"), high_value=float("inf"),
+                           sample_count=num_pos_inf)
+    return result
 
 
 class Executor(BaseExecutor):
@@ -230,7 +380,7 @@ class Executor(BaseExecutor):
             feature_types = json.loads(raw_types) if raw_types else None
 
             def one_split(split: str) -> None:
-                if feature_types:
+                if feature_types and len(feature_types) <= PARSE_MAX_FEATURES:
                     batches = parsed_record_batches(files[split], feature_types)
                 else:
                     batches = decoded_record_batches(files[split])

@@ -45,6 +45,16 @@ class PipelineConfig:
     slice_features: list[str] = dataclasses.field(default_factory=lambda: ["payment_type"])
     schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
     fail_on_anomalies: bool = False
+    # The label is required: rows without one stop the run at ExampleValidator, before
+    # Transform. True drops those rows instead (the count is shown in the run output).
+    drop_rows_without_label: bool = False
+    # ISO date / timestamp columns (2024-04-08, 2024-06-01T20:22:50Z) to turn into numbers,
+    # the parts in date_parts (year, month, day, day_of_week, hour, days_since_epoch), instead
+    # of one vocabulary word per date.
+    date_features: list[str] = dataclasses.field(default_factory=list)
+    date_parts: list[str] = dataclasses.field(
+        default_factory=lambda: ["year", "month", "day_of_week", "hour"])
+    excluded_features: list[str] = dataclasses.field(default_factory=list)  # columns left out
 
     # Model (owner: {{ cookiecutter.owner_model }})
     train_steps: int = 300
@@ -69,6 +79,16 @@ class PipelineConfig:
     slice_features: list[str] = dataclasses.field(default_factory=lambda: ["island"])
     schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
     fail_on_anomalies: bool = False
+    # The label is required: rows without one stop the run at ExampleValidator, before
+    # Transform. True drops those rows instead (the count is shown in the run output).
+    drop_rows_without_label: bool = False
+    # ISO date / timestamp columns (2024-04-08, 2024-06-01T20:22:50Z) to turn into numbers,
+    # the parts in date_parts (year, month, day, day_of_week, hour, days_since_epoch), instead
+    # of one vocabulary word per date.
+    date_features: list[str] = dataclasses.field(default_factory=list)
+    date_parts: list[str] = dataclasses.field(
+        default_factory=lambda: ["year", "month", "day_of_week", "hour"])
+    excluded_features: list[str] = dataclasses.field(default_factory=list)  # columns left out
 
     # Model (owner: {{ cookiecutter.owner_model }})
     train_steps: int = 100
@@ -96,6 +116,10 @@ class PipelineConfig:
             "label_key": self.label_key,
             "numeric_features": self.numeric_features,
             "categorical_features": self.categorical_features,
+            "date_features": self.date_features,
+            "date_parts": self.date_parts,
+            "excluded_features": self.excluded_features,
+            "drop_rows_without_label": self.drop_rows_without_label,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "hidden_units": self.hidden_units,

@@ -28,14 +28,16 @@ def create_pipeline(**overrides: object) -> Pipeline:
     example_gen = CsvExampleGen(input_base=config.path(config.data_root),
                                 output_config=data.output_config(config))
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen: ImportSchemaGen | SchemaGen
     if config.schema_file:
         schema_gen = ImportSchemaGen(schema_file=config.path(config.schema_file))
     else:
         schema_gen = SchemaGen(statistics=statistics_gen.outputs["statistics"],
                                infer_feature_shape=False)
-    example_validator = ExampleValidator(statistics=statistics_gen.outputs["statistics"],
-                                         schema=schema_gen.outputs["schema"],
-                                         fail_on_anomalies=config.fail_on_anomalies)
+    example_validator = ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"],
+        fail_on_anomalies=config.fail_on_anomalies, required_features=[config.label_key],
+        on_missing_required="drop" if config.drop_rows_without_label else "error")
     transform = Transform(examples=example_gen.outputs["examples"],
                           schema=schema_gen.outputs["schema"],
                           module_file=config.path("steps/preprocessing.py"),

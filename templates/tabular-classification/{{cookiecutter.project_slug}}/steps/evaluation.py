@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfxkit.recipes.tabular import transformed_name
+from tfxkit.recipes.tabular import LABEL_PRESENT, transformed_name
 
 from pipeline.config import PipelineConfig
 
@@ -19,12 +19,15 @@ from pipeline.config import PipelineConfig
 def eval_config(config: PipelineConfig) -> dict[str, Any]:
     """TFMA EvalConfig: accuracy at least `accuracy_lower_bound`, and no worse than the pushed
     model by more than `accuracy_max_drop`; example counts; overall and per `slice_features`."""
+    model_spec = {
+        "signature_name": "serving_default",
+        "label_key": transformed_name(config.label_key),
+        "preprocessing_function_names": ["transform_features"],
+    }
+    if config.drop_rows_without_label:  # rows without a label weigh nothing
+        model_spec["example_weight_key"] = LABEL_PRESENT
     return {
-        "model_specs": [{
-            "signature_name": "serving_default",
-            "label_key": transformed_name(config.label_key),
-            "preprocessing_function_names": ["transform_features"],
-        }],
+        "model_specs": [model_spec],
         "slicing_specs": [{}] + [{"feature_keys": [key]} for key in config.slice_features
                                  if key != config.label_key],
         "metrics_specs": [{

@@ -15,13 +15,7 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow_transform as tft
-
-from tfxkit.recipes.tabular import (
-    LABEL_VOCABULARY,
-    input_layers,
-    model_inputs,
-    train_and_export,
-)
+from tfxkit.recipes.tabular import input_layers, model_inputs, n_classes, train_and_export
 
 
 def build_model(numeric: list[str], categorical: dict[str, int], n_classes: int,
@@ -51,8 +45,7 @@ def run_fn(fn_args: Any) -> None:
     config = fn_args.custom_config
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     numeric, categorical = model_inputs(tf_transform_output, config["label_key"])
-    model = build_model(numeric, categorical,
-                        tf_transform_output.vocabulary_size_by_name(LABEL_VOCABULARY),
+    model = build_model(numeric, categorical, n_classes(tf_transform_output, config["label_key"]),
                         config["hidden_units"], config["learning_rate"])
     train_and_export(model, fn_args, tf_transform_output, config["label_key"],
                      config["batch_size"])

@@ -13,13 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import tensorflow_transform as tft
-
 from tfxkit.recipes.tabular import (
-    LABEL_VOCABULARY,
+    LABEL_PRESENT,
+    date_parts,
+    label_present,
+    label_vocabulary_name,
     numeric_column,
     select_features,
     string_column,
     transformed_name,
+    vocabulary_name,
 )
 
 
@@ -27,23 +30,36 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
     """Raw features in, model-ready features out (named `<feature>_xf`).
 
     Numbers are z-scored (missing values filled with the mean), strings are mapped to integer
-    ids by a vocabulary (missing and unseen values share one extra id). For classification the
-    label becomes a class index (vocabulary `label`, most frequent class first); for regression
-    it stays a number (missing values filled with the mean).
+    ids by a vocabulary (missing and unseen values share one extra id), ISO dates and
+    timestamps listed in `date_features` become z-scored numbers (`<feature>_xf_year`,
+    `_month`, `_day_of_week`, `_hour`, as `date_parts` says), `excluded_features` are left
+    out. For classification the label becomes a class index (most frequent class first); for
+    regression it stays a number (missing values filled with the mean). Vocabulary names are
+    derived from the column names (`vocabulary_name`), so any column name works, even `label`.
+    With `drop_rows_without_label`, `LABEL_PRESENT` marks the rows that have a label; the
+    others are dropped in training and weigh nothing in evaluation.
     """
     label_key = custom_config["label_key"]
+    dates = custom_config.get("date_features") or []
     numeric, categorical = select_features(inputs, label_key,
                                            custom_config.get("numeric_features"),
-                                           custom_config.get("categorical_features"))
+                                           custom_config.get("categorical_features"),
+                                           dates=dates,
+                                           excluded=custom_config.get("excluded_features") or [])
     outputs: dict[str, Any] = {}
     for key in numeric:
         outputs[transformed_name(key)] = tft.scale_to_z_score(numeric_column(inputs[key]))
     for key in categorical:
         outputs[transformed_name(key)] = tft.compute_and_apply_vocabulary(
-            string_column(inputs[key]), num_oov_buckets=1, vocab_filename=key)
+            string_column(inputs[key]), num_oov_buckets=1, vocab_filename=vocabulary_name(key))
+    for key in dates:
+        for name, values in date_parts(inputs[key], key, custom_config.get("date_parts")).items():
+            outputs[name] = tft.scale_to_z_score(values)
     if custom_config.get("task", "classification") == "regression":
         outputs[transformed_name(label_key)] = numeric_column(inputs[label_key])
     else:
         outputs[transformed_name(label_key)] = tft.compute_and_apply_vocabulary(
-            string_column(inputs[label_key]), vocab_filename=LABEL_VOCABULARY)
+            string_column(inputs[label_key]), vocab_filename=label_vocabulary_name(label_key))
+    if custom_config.get("drop_rows_without_label"):
+        outputs[LABEL_PRESENT] = label_present(inputs[label_key])
     return outputs

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfxkit.recipes.tabular import transformed_name
+from tfxkit.recipes.tabular import LABEL_PRESENT, transformed_name
 
 from pipeline.config import PipelineConfig
 
@@ -20,12 +20,15 @@ def eval_config(config: PipelineConfig) -> dict[str, Any]:
     """TFMA EvalConfig: mean absolute error at most `mae_upper_bound`, and no more than
     `mae_max_increase` above the pushed model's; example counts; overall and per
     `slice_features`."""
+    model_spec = {
+        "signature_name": "serving_default",
+        "label_key": transformed_name(config.label_key),
+        "preprocessing_function_names": ["transform_features"],
+    }
+    if config.drop_rows_without_label:  # rows without a label weigh nothing
+        model_spec["example_weight_key"] = LABEL_PRESENT
     return {
-        "model_specs": [{
-            "signature_name": "serving_default",
-            "label_key": transformed_name(config.label_key),
-            "preprocessing_function_names": ["transform_features"],
-        }],
+        "model_specs": [model_spec],
         "slicing_specs": [{}] + [{"feature_keys": [key]} for key in config.slice_features
                                  if key != config.label_key],
         "metrics_specs": [{
