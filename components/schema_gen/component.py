@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tfxkit.components.schema_gen.spec import SchemaGenSpec
-from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.base_component import BaseComponent, check_splits_exist
+from tfxkit.dsl.names import check_split_name
 from tfxkit.types.channel import Channel
 
 
@@ -39,5 +40,8 @@ class SchemaGen(BaseComponent):
         infer_feature_shape: bool | None = None,
         exclude_splits: list[str] | None = None,
     ) -> None:
+        for index, split in enumerate(exclude_splits if isinstance(exclude_splits, list) else []):
+            check_split_name(split, f"SchemaGen: exclude_splits[{index}]")
+        check_splits_exist("SchemaGen", "exclude_splits", exclude_splits, statistics)
         super().__init__(statistics=statistics, infer_feature_shape=infer_feature_shape,
                          exclude_splits=exclude_splits)

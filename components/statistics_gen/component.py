@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tfxkit.components.statistics_gen.spec import StatisticsGenSpec
-from tfxkit.dsl.base_component import BaseComponent
+from tfxkit.dsl.base_component import BaseComponent, check_splits_exist
+from tfxkit.dsl.names import check_split_name
 from tfxkit.types.channel import Channel
 
 
@@ -41,5 +42,18 @@ class StatisticsGen(BaseComponent):
         stats_options: dict[str, Any] | None = None,
         exclude_splits: list[str] | None = None,
     ) -> None:
+        for index, split in enumerate(exclude_splits if isinstance(exclude_splits, list) else []):
+            check_split_name(split, f"StatisticsGen: exclude_splits[{index}]")
+        check_splits_exist("StatisticsGen", "exclude_splits", exclude_splits, examples)
         super().__init__(examples=examples, schema=schema, stats_options=stats_options,
                          exclude_splits=exclude_splits)
+
+    def known_split_names(self, output_key: str) -> list[str] | None:
+        """Splits of `statistics`: the examples' splits (when known) minus exclude_splits."""
+        channel = self.inputs.get("examples")
+        producer = getattr(channel, "producer", None)
+        known = producer.known_split_names(channel.output_key) if producer and channel else None
+        if output_key != "statistics" or not known:
+            return None
+        excluded = self.exec_properties.get("exclude_splits") or []
+        return [split for split in known if split not in excluded]

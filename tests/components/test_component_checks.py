@@ -17,7 +17,7 @@ import pytest
 
 from tfxkit.components import CsvExampleGen, Evaluator, Pusher
 from tfxkit.components.evaluator import metric_names
-from tfxkit.errors import ComponentArgumentError
+from tfxkit.errors import ComponentArgumentError, PipelineDefinitionError
 from tfxkit.types import Channel
 from tfxkit.types.standard_artifacts import Examples, Model
 
@@ -373,3 +373,20 @@ def test_split_names_of_the_default_and_input_split_configs() -> None:
     assert presplit.known_split_names("examples") == ["train", "holdout"]
     with pytest.raises(ComponentArgumentError, match=r"its splits: train, holdout"):
         Evaluator(examples=presplit.outputs["examples"], model=Channel(Model), eval_config={})
+
+
+def test_excluded_splits_must_exist_and_carry_on_downstream() -> None:
+    from tfxkit.components import SchemaGen, StatisticsGen
+
+    gen = _gen_with_test_split()
+    with pytest.raises(ComponentArgumentError, match=r"StatisticsGen: exclude_splits\[0\] 'eval' "
+                                                     r"is not a split of CsvExampleGen"):
+        StatisticsGen(examples=gen.outputs["examples"], exclude_splits=["eval"])
+    with pytest.raises(PipelineDefinitionError, match=r"exclude_splits\[0\] 'test\\n' is not a "
+                                                      r"valid name"):
+        StatisticsGen(examples=gen.outputs["examples"], exclude_splits=["test\n"])
+    stats = StatisticsGen(examples=gen.outputs["examples"], exclude_splits=["test"])
+    assert stats.known_split_names("statistics") == ["train"]
+    with pytest.raises(ComponentArgumentError, match=r"SchemaGen: exclude_splits\[0\] 'test' is "
+                                                     r"not a split of StatisticsGen.outputs"):
+        SchemaGen(statistics=stats.outputs["statistics"], exclude_splits=["test"])
