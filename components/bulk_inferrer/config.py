@@ -8,19 +8,20 @@ refused with the accepted shape, so a typo does not silently predict on every sp
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from tfxkit.dsl.names import check_split_name
 from tfxkit.errors import ComponentArgumentError
 
-DATA_SPEC_FIELDS = {"example_splits": list}
-MODEL_SPEC_FIELDS = {"model_signature_name": list, "tag": list}
-OUTPUT_KINDS = {
+DATA_SPEC_FIELDS: dict[str, type] = {"example_splits": list}
+MODEL_SPEC_FIELDS: dict[str, type] = {"model_signature_name": list, "tag": list}
+OUTPUT_KINDS: dict[str, dict[str, type]] = {
     "predict_output": {"output_columns": list},
     "classify_output": {"label_column": str, "score_column": str},
     "regress_output": {"value_column": str},
 }
-PREDICT_COLUMN_FIELDS = {"output_key": str, "output_column": str}
+PREDICT_COLUMN_FIELDS: dict[str, type] = {"output_key": str, "output_column": str}
 
 DATA_SPEC_EXAMPLE = "{'example_splits': ['eval']}"
 MODEL_SPEC_EXAMPLE = "{'model_signature_name': ['serving_default'], 'tag': ['serve']}"
@@ -28,7 +29,7 @@ OUTPUT_SPEC_EXAMPLE = ("{'output_columns_spec': [{'predict_output': {'output_col
                        "[{'output_key': 'outputs', 'output_column': 'probabilities'}]}}]}")
 
 
-def _fields(value: Any, fields: dict[str, type], where: str, example: str) -> dict[str, Any]:
+def _fields(value: Any, fields: Mapping[str, type], where: str, example: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ComponentArgumentError(
             f"{where}: expected a dict such as {example}, found {type(value).__name__} "

@@ -153,7 +153,7 @@ def _values(value: Any, feature: Feature, where: str) -> list[Any]:
     if any(isinstance(v, list) for v in values):
         values = [x for v in values for x in (v if isinstance(v, list) else [v])]
     expected = {"float": "a number", "int": "an integer", "string": "a string"}[feature.dtype]
-    out = []
+    out: list[Any] = []
     for item in values:
         if feature.dtype == "string":
             if isinstance(item, dict) and set(item) == {"b64"} and isinstance(item["b64"], str):

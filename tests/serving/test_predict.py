@@ -1,0 +1,93 @@
+"""`tfxkit predict`: CSV files scored with a pushed version, one PredictionLog per row equal to
+the SavedModel's own outputs; bad inputs refused with file and line before anything is
+written."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.serving.pipeline_fixture import Built, write_penguin_csv
+from tfxkit.cli.main import main
+
+pytestmark = pytest.mark.integration
+
+
+def logs(folder: Path) -> list[bytes]:
+    import tensorflow as tf
+
+    files = sorted(glob.glob(str(folder / "prediction_logs-*.gz")))
+    assert files
+    return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+
+
+def test_predict_writes_one_log_per_row(built: Built, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    write_penguin_csv(tmp_path / "new" / "a.csv", rows=20)
+    write_penguin_csv(tmp_path / "new" / "b.csv", rows=7, with_label=False)
+    output = tmp_path / "preds"
+    code = main(["predict", str(built.destination), "--version", "1", "--input",
+                 str(tmp_path / "new" / "*.csv"), "--output", str(output)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "version 1" in out and "27 predictions from 2 file(s)" in out
+    assert "columns the model does not take, ignored: species" in out
+    records = [prediction_log_pb2.PredictionLog.FromString(r) for r in logs(output)]
+    assert len(records) == 27
+    model = tf.saved_model.load(str(built.destination / "1"))
+    serialized = [r.predict_log.request.inputs["examples"].string_val[0] for r in records]
+    own = model.signatures["serving_default"](examples=tf.constant(serialized))["outputs"]
+    logged = np.concatenate([tf.make_ndarray(r.predict_log.response.outputs["outputs"])
+                             for r in records])
+    np.testing.assert_allclose(logged, own.numpy(), atol=1e-6)
+    features = tf.train.Example.FromString(serialized[0]).features.feature
+    assert "species" not in features and features["island"].bytes_list.value
+
+
+@pytest.mark.parametrize(("setup", "arguments", "pattern"), [
+    ("text_in_number", ["--version", "1"],
+     r"bad\.csv:3, column 'body_mass_g': expected a number for float feature 'body_mass_g', "
+     r"found 'heavy'"),
+    ("missing_column", [], r"bad\.csv: the model requires column\(s\) island, which the header "
+                           r"lacks"),
+    ("no_version", ["--version", "7"], r"version 7 is not a complete pushed version at .* "
+                                       r"\(versions: 1\)"),
+    ("unknown_alias", ["--alias", "production"], r"no alias 'production'"),
+    ("no_file", [], r"no file matches"),
+    ("logs_exist", [], r"already holds prediction logs .* nothing is overwritten"),
+])
+def test_predict_refusals(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                          setup: str, arguments: list[str], pattern: str) -> None:
+    import re
+
+    data = tmp_path / "bad.csv"
+    rows = write_penguin_csv(data, rows=3)
+    text = data.read_text()
+    if setup == "text_in_number":
+        data.write_text(text.replace(str(rows[1]["body_mass_g"]), "heavy", 1))
+    elif setup == "missing_column":
+        data.write_text("\n".join(",".join(line.split(",")[:1] + line.split(",")[2:])
+                                  for line in text.splitlines()) + "\n")
+    elif setup == "no_file":
+        data = tmp_path / "nothing-*.csv"
+    output = tmp_path / "preds"
+    if setup == "logs_exist":
+        output.mkdir()
+        (output / "prediction_logs-00000-of-00001.gz").write_bytes(b"kept")
+    code = main(["predict", str(built.destination), *arguments, "--input", str(data),
+                 "--output", str(output)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert re.search(pattern, err), err
+    assert "Traceback" not in err
+    if setup == "logs_exist":
+        assert (output / "prediction_logs-00000-of-00001.gz").read_bytes() == b"kept"
+    else:
+        assert not os.path.exists(output)
