@@ -87,6 +87,8 @@ def test_case_component_list_element_type_exits_1_with_first_bad_element() -> No
     ("Parameter[int]", "RuntimeParameter('rows', float, 1.5)", "of type float"),
     ("Parameter[list[int]]", "RuntimeParameter('rows', int, 3)", "of type int"),
     ("Parameter[float]", "RuntimeParameter('lr', int, 1)", "of type int"),  # declare float
+    ("Parameter[dict]", "{'a': {1, 2}}", "default {'a': {1, 2}} is not plain JSON data"),
+    ("Parameter[list[Any]]", "[object]", "is not plain JSON data"),
 ])
 def test_defaults_of_the_wrong_type_fail_at_decoration(annotation: str, default: str,
                                                        found: str, tmp_path: Path) -> None:

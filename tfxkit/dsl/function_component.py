@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
+import json
 import textwrap
 import typing
 from collections.abc import Callable
@@ -89,6 +90,11 @@ def _check_default(func: Callable[..., Any], name: str, declared: str, hint: Any
     else:
         _, problem_text = check_value(default, hint)
         found = describe_default(default, problem_text) if problem_text else ""
+        if not found:
+            try:
+                json.dumps(default, sort_keys=True)
+            except (TypeError, ValueError) as exc:
+                found = f"default {default!r} is not plain JSON data ({exc})"
     if not found:
         return
     filename, line = _parameter_line(func, name)
