@@ -418,3 +418,18 @@ def test_bad_options_fail_when_the_pipeline_is_built() -> None:
                              "list of non-empty strings")]:
         with pytest.raises(ComponentArgumentError, match=message):
             CsvExampleGen(input_base="data", **kwargs)
+
+
+def test_skip_initial_space_reads_as_python_csv_does(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    text = 'name, city, n\nx, "Koeln", 1\ny, "Bonn ""old""",  2\nz, , 3\nw, NA, 4\n'
+    rows = _one_split(tmp_path, text, skip_initial_space=True)
+    expected = list(csv.DictReader(io.StringIO(text), skipinitialspace=True))
+    by_name = {r["name"][0].decode(): r for r in rows}
+    for row in expected:
+        ours = by_name[row["name"]]
+        assert (ours["city"][0].decode() if ours["city"] else None) == (
+            row["city"] if row["city"] not in ("", "NA") else None)
+        assert ours["n"] == [int(row["n"])]
