@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 from google.protobuf import json_format
+from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.pipeline import create_pipeline
-from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
 
 
 def test_compiles_to_kfp_v2(tmp_path: Path) -> None:

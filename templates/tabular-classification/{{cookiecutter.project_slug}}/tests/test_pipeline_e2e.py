@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tfxkit.runners import LocalDagRunner
 
 from pipeline.config import PipelineConfig
 from pipeline.pipeline import create_pipeline
 from tests.conftest import column_types, read_rows, serialized_example
-from tfxkit.runners import LocalDagRunner
 
 
 @pytest.mark.e2e

@@ -7,11 +7,11 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+from tfxkit.recipes.tabular import transformed_name
 
 from pipeline.config import PipelineConfig
 from steps.preprocessing import preprocessing_fn
 from tests.conftest import as_instances, column_types, read_rows
-from tfxkit.recipes.tabular import transformed_name
 
 
 @pytest.mark.integration

@@ -15,7 +15,6 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow_transform as tft
-
 from tfxkit.recipes.tabular import input_layers, model_inputs, train_and_export
 
 
