@@ -355,11 +355,11 @@ class Executor(BaseExampleGenExecutor):
         dates = {n: states[n].date for n in strings if states[n].date}
         if dates:
             plan.properties["date_columns"] = json.dumps(dates, sort_keys=True)
+            kinds = " and ".join(f"{kind}s" for kind in sorted(set(dates.values())))
             plan.notes.append(
-                f"date/timestamp column(s) {sorted(dates)} are text (ISO "
-                f"{'/'.join(sorted(set(dates.values())))}s): as words every value is its own "
-                f"category; turn them into numbers (year, month, day of week, hour) or exclude "
-                f"them")
+                f"date/timestamp column(s) {sorted(dates)} hold ISO {kinds} as text: as words "
+                f"every value is its own category; turn them into numbers (year, month, day of "
+                f"week, hour) or exclude them (recorded in date_columns)")
         comma = [n for n in strings if states[n].decimal_comma and states[n].texts]
         if comma:
             plan.notes.append(f"column(s) {comma} hold numbers with a decimal comma (e.g. "
