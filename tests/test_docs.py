@@ -65,3 +65,17 @@ def test_component_pages_cover_inputs_outputs_parameters_and_layout() -> None:
         text = page.read_text()
         for section in ("**Outputs**", "```python", "on disk"):
             assert section in text, (page.name, section)
+
+
+def test_site_works_offline_with_local_code_highlighting(site: Path) -> None:
+    """No page loads a script or style sheet from the network (the default theme's highlight.js
+    came from a CDN); code is coloured by Pygments at build time with a local style sheet."""
+    remote = re.compile(r"""<(?:script|link)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""")
+    offenders = [str(p.relative_to(site)) for p in site.rglob("*.html")
+                 if remote.search(p.read_text())]
+    assert offenders == []
+    page = (site / "getting-started" / "index.html").read_text()
+    assert '<link href="../css/pygments.css" rel="stylesheet">' in page
+    assert re.search(r'<div class="highlight"><pre>.*<span class="k">', page, re.S)
+    css = (site / "css" / "pygments.css").read_text()
+    assert ".highlight .k " in css and "hljs" not in page
