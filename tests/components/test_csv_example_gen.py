@@ -433,3 +433,24 @@ def test_skip_initial_space_reads_as_python_csv_does(tmp_path: Path) -> None:
         assert (ours["city"][0].decode() if ours["city"] else None) == (
             row["city"] if row["city"] not in ("", "NA") else None)
         assert ours["n"] == [int(row["n"])]
+
+
+def test_text_in_numeric_names_the_right_file_and_line(tmp_path: Path) -> None:
+    base = input_dir(tmp_path, ("a.csv", "x,y\n" + "1,2\n" * 10),
+                     ("b.csv", 'x,y\n3,4\n"5\n",6\n7,oops\n8,9\n'))
+    with pytest.raises(DataError, match=r"b\.csv, line 5, column 'y': value 'oops' is not a "
+                                        r"number, but the column's other 13 values"):
+        run_csv_example_gen(base, tmp_path / "out")
+    examples = run_csv_example_gen(base, tmp_path / "skip", bad_rows="skip")
+    assert examples.get_custom_property("bad_rows_skipped") == 1
+    assert sorted(r["x"][0] for r in _all_rows(examples)) == [1] * 10 + [3, 5, 8]
+
+
+def test_too_many_text_cells_to_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tfxkit.components.csv_example_gen import decoding
+
+    monkeypatch.setattr(decoding, "TRACK_LIMIT", 3)
+    base = input_dir(tmp_path, ("a.csv", "x\n" + "1\n" * 10 + "a\nb\nc\nd\n"))
+    with pytest.raises(DataError, match=r"4 values are not numbers .* too many rows to skip.*"
+                                        r"mixed_columns='string'"):
+        run_csv_example_gen(base, tmp_path / "out", bad_rows="skip")
