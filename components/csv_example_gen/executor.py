@@ -236,7 +236,8 @@ class Executor(BaseExampleGenExecutor):
         states = {name: ColumnState() for name in names}
         plan = CsvPlan(names, {}, {}, options=options)
         as_binary = {name: pa.binary() for name in names}
-        # Fast path first: pyarrow's numeric parse cannot see a non-numeric null token.
+        # Raw cells try pyarrow's numeric parse first: it can only accept a null token that
+        # is itself a number (then tokens must be cleared before classifying).
         numeric_tokens = any(decoding.classify_fast(pa.array([v.encode()], pa.binary()),
                                                     ColumnState()) for v in options.null_values)
         for path in files:
