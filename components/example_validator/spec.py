@@ -25,8 +25,8 @@ class ExampleValidatorSpec(ComponentSpec):
             description="features every example must have (e.g. the label): the schema's "
                         "presence is set to min_fraction 1, min_count 1 before validating"),
         "on_missing_required": ExecutionParameter(
-            type=str, optional=True, default="error",
-            description="'error': examples missing a required feature stop the run; 'drop': a "
+            type=str, optional=True,
+            description="'error' (default): examples missing a required feature stop the run; 'drop': a "
                         "later step drops them, the count is noted"),
     }
     INPUTS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,100 @@ def test_component_construction(taxi) -> None:
     assert validator.exec_properties == {"drift_thresholds": {"fare": 0.1},
                                          "fail_on_anomalies": True}
     assert set(validator.outputs) == {"anomalies"}
+
+
+CASES = Path(__file__).resolve().parents[3] / "shared" / "cases" / "data"
+
+
+@pytest.fixture(scope="module")
+def missing_labels(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExampleStatistics, Schema]:
+    """The `missing_labels` case: the template's penguins with `species` empty in 20 rows."""
+    return _chain(tmp_path_factory.mktemp("missing_labels"),
+                  CASES / "missing_labels" / "data" / "penguins.csv")
+
+
+def test_missing_required_label_stops_the_run(missing_labels, tmp_path: Path) -> None:
+    from tfxkit.components.example_validator.executor import MissingRequiredError
+
+    statistics, schema = missing_labels
+    with pytest.raises(MissingRequiredError) as caught:
+        run_example_validator(statistics, schema, tmp_path / "a", required_features=["species"])
+    message = str(caught.value)
+    assert "required feature 'species' is missing in 20 of 344 rows (train: " in message
+    found = re.search(r"train: (\d+) of (\d+), eval: (\d+) of (\d+)\)", message)
+    assert found is not None
+    train, train_rows, evaluation, eval_rows = map(int, found.groups())
+    assert train + evaluation == 20 and train_rows + eval_rows == 344
+    assert "before any model is trained" in message
+    assert "drop_rows_without_label = True" in message
+
+
+def test_missing_label_with_drop_is_counted_not_fatal(missing_labels, tmp_path: Path) -> None:
+    statistics, schema = missing_labels
+    anomalies = run_example_validator(statistics, schema, tmp_path / "a",
+                                      required_features=["species"], on_missing_required="drop",
+                                      fail_on_anomalies=True)
+    note = anomalies.get_custom_property("note")
+    assert "'species' is missing in 20 of 344 rows" in note and "dropped before training" in note
+    assert anomalies.get_custom_property("anomaly_count") == 0
+
+
+def test_required_feature_in_complete_data_passes(tmp_path: Path) -> None:
+    statistics, schema = _chain(tmp_path, PENGUINS_CSV)
+    anomalies = run_example_validator(statistics, schema, tmp_path / "a",
+                                      required_features=["species", "island"])
+    assert anomalies.get_custom_property("anomaly_count") == 0
+    assert not anomalies.get_custom_property("note")
+
+
+def test_required_feature_not_in_the_schema(missing_labels, tmp_path: Path) -> None:
+    from tfxkit.components.example_validator.executor import MissingRequiredError
+
+    statistics, schema = missing_labels
+    with pytest.raises(MissingRequiredError, match=r"'Species' is not in the schema, so no "
+                                                   r"example has it \(schema features: "
+                                                   r"bill_depth_mm, .*species, year\)"):
+        run_example_validator(statistics, schema, tmp_path / "a", required_features=["Species"])
+
+
+def test_numeric_label_missing_in_some_rows(tmp_path: Path) -> None:
+    """The same check for an integer label (penguins_processed: species 0-2), blank in 3 rows
+    of one split at least, and a float feature blank too (not required: no error)."""
+    from tfxkit.components.example_validator.executor import MissingRequiredError
+
+    source = Path(__file__).resolve().parents[3] / "shared" / "data" / "penguins_processed.csv"
+    lines = source.read_text().splitlines()
+    header = lines[0].split(",")
+    label = header.index("species")
+    for i in (5, 50, 100):
+        cells = lines[i].split(",")
+        cells[label] = ""
+        cells[0 if label else 1] = ""
+        lines[i] = ",".join(cells)
+    statistics, schema = _chain(tmp_path, ("penguins.csv", "\n".join(lines) + "\n"))
+    with pytest.raises(MissingRequiredError, match=rf"'species' is missing in 3 of "
+                                                   rf"{len(lines) - 1} rows"):
+        run_example_validator(statistics, schema, tmp_path / "a", required_features=["species"])
+
+
+def test_date_columns_are_named_in_the_note(tmp_path: Path) -> None:
+    """The `dates` case: signup_date and last_seen hold ISO dates, nearly one per row; the note
+    names them and the recipe's settings; the boolean and the plan column are categories."""
+    statistics, schema = _chain(tmp_path, CASES / "dates" / "data" / "customers.csv")
+    anomalies = run_example_validator(statistics, schema, tmp_path / "a")
+    note = anomalies.get_custom_property("note")
+    assert note.startswith("last_seen, signup_date: ISO dates, nearly one per row")
+    assert "date_features" in note and "excluded_features" in note
+    assert "is_premium" not in note and "plan" not in note
+
+
+def test_on_missing_required_is_checked_at_construction(taxi) -> None:
+    from tfxkit.components import CsvExampleGen, SchemaGen, StatisticsGen
+    from tfxkit.errors import ComponentArgumentError
+
+    gen = CsvExampleGen(input_base="data")
+    stats = StatisticsGen(examples=gen.outputs["examples"])
+    schema = SchemaGen(statistics=stats.outputs["statistics"])
+    with pytest.raises(ComponentArgumentError, match="on_missing_required='skip'"):
+        ExampleValidator(statistics=stats.outputs["statistics"], schema=schema.outputs["schema"],
+                         required_features=["fare"], on_missing_required="skip")
