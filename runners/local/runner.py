@@ -44,6 +44,7 @@ from tfxkit.errors import (
     RunInterrupted,
     disk_full_error,
     is_disk_full,
+    shown_path,
 )
 from tfxkit.runners.base import DagRunner
 from tfxkit.runners.local.node_settings import settings_not_applied
@@ -204,18 +205,21 @@ class LocalDagRunner(DagRunner):
             "%Y%m%dT%H%M%S%fZ")
         root = Path(pipeline.pipeline_root).absolute()
         with SignalGuard() as signals:
-            with signals.interruptible():  # nothing is recorded yet
-                store = connect(pipeline.metadata)
-            with _LIVE_RUNS_LOCK:
-                _LIVE_RUNS.add(run_id)
             try:
-                return self._run_with_store(pipeline, store, root, run_id, selected,
-                                            exec_properties, cache, started, signals)
-            except Stopped as stop:  # before any node started
-                raise self._interrupted(stop.signal_number, [], selected[0].id) from None
-            finally:
+                with signals.interruptible():  # nothing is recorded yet
+                    store = connect(pipeline.metadata)
+                if hasattr(store, "tfxkit_pause"):  # waiting for a locked store: interruptible
+                    store.tfxkit_pause = signals.pause
                 with _LIVE_RUNS_LOCK:
-                    _LIVE_RUNS.discard(run_id)
+                    _LIVE_RUNS.add(run_id)
+                try:
+                    return self._run_with_store(pipeline, store, root, run_id, selected,
+                                                exec_properties, cache, started, signals)
+                finally:
+                    with _LIVE_RUNS_LOCK:
+                        _LIVE_RUNS.discard(run_id)
+            except Stopped as stop:  # while connecting, before any node started
+                raise self._interrupted(stop.signal_number, [], selected[0].id) from None
 
     def _run_with_store(self, pipeline: Pipeline, store: MetadataStore, root: Path, run_id: str,
                         selected: list[BaseComponent], exec_properties: dict[str, dict],
@@ -349,10 +353,10 @@ class LocalDagRunner(DagRunner):
             if suffix and earlier:
                 note = getattr(self.hooks, "on_run_note", None)
                 if note is not None:
-                    note(f"{root} already holds outputs of {', '.join(earlier)} that this ML "
-                         f"Metadata store did not record (was its store deleted or replaced?); "
-                         f"they are left untouched and this store writes its outputs to "
-                         f"<node>/<output>/<execution id>-{suffix} folders")
+                    note(f"{shown_path(root)} already holds outputs of {', '.join(earlier)} "
+                         f"that this ML Metadata store did not record (was its store deleted "
+                         f"or replaced?); they are left untouched and this store writes its "
+                         f"outputs to <node>/<output>/<execution id>-{suffix} folders")
         return str(record.custom(context, record.OUTPUT_SUFFIX, ""))
 
     def _report_abandoned(self, store: MetadataStore, pipeline: Pipeline, root: Path,
@@ -714,13 +718,16 @@ class _RunState:
             node_context = record.node_context(self.store, self.pipeline.pipeline_name, node.id)
             record.publish_execution(self.store, running.execution_id,
                                      [*self.contexts, node_context], published)
-        except Exception as exc:
+        except BaseException as exc:
             # Not recorded (one transaction): the files must go too, or they would sit where
             # a LIVE artifact belongs. If the commit did land but its reply was lost, the cache
             # sees the files missing and recomputes.
             for path in moved:
                 shutil.rmtree(path, ignore_errors=True)
             shutil.rmtree(running.staging, ignore_errors=True)
+            if not isinstance(exc, Exception):  # a signal while waiting for a locked store
+                self.running[running.execution_id] = running  # recorded CANCELED by stop()
+                raise
             if isinstance(exc, (MetadataError, DiskFullError)) or is_disk_full(exc):
                 self.running[running.execution_id] = running  # stopped with the run
                 if isinstance(exc, (MetadataError, DiskFullError)):
@@ -736,7 +743,7 @@ class _RunState:
             for artifact in group:
                 note = artifact.get_custom_property("note")
                 if note:
-                    self.hooks.on_node_note(node.id, str(note))
+                    self.hooks.on_node_note(node.id, mask_secrets(str(note)))
 
     def _retry(self, running: _Running, result: TaskResult) -> bool:
         """Run a failed node again while it has retries left (`with_retries`, as Kubeflow's

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
@@ -96,6 +97,12 @@ class SignalGuard:
             yield
         finally:
             self._open = max(0, self._open - 1)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds`, interruptible (e.g. between two attempts of a store call waiting
+        for a locked database: nothing is half-done there)."""
+        with self.interruptible():
+            time.sleep(seconds)
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:

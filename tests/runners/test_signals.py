@@ -134,3 +134,34 @@ def test_sigterm_to_the_whole_process_group_cancels_not_crashes(tmp_path: Path) 
 def test_sigterm_with_nodes_running_in_the_runner_process(tmp_path: Path) -> None:
     code, stderr, seconds = run_and_signal(tmp_path, signal.SIGTERM, "--workers", "0")
     assert_stopped_cleanly(tmp_path, code, stderr, signal.SIGTERM, seconds)
+
+
+def test_sigterm_while_waiting_for_a_locked_store(tmp_path: Path) -> None:
+    """Another process holds the store's lock: the run waits for it, and a signal then stops
+    the wait at once (not after ml-metadata's native busy loop) with nothing recorded."""
+    import sqlite3
+
+    tiny = write_tiny(tmp_path)
+    assert run_tfxkit("run", str(tiny), "-p", "pipeline_root=out", cwd=tmp_path).returncode == 0
+    holder = sqlite3.connect(tmp_path / "out" / "metadata.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        process = subprocess.Popen(
+            tfxkit_command("run", str(tiny), "-p", "pipeline_root=out", "--no-cache"),
+            cwd=tmp_path, env=tfxkit_env(), stderr=subprocess.PIPE, text=True)
+        time.sleep(6)  # started and waiting for the lock
+        assert process.poll() is None, process.communicate()[1]
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        holder.rollback()
+        holder.close()
+    assert process.returncode == 143, stderr
+    assert waited < 5, f"took {waited:.1f} s to stop"
+    assert re.fullmatch(rf"tfxkit: terminated \(SIGTERM\); resume with: tfxkit run "
+                        rf"{re.escape(str(tiny))} -p pipeline_root=out.* --from make_data",
+                        stderr.strip().splitlines()[-1]), stderr
+    states = node_states(tmp_path)  # the last run is still the first one: nothing recorded
+    assert {s for s, _, _ in states.values()} == {"COMPLETE"}

@@ -192,10 +192,13 @@ def is_transient(exc: BaseException) -> bool:
 
 def retry_transient(action: Callable[[], T], what: str, where: str = "",
                     seconds: float | None = None, first_delay: float = 0.2,
-                    max_delay: float = 5.0) -> T:
+                    max_delay: float = 5.0,
+                    pause: Callable[[float], None] = time.sleep) -> T:
     """Run `action`, retrying transient store errors (locked database, lost connection) with
     exponential backoff for up to `seconds` (default `retry_seconds()`); then raise MetadataError
-    saying what failed, where, for how long, and what to do."""
+    saying what failed, where, for how long, and what to do. `pause(seconds)` waits between
+    attempts (the local runner passes one that a SIGTERM may interrupt: nothing is half-done
+    between two attempts)."""
     budget = retry_seconds() if seconds is None else seconds
     began = time.monotonic()
     delay = first_delay
@@ -217,7 +220,7 @@ def retry_transient(action: Callable[[], T], what: str, where: str = "",
                     f"SQLite, not held by a stuck process), then rerun: finished nodes are reused "
                     f"from the cache. Set {RETRY_SECONDS_ENV} to wait longer "
                     f"(now {budget:g} s).") from exc
-            time.sleep(delay)
+            pause(delay)
             delay = min(delay * 2, max_delay)
 
 
@@ -287,6 +290,7 @@ def _retrying_store_class() -> type:
         """
 
         _metadata_store: Any
+        tfxkit_pause: Callable[[float], None] = staticmethod(time.sleep)  # between retries
 
         def __init__(self, config: Any, info: ConnectionInfo, read_only: bool = False) -> None:
             self._tfxkit_info = info
@@ -324,7 +328,8 @@ def _retrying_store_class() -> type:
                         self._metadata_store = None
                     raise
 
-            return retry_transient(once, f"calling {method_name}", self._tfxkit_where)
+            return retry_transient(once, f"calling {method_name}", self._tfxkit_where,
+                                   pause=self.tfxkit_pause)
 
     return RetryingMetadataStore
 
@@ -339,6 +344,8 @@ def _server_listening(info: ConnectionInfo) -> bool:
 
 
 def _open(info: ConnectionInfo, config: Any, read_only: bool = False) -> Any:
+    if info.kind == "sqlite":
+        _check_not_locked(info, read_only)
     try:
         return _retrying_store_class()(config, info, read_only)
     except RuntimeError as exc:
@@ -352,6 +359,33 @@ def _open(info: ConnectionInfo, config: Any, read_only: bool = False) -> Any:
             raise mlmd_errors.UnavailableError(
                 f"nothing listens at {info.host}:{info.port}") from exc
         raise
+
+
+def _check_not_locked(info: ConnectionInfo, read_only: bool) -> None:
+    """Raise AbortedError ("database is locked") when another process holds the SQLite store's
+    lock right now, so that `retry_transient` waits in Python, where Ctrl-C and SIGTERM are
+    handled, rather than in ml-metadata's native busy loop (about 45 s per attempt, holding the
+    GIL). Touches nothing: a read, or a write lock taken and released without writing."""
+    import sqlite3
+
+    from ml_metadata import errors as mlmd_errors
+
+    uri = f"file:{urllib.parse.quote(info.path)}?mode={'ro' if read_only else 'rw'}"
+    try:
+        probe = sqlite3.connect(uri, uri=True, timeout=0.05, isolation_level=None)
+        try:
+            if read_only:
+                probe.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            else:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    except sqlite3.Error as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise mlmd_errors.AbortedError(f"database is locked by another process: {exc}"
+                                           ) from exc
+        # anything else (not a database, ...) is for ml-metadata to report
 
 
 def _check_sqlite_path(info: ConnectionInfo, read_only: bool) -> None:
