@@ -66,18 +66,20 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_lineage(tree: dict[str, Any], depth: int = 0, shown: set[int] | None = None) -> None:
+def print_lineage(tree: dict[str, Any], depth: int = 0,
+                  shown: set[tuple[str, int]] | None = None) -> None:
     """Print a lineage tree (from `tfxkit.metadata.lineage.lineage`) as an indented outline;
-    an artifact reached again (an input shared by several nodes) is named, not repeated, and
-    long parameter values are shortened (`--json` has them whole)."""
+    an artifact or execution reached again (an input shared by several nodes, two outputs of
+    one node) is named, not repeated, and long parameter values are shortened (`--json` has
+    them whole)."""
     shown = set() if shown is None else shown
     pad = "    " * depth
     art = tree["artifact"]
     producer = tree["produced_by"]
-    if art["id"] in shown and producer is not None:
+    if ("artifact", art["id"]) in shown and producer is not None:
         print(f"{pad}{art['type']} #{art['id']}  (its lineage is shown above)")
         return
-    shown.add(art["id"])
+    shown.add(("artifact", art["id"]))
     print(f"{pad}{art['type']} #{art['id']}  {art['uri']}")
     custom = art.get("custom_properties") or {}
     real_paths = dict(json.loads(custom.get("followed_symlinks") or "{}"))
@@ -87,6 +89,11 @@ def print_lineage(tree: dict[str, Any], depth: int = 0, shown: set[int] | None =
         print(f"{pad}  read through a symlink: {given} -> {real}")
     if producer is None:
         return
+    if ("execution", producer["execution_id"]) in shown:
+        print(f"{pad}  produced by {producer['node_id']} (execution "
+              f"{producer['execution_id']}, shown above)")
+        return
+    shown.add(("execution", producer["execution_id"]))
     print(f"{pad}  produced by {producer['node_id']} (execution {producer['execution_id']}, "
           f"run {producer['run_id']}, {producer['state']})")
     if producer["parameters"]:
