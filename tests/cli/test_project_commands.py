@@ -109,6 +109,16 @@ def test_a_project_folder_stands_for_its_pipeline_file(
     assert (tmp_path / "p.yaml").is_file()
 
 
+def test_a_bare_dot_tfxkit_folder_is_not_a_project(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tfxkit.project.loading import find_project_root
+
+    (tmp_path / ".tfxkit").mkdir()  # e.g. a cache folder in a home directory
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert find_project_root() is None
+
+
 def test_pyproject_can_name_another_pipeline_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                   ) -> None:
     from tfxkit.project.loading import find_pipeline_file, find_project_root
@@ -137,6 +147,7 @@ def test_outside_a_project_the_error_says_what_to_pass(
 def test_project_without_its_pipeline_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            capfd: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".tfxkit").mkdir()
+    (tmp_path / ".tfxkit" / "answers.json").write_text("{}")
     monkeypatch.chdir(tmp_path)
     code, _, err = tfxkit(capfd, "compile")
     assert code == 1
@@ -181,6 +192,7 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("pushed")
     (root / ".tfxkit").mkdir()
+    (root / ".tfxkit" / "answers.json").write_text("{}")
     (root / "pipeline").mkdir()
     (root / "pipeline" / "pipeline.py").write_text(PUSH_PIPELINE)
     before = os.getcwd()

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 PIPELINE_FUNCTION = "create_pipeline"
 DEFAULT_PIPELINE_FILE = "pipeline/pipeline.py"
-PROJECT_MARKER = ".tfxkit"  # written by every template into the generated project
+# Written into every generated project (`tfxkit new` records the template's answers there).
+PROJECT_MARKER = ".tfxkit/answers.json"
 
 
 class PipelineLoadError(TfxkitError, ValueError):
@@ -43,11 +44,11 @@ class PipelineLoadError(TfxkitError, ValueError):
 # -- where is the pipeline file ---------------------------------------------------------------
 def find_project_root(start: str | Path | None = None) -> Path | None:
     """The nearest folder at or above `start` (default: the working directory) that is a
-    tfxkit project: it holds `.tfxkit/` (every template writes it) or a `pyproject.toml` with a
-    `[tool.tfxkit]` table. None outside any project."""
+    tfxkit project: it holds `.tfxkit/answers.json` (every generated project does) or a
+    `pyproject.toml` with a `[tool.tfxkit]` table. None outside any project."""
     folder = Path(start or Path.cwd()).absolute()
     for candidate in (folder, *folder.parents):
-        if (candidate / PROJECT_MARKER).is_dir() or _tool_config(candidate) is not None:
+        if (candidate / PROJECT_MARKER).is_file() or _tool_config(candidate) is not None:
             return candidate
     return None
 
@@ -91,7 +92,7 @@ def find_pipeline_file(given: str | None = None) -> str:
     if root is None:
         raise PipelineLoadError(
             f"No pipeline file given, and {Path.cwd()} is not inside a tfxkit project (no "
-            f"{PROJECT_MARKER}/ folder above it). Pass the pipeline file, e.g. "
+            f"{PROJECT_MARKER} above it). Pass the pipeline file, e.g. "
             f"`tfxkit run {DEFAULT_PIPELINE_FILE}`, or run the command inside a project made by "
             f"`tfxkit new`.")
     file = project_pipeline_file(root)
