@@ -588,7 +588,8 @@ class _RunState:
                   for key, channel in node.inputs.items() if channel.producer is not None}
         properties = self.exec_properties[node.id]
         try:
-            key, code = cache_key(node, properties, inputs)
+            with self.signals.interruptible():  # hashing inputs and code: nothing recorded
+                key, code = cache_key(node, properties, inputs)
         except Exception as exc:  # bad user-code reference etc.: fail this node, not the runner
             self._fail(node, f"{type(exc).__name__}: {exc}", began, None)
             return
@@ -602,7 +603,8 @@ class _RunState:
         use_cache = self.cache if node.node_config.enable_cache is None else (
             node.node_config.enable_cache)
         if use_cache:
-            hit = find_cache_hit(self.store, self.pipeline.pipeline_name, node.id, key)
+            with self.signals.interruptible():  # reads, and checks files are intact
+                hit = find_cache_hit(self.store, self.pipeline.pipeline_name, node.id, key)
             if hit is not None:
                 source_id, outputs = hit
                 execution_id = record.record_cached_execution(
