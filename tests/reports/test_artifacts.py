@@ -3,6 +3,7 @@ TFMA); layout-based type guessing; clear errors for folders that are not artifac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,71 @@ def test_failed_thresholds_are_listed_per_slice(penguin_context: PenguinSession,
     assert "Thresholds failed" in page
     assert "<td>Overall</td><td>sparse_categorical_accuracy</td>" in page
     assert "lower_bound { value: 0.9999 }" in page
+
+
+@pytest.mark.integration
+def test_evaluation_bars_are_zoomed_with_the_threshold_and_full_slice_names(
+        penguin_context: PenguinSession) -> None:
+    """Issue 14, item 3: accuracies near 1.0 differ visibly (the axis spans the values and the
+    threshold, not 0..1), the 0.5 lower bound is drawn, slice names are not cut."""
+    from tfxkit.reports.artifacts import metric_thresholds
+
+    c, context = penguin_context.components, penguin_context.context
+    [evaluation] = context.artifacts(c["Evaluator"].outputs["evaluation"])
+    assert metric_thresholds(evaluation.uri) == {"sparsecategoricalaccuracy": {"lower bound": 0.5}}
+    page = render_html("ModelEvaluation", evaluation.uri)
+    start = page.index(">sparse_categorical_accuracy</text>")
+    chart = page[page.rindex("<svg", 0, start):page.index("</svg>", start)]
+    for name in ("Overall", "species = 0", "species = 1", "species = 2"):
+        assert f">{name}</text>" in chart, name
+    assert chart.count("class='bar'") == 4
+    assert "<line class='marker'" in chart and "lower bound: 0.5</title>" in chart
+    low, high = re.search(r"axis from ([-\d.e]+) to ([-\d.e]+) \(not from 0\)", chart).groups()
+    values = dict(evaluation_metrics(evaluation.uri))
+    accuracies = [v["sparse_categorical_accuracy"] for v in values.values()]
+    assert 0.0 < float(low) < min(0.5, *accuracies) and float(high) > max(accuracies)
+    # The threshold is inside the axis, the values fill most of it.
+    assert float(high) - float(low) < 1.5 * (max(accuracies) - 0.5) + 0.01
+
+
+@pytest.mark.integration
+def test_model_run_with_few_points_is_a_table(tmp_path: Path) -> None:
+    """A one-epoch run has one point per curve: a table, not charts of single dots; three or
+    more points stay charts."""
+    import tensorflow as tf
+
+    for run, loss in (("train", 0.9), ("validation", 1.1)):
+        with tf.summary.create_file_writer(str(tmp_path / "short" / run)).as_default():
+            tf.summary.scalar("epoch_loss", loss, step=0)
+            tf.summary.scalar("epoch_accuracy", 1 - loss / 2, step=0)
+        with tf.summary.create_file_writer(str(tmp_path / "long" / run)).as_default():
+            for step in range(3):
+                tf.summary.scalar("epoch_loss", loss / (step + 1), step=step)
+    short = render_html("ModelRun", str(tmp_path / "short"))
+    assert "<svg" not in short and "<h3>Training metrics by epoch</h3>" in short
+    assert ("<tr><th>epoch</th><th>accuracy (train)</th><th>accuracy (validation)</th>"
+            "<th>loss (train)</th><th>loss (validation)</th></tr>") in short
+    assert "<tr><td>0</td><td>0.55</td><td>0.45</td><td>0.9</td><td>1.1</td></tr>" in short
+    long = render_html("ModelRun", str(tmp_path / "long"))
+    assert long.count("<polyline") == 2 and "Training metrics by" not in long
+
+
+def test_thresholds_are_read_from_the_saved_eval_config(tmp_path: Path) -> None:
+    from tfxkit.reports.artifacts import metric_thresholds
+
+    # The layout TFMA 0.47 writes (camelCase JSON of EvalConfig inside "evalConfig").
+    (tmp_path / "eval_config.json").write_text(
+        '{"evalConfig": {"metricsSpecs": [{"metrics": ['
+        '{"className": "ExampleCount"},'
+        '{"className": "SparseCategoricalAccuracy", "perSliceThresholds": [{"slicingSpecs": '
+        '[{}], "threshold": {"valueThreshold": {"lowerBound": 0.6}, "changeThreshold": '
+        '{"absolute": -0.05, "direction": "HIGHER_IS_BETTER"}}}]},'
+        '{"className": "MeanAbsoluteError", "threshold": {"valueThreshold": {"upperBound": 2}}},'
+        '{"className": "AUC", "perSliceThresholds": [{"slicingSpecs": [{"featureKeys": ["x"]}],'
+        '"threshold": {"valueThreshold": {"lowerBound": 0.7}}}]}]}]}, "version": "0.47.1"}')
+    assert metric_thresholds(str(tmp_path)) == {
+        "sparsecategoricalaccuracy": {"lower bound": 0.6},
+        "meanabsoluteerror": {"upper bound": 2.0},
+        "auc": {"lower bound (some slices)": 0.7}}
+    (tmp_path / "eval_config.json").write_text("not json")
+    assert metric_thresholds(str(tmp_path)) == {}

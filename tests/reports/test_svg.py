@@ -10,6 +10,8 @@ from tfxkit.reports.svg import (
     _layout,
     bar_chart_svg,
     dag_svg,
+    hbar_chart_svg,
+    histogram_svg,
     line_chart_svg,
     timeline_svg,
 )
@@ -54,3 +56,24 @@ def test_charts_draw_series_and_say_when_there_is_no_data() -> None:
     timeline = timeline_svg([("gen", 0.0, 1.5, "ran"), ("stats", 1.5, 1.5, "cached")])
     _parses(timeline)
     assert "1.50 s" in timeline
+
+
+def test_horizontal_bars_zoom_around_values_draw_markers_and_keep_labels_whole() -> None:
+    labels = ["Overall", "island = Torgersen, sex = FEMALE, year = 2009"]
+    svg = hbar_chart_svg(labels, {"accuracy": [0.97, 1.0]}, title="accuracy", zoom=True,
+                         markers={"lower bound": 0.95})
+    _parses(svg)
+    assert all(f">{label}</text>" in svg for label in labels)  # never clipped
+    low, high = (float(x) for x in re.search(r"axis from ([\d.]+) to ([\d.]+) \(not from 0\)",
+                                             svg).groups())
+    assert 0.9 < low < 0.95 and 1.0 < high < 1.05
+    widths = [float(w) for w in re.findall(r"<rect class='bar' x='[\d.]+' y='[\d.]+' "
+                                           r"width='([\d.]+)'", svg)]
+    assert len(widths) == 2 and widths[1] > 1.3 * widths[0]  # 0.97 vs 1.0 visibly apart
+    assert "<line class='marker'" in svg and "lower bound: 0.95</title>" in svg
+    unzoomed = hbar_chart_svg(labels, {"accuracy": [0.97, 1.0]})
+    assert "not from 0" not in unzoomed
+    assert "no data" in hbar_chart_svg(labels, {"accuracy": [None, None]})
+    histogram = histogram_svg({"train": [(0, 1, 3), (1, 2, 1)], "eval": [(0.5, 1.5, 2)]})
+    _parses(histogram)
+    assert histogram.count("class='hist-bar'") == 3 and "train: [0, 1] 3 (75.0%)" in histogram

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.errors import DataError
-from tfxkit.reports.svg import bar_chart_svg, line_chart_svg
+from tfxkit.reports.svg import hbar_chart_svg, line_chart_svg
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
@@ -232,23 +232,47 @@ def read_scalars(log_dir: str) -> dict[str, dict[str, list[tuple[float, float]]]
     return found
 
 
+MIN_CURVE_POINTS = 3
+
+
+def _scalar_table(scalars: Mapping[str, Mapping[str, list[tuple[float, float]]]],
+                  tags: list[str]) -> str:
+    """One table of the scalars in `tags`: a row per step, a column per tag and run."""
+    columns = [(tag, run) for tag in tags for run in sorted(scalars[tag])]
+    steps = sorted({step for tag, run in columns for step, _ in scalars[tag][run]})
+    values = {(tag, run): dict(scalars[tag][run]) for tag, run in columns}
+    x_label = "epoch" if all(t.startswith("epoch_") for t in tags) else "step"
+    header = [x_label, *(f"{tag.removeprefix('epoch_')} ({run})" for tag, run in columns)]
+    rows = [[f"{step:g}", *(values[c].get(step) for c in columns)] for step in steps]
+    return table(header, rows)
+
+
 def render_model_run(uri: str) -> str:
     """HTML of a ModelRun artifact: one line chart per TensorBoard scalar (train and validation
-    curves together), epoch curves first."""
+    curves together), epoch curves first. Scalars with fewer than MIN_CURVE_POINTS points (a
+    one- or two-epoch run) are a table instead: a chart of one dot says nothing."""
     scalars = read_scalars(uri)
     if not scalars:
         return (f"<p>No TensorBoard scalars under <code>{esc(uri)}</code>. Add "
                 f"<code>tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)</code> to "
                 f"<code>model.fit</code> in run_fn to record training curves.</p>")
     tags = sorted(scalars, key=lambda t: (not t.startswith("epoch_"), t))
+    short = [t for t in tags if max(len(points) for points in scalars[t].values())
+             < MIN_CURVE_POINTS]
     charts = []
-    for tag in tags:
+    for tag in (t for t in tags if t not in short):
         x_label = "epoch" if tag.startswith("epoch_") else "step"
         title = tag.removeprefix("epoch_")
         charts.append(line_chart_svg(scalars[tag], title=title, x_label=x_label))
-    return (f"<p>TensorBoard logs at <code>{esc(uri)}</code> (open with "
-            f"<code>tensorboard --logdir {esc(uri)}</code>).</p><div class='charts'>"
-            + "".join(charts) + "</div>")
+    parts = [f"<p>TensorBoard logs at <code>{esc(uri)}</code> (open with "
+             f"<code>tensorboard --logdir {esc(uri)}</code>).</p>"]
+    for kind in ("epoch", "step"):
+        group = [t for t in short if t.startswith("epoch_") == (kind == "epoch")]
+        if group:
+            parts.append(f"<h3>Training metrics by {kind}</h3>" + _scalar_table(scalars, group))
+    if charts:
+        parts.append("<div class='charts'>" + "".join(charts) + "</div>")
+    return "".join(parts)
 
 
 # -- evaluation ----------------------------------------------------------------------------------
@@ -351,10 +375,44 @@ def _validation(uri: str) -> str:
             + table(["slice", "metric", "value", "threshold"], failures))
 
 
+def _metric_key(name: str) -> str:
+    """A metric name compared loosely: "output/sub/sparse_categorical_accuracy" and TFMA's
+    class name "SparseCategoricalAccuracy" both give "sparsecategoricalaccuracy"."""
+    return name.rsplit("/", 1)[-1].replace("_", "").lower()
+
+
+def metric_thresholds(uri: str) -> dict[str, dict[str, float]]:
+    """Value thresholds of the eval config TFMA saved at `uri`/eval_config.json, read as JSON:
+    loose metric key (see `_metric_key`) -> {"lower bound": x, "upper bound": y}, for drawing
+    them on the charts. Thresholds that apply to some slices only are named with those slices."""
+    import json
+
+    try:
+        config = json.loads(Path(uri, "eval_config.json").read_text()).get("evalConfig", {})
+    except (OSError, ValueError):
+        return {}
+    found: dict[str, dict[str, float]] = {}
+    for spec in config.get("metricsSpecs", []):
+        for metric in spec.get("metrics", []):
+            key = _metric_key(metric.get("name") or metric.get("className", ""))
+            thresholds = [({}, metric["threshold"])] if "threshold" in metric else []
+            thresholds += [(item.get("slicingSpecs", [{}]), item.get("threshold", {}))
+                           for item in metric.get("perSliceThresholds", [])]
+            for slicing, threshold in thresholds:
+                value = threshold.get("valueThreshold", {})
+                where = "" if slicing in ({}, [{}], []) else " (some slices)"
+                for field, label in (("lowerBound", "lower bound"), ("upperBound",
+                                                                     "upper bound")):
+                    if field in value:
+                        found.setdefault(key, {})[label + where] = float(value[field])
+    return found
+
+
 def render_evaluation(uri: str) -> str:
     """HTML of a ModelEvaluation artifact (a TFMA result): the threshold verdict, a metrics
-    table with one row per slice, a bar chart per metric across slices, and confusion matrices
-    when the eval config asked for them."""
+    table with one row per slice, a bar chart per metric across slices (axis zoomed around the
+    values, value thresholds drawn, full slice names), and confusion matrices when the eval
+    config asked for them."""
     if not Path(uri, "eval_config.json").is_file():
         raise DataError(f"ModelEvaluation at {uri}: eval_config.json is missing; expected the "
                         f"output folder of TFMA (the Evaluator's `evaluation` output).")
@@ -363,8 +421,10 @@ def render_evaluation(uri: str) -> str:
     rows = [[name, *(values.get(m) for m in names)] for name, values in slices]
     parts = [_validation(uri), "<h3>Metrics by slice</h3>", table(["slice", *names], rows)]
     categories = [name for name, _ in slices]
-    charts = [bar_chart_svg(categories, {metric: [values.get(metric) for _, values in slices]},
-                            title=metric) for metric in names if metric != "example_count"]
+    bounds = metric_thresholds(uri)
+    charts = [hbar_chart_svg(categories, {metric: [values.get(metric) for _, values in slices]},
+                             title=metric, zoom=True, markers=bounds.get(_metric_key(metric)))
+              for metric in names if metric != "example_count"]
     if len(categories) > 1 and charts:
         parts.append("<h3>Metrics across slices</h3><div class='charts'>" + "".join(charts)
                      + "</div>")
