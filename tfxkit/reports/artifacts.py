@@ -395,7 +395,8 @@ def metric_thresholds(uri: str) -> dict[str, dict[str, float]]:
     for spec in config.get("metricsSpecs", []):
         for metric in spec.get("metrics", []):
             key = _metric_key(metric.get("name") or metric.get("className", ""))
-            thresholds = [({}, metric["threshold"])] if "threshold" in metric else []
+            thresholds: list[tuple[Any, Any]] = (
+                [({}, metric["threshold"])] if "threshold" in metric else [])
             thresholds += [(item.get("slicingSpecs", [{}]), item.get("threshold", {}))
                            for item in metric.get("perSliceThresholds", [])]
             for slicing, threshold in thresholds:
