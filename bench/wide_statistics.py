@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, resource, sys, time
-spec = json.loads(sys.argv[1])
+spec = json.loads(sys.stdin.read())
 sys.path.insert(0, spec["root"])
 import tensorflow_data_validation  # imports are not what is measured
 from tfxkit.types.artifact import Artifact
@@ -81,7 +81,8 @@ def write_csv(path: Path, columns: int, rows: int = 40) -> None:
 
 def child(spec: dict) -> dict:
     """Run CHILD with `spec` in a fresh interpreter; its JSON report."""
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps({"root": str(ROOT), **spec})],
+    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps({"root": str(ROOT),
+                                                                           **spec}),
                           capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"child failed:\n{done.stderr[-3000:]}")

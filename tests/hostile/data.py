@@ -42,3 +42,56 @@ CASES: list[Any] = [
      lambda r: csv_pipeline(r, PENGUIN_HEADER + PENGUIN_ROW),
      r"split 'eval' has 0 rows \(input has 1 row: train 1, eval 0\).*hash_buckets"),
 ]
+
+
+# H2 (labels and the tabular recipe): rows without a label, a required feature that is not in
+# the data, a recipe setting naming a missing column. Executors run directly (no store).
+def _validated(root: Any, text: bytes, required: list[str]) -> Any:
+    def build_and_validate() -> None:
+        from tests.components.data_helpers import (
+            run_csv_example_gen,
+            run_example_validator,
+            run_schema_gen,
+            run_statistics_gen,
+        )
+
+        data = root / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "data.csv").write_bytes(text)
+        statistics = run_statistics_gen(run_csv_example_gen(data, root / "examples"),
+                                        root / "statistics")
+        run_example_validator(statistics, run_schema_gen(statistics, root / "schema"),
+                              root / "anomalies", required_features=required)
+    return build_and_validate
+
+
+def _recipe_columns(**settings: Any) -> Any:
+    def select() -> None:
+        import tensorflow as tf
+
+        from tfxkit.recipes.tabular import select_features
+
+        inputs = {"amount": tf.constant([1.0]), "plan": tf.constant(["a"]),
+                  "churned": tf.constant(["no"])}
+        select_features(inputs, "churned", **settings)
+    return lambda root: select
+
+
+_PENGUINS = PENGUIN_HEADER + b"".join(
+    b"39.1,18.7,%d,3750,%s\n" % (170 + i, b"" if i % 10 == 3 else b"%d" % (i % 3))
+    for i in range(40))  # 4 rows without a label
+CASES += [
+    ("label empty in some rows", lambda r: _validated(r, _PENGUINS, ["species"]),
+     r"required feature 'species' is missing in 4 of 40 rows \(train: \d+ of \d+, eval: \d+ of "
+     r"\d+\).*drop_rows_without_label = True"),
+    ("required feature named wrong",
+     lambda r: _validated(r, _PENGUINS, ["Species"]),
+     r"required_features: 'Species' is not in the schema.*schema features: body_mass_g, "
+     r".*species"),
+    ("date_features names a column not in the data",
+     _recipe_columns(dates=["signup"]),
+     r"date_features: column 'signup' is not in the data; columns are: amount, plan"),
+    ("the label listed as a feature",
+     _recipe_columns(excluded=["churned"]),
+     r"excluded_features: 'churned' is the label \(label_key\)"),
+]

@@ -14,8 +14,11 @@ def test_data_root_holds_csv_with_the_label(config: PipelineConfig) -> None:
     assert files, f"no CSV under {config.data_root}"
     header = read_rows(config, limit=1)[0].keys()
     assert config.label_key in header
-    for key in (config.numeric_features or []) + (config.categorical_features or []):
+    configured = [*(config.numeric_features or []), *(config.categorical_features or []),
+                  *config.date_features, *config.excluded_features]
+    for key in configured:
         assert key in header, f"configured feature {key} is not a column"
+    assert config.label_key not in configured, "the label cannot also be a feature"
 
 
 def test_split_ratio(config: PipelineConfig) -> None:
