@@ -39,6 +39,16 @@ class MetadataError(TfxkitError, RuntimeError):
     """The ML Metadata store could not be reached or holds something unexpected."""
 
 
+class StoreNotFoundError(MetadataError):
+    """A read-only command found no ML Metadata store where it was told to look (a missing
+    SQLite file, a MySQL database that does not exist); nothing was created. `location` is
+    where it looked, as messages show it."""
+
+    def __init__(self, message: str, location: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+
+
 class UserCodeError(ExecutionError):
     """User code (`preprocessing_fn`, `run_fn`, ...) raised or could not be loaded; the message
     names the user's file and line and the original exception is chained as `__cause__`."""

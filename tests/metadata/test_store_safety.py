@@ -133,6 +133,20 @@ def test_query_commands_never_modify_an_existing_store(
     assert store.stat().st_mtime_ns == mtime
 
 
+def test_query_by_pipeline_file_before_its_first_run_says_so(
+        finished_run: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(finished_run)
+    before = snapshot(finished_run)
+    for command in (["runs"], ["report", "latest"], ["lineage", "1"]):
+        assert cli(*command, "tiny.py", "-p", "pipeline_root=nowhere") == 1
+        assert capsys.readouterr().err.strip() == (
+            "tfxkit: error: no ML Metadata store at nowhere/metadata.sqlite: pipeline 'tiny' has "
+            "not run yet; run it first with `tfxkit run tiny.py`")
+    assert {k: v for k, v in snapshot(finished_run).items() if "__pycache__" not in k} == {
+        k: v for k, v in before.items() if "__pycache__" not in k}
+
+
 def test_read_only_store_refuses_writes(finished_run: Path) -> None:
     store = connect(str(finished_run / "out" / "metadata.sqlite"), read_only=True)
     assert record.pipeline_context(store, "tiny").name == "tiny"  # reads work

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.errors import TfxkitError
+from tfxkit.errors import StoreNotFoundError, TfxkitError
 
 if TYPE_CHECKING:
     from tfxkit.dsl.pipeline import Pipeline
@@ -56,7 +56,13 @@ def open_store(args: argparse.Namespace) -> Any:
         return connect(args.metadata, read_only=True)  # query commands never create a store
     if getattr(args, "pipeline_file", None) or find_project_root() is not None:
         pipeline, _ = load_from_args(args)
-        return connect(pipeline.metadata, read_only=True)
+        try:
+            return connect(pipeline.metadata, read_only=True)
+        except StoreNotFoundError as exc:  # the pipeline was named: it has not run yet
+            raise StoreNotFoundError(
+                f"no ML Metadata store at {exc.location}: pipeline {pipeline.pipeline_name!r} "
+                f"has not run yet; run it first with `tfxkit run {args.pipeline_file}`",
+                exc.location) from exc
     raise UsageError("Which pipeline? Pass the pipeline file (e.g. pipeline/pipeline.py) or "
                      "--metadata pipeline_output/metadata.sqlite, or run the command inside a "
                      "project made by `tfxkit new`.")

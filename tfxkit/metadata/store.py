@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tfxkit.errors import (
     DiskFullError,
     MetadataError,
+    StoreNotFoundError,
     disk_full_error,
     is_disk_full,
     shown_path,
@@ -399,8 +400,8 @@ def _check_sqlite_path(info: ConnectionInfo, read_only: bool) -> None:
         raise MetadataError(f"The ML Metadata store path {shown_path(path)} is a directory, not "
                             f"a SQLite store file{hint}")
     if read_only and not path.exists():
-        raise MetadataError(f"no ML Metadata store at {shown_path(path)} (pass the pipeline file "
-                            f"or the store of an existing run)")
+        raise StoreNotFoundError(f"no ML Metadata store at {shown_path(path)} (pass the pipeline "
+                                 f"file or the store of an existing run)", shown_path(path))
     if read_only and not path.is_file():
         raise MetadataError(f"The ML Metadata store path {shown_path(path)} is not a regular "
                             f"file; pass a SQLite store file.")
@@ -449,8 +450,9 @@ def connect(location: str, *, read_only: bool = False) -> metadata_store.Metadat
             READONLY, and fail at once when there is no store there. Only a run creates a store.
 
     Raises:
-        MetadataError: the location is malformed, missing (read-only), a directory, not an ML
-            Metadata store, or its server stays unreachable after `retry_seconds()`.
+        StoreNotFoundError: (read-only) there is no store at the location.
+        MetadataError: the location is malformed, a directory, not an ML Metadata store, or
+            its server stays unreachable after `retry_seconds()`.
         DiskFullError: the store's device is full (a new store is then not created at all).
     """
     info = parse(location)
@@ -470,10 +472,10 @@ def connect(location: str, *, read_only: bool = False) -> metadata_store.Metadat
         if info.kind == "mysql":
             missing = read_only and "unknown database" in str(exc).lower()
             if missing:
-                raise MetadataError(
+                raise StoreNotFoundError(
                     f"no ML Metadata store at {info.display()}: the server has no database "
                     f"{info.database!r} (pass the pipeline file or the store of an existing "
-                    f"run)") from exc
+                    f"run)", info.display()) from exc
             raise MetadataError(
                 f"Could not open the ML Metadata store at {info.display()}: the server there "
                 f"refused the connection ({exc}). Check the user name, the password in "
