@@ -34,13 +34,19 @@ SORT_KEYS = ("name", "missing", "drift", "anomalies")
 _STYLE = ("<style>body{font-family:sans-serif;font-size:13px;margin:1.5em}"
           "table{border-collapse:collapse;margin:.3em 0}"
           "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
-          "th{background:#f3f3f3}h2{margin-top:1.5em}.feature{display:flex;flex-wrap:wrap;"
-          "gap:12px;align-items:flex-start;border-top:1px solid #ddd;padding:8px 0}"
-          ".feature .facts{min-width:420px}.feature h3{margin:0 0 4px 0;font-size:14px}"
-          ".anomaly{background:#ffebee;color:#b71c1c;border-radius:3px;padding:1px 6px;"
-          "font-size:12px;margin-left:6px}.drift{color:#555;font-size:12px;margin-left:6px}"
-          ".high{color:#b71c1c;font-weight:bold}td.num{text-align:right}"
-          ".controls{margin:.5em 0 1em 0}</style>")
+          "th{background:#f3f3f3}h2{margin-top:1.5em}</style>")
+# The statistics view's own look, inside its fragment so notebooks and `tfxkit show` pages
+# (which wrap fragments in their own page) show it the same.
+_STATS_STYLE = ("<style>.tfxkit-stats .feature{display:flex;flex-wrap:wrap;gap:16px;"
+                "align-items:flex-start;border-top:1px solid #ddd;padding:8px 0}"
+                ".tfxkit-stats .facts{min-width:440px}.tfxkit-stats h3{margin:0 0 4px 0;"
+                "font-size:14px}.tfxkit-stats h3 small{color:#555;font-weight:normal;"
+                "margin-left:6px}.tfxkit-stats .anomaly{background:#ffebee;color:#b71c1c;"
+                "border-radius:3px;padding:1px 6px;font-size:12px;font-weight:normal;"
+                "margin-left:6px}.tfxkit-stats .drift{color:#555;font-size:12px;"
+                "font-weight:normal;margin-left:8px}.tfxkit-stats .high{color:#b71c1c;"
+                "font-weight:bold}.tfxkit-stats td.num{text-align:right}"
+                ".tfxkit-stats .controls{margin:.5em 0 1em 0}</style>")
 
 # Reorders the feature rows in the page: sorting needs no server and no external script.
 _SORT_SCRIPT = """<script>
@@ -385,7 +391,7 @@ def statistics_fragment(uri: str, anomalies_uri: str | None = None, sort_by: str
         if rows:
             parts.append(f"<h2>{heading} ({len(rows)})</h2><div class='features'>"
                          + "".join(rows) + "</div>")
-    return "".join(parts) + _SORT_SCRIPT
+    return f"<div class='tfxkit-stats'>{_STATS_STYLE}{''.join(parts)}{_SORT_SCRIPT}</div>"
 
 
 def render_statistics(uri: str, anomalies_uri: str | None = None, sort_by: str = "name") -> str:

@@ -383,9 +383,10 @@ def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], ti
         parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(tick):.1f}' "
                      f"y2='{sy(tick):.1f}' stroke='#eee'/><text x='{left - 4}' "
                      f"y='{sy(tick) + 4:.1f}' text-anchor='end'>{tick * 100:.3g}%</text>")
-    for tick in _ticks(low, high, 4):
-        parts.append(f"<text x='{sx(tick):.1f}' y='{top + plot_h + 13}' text-anchor='middle'>"
-                     f"{_fmt(tick)}</text>")
+    for tick in _ticks(low, high, 6):
+        parts.append(f"<line x1='{sx(tick):.1f}' x2='{sx(tick):.1f}' y1='{top + plot_h}' "
+                     f"y2='{top + plot_h + 3}' stroke='#555'/><text x='{sx(tick):.1f}' "
+                     f"y='{top + plot_h + 14}' text-anchor='middle'>{_fmt(tick)}</text>")
     for index, (name, layer) in enumerate(shares.items()):
         color = PALETTE[index % len(PALETTE)]
         for lo, hi, count, share in layer:
