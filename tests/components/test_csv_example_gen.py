@@ -454,3 +454,42 @@ def test_too_many_text_cells_to_skip(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(DataError, match=r"4 values are not numbers .* too many rows to skip.*"
                                         r"mixed_columns='string'"):
         run_csv_example_gen(base, tmp_path / "out", bad_rows="skip")
+
+
+def test_number_grammar_equals_python_int_and_float() -> None:
+    """decoding's patterns accept exactly what Python's int()/float() accept on bytes, and
+    to_number gives Python's values (random tokens over the characters that matter)."""
+    import math
+    import random
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from tfxkit.components.csv_example_gen import decoding
+
+    rng = random.Random(11)
+    alphabet = [*"0123456789" * 3, *"+-._eE xX\t\n\x0b\x0c\r\x1c",
+                "inf", "nan", "infinity", "INF", "NaN", "0x", "\u00a0"]
+    tokens = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7)))
+                     for _ in range(20000)})
+    cells = pa.array([t.encode() for t in tokens], pa.binary())
+    as_int = pc.match_substring_regex(cells, decoding.INT_PATTERN).to_pylist()
+    as_float = pc.match_substring_regex(cells, decoding.FLOAT_PATTERN).to_pylist()
+    for token, int_ok, float_ok in zip(tokens, as_int, as_float, strict=True):
+        for parse, matched in ((int, int_ok), (float, float_ok)):
+            try:
+                parse(token.encode())
+                accepted = True
+            except ValueError:
+                accepted = False
+            assert matched == accepted, (token, parse.__name__)
+    floats = [t for t, ok in zip(tokens, as_float, strict=True) if ok]
+    values = decoding.to_number(pa.array([t.encode() for t in floats], pa.binary()),
+                                decoding.FLOAT).to_pylist()
+    for token, value in zip(floats, values, strict=True):
+        expected = float(token.encode())
+        assert value == expected or (math.isnan(value) and math.isnan(expected)), token
+    ints = [t for t, ok in zip(tokens, as_int, strict=True) if ok]
+    values = decoding.to_number(pa.array([t.encode() for t in ints], pa.binary()),
+                                decoding.INT).to_pylist()
+    assert values == [int(t.encode()) for t in ints]
