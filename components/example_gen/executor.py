@@ -16,8 +16,11 @@ With beam pipeline args naming a non-Direct runner, each input file becomes one 
 converted by the same code on the workers.
 
 Output: `{examples.uri}/Split-<name>/data_tfrecord-<i>-of-<n>.gz`; properties split_names, span=0,
-version=0; custom properties `example_counts` (JSON split -> rows), `bad_rows_skipped` and, when
-every row has the same scalar features, `feature_types` (JSON name -> int / float / bytes).
+version=0; custom properties `example_counts` (JSON split -> rows), `bad_rows_skipped`, `note`
+(one line the runner prints: what the format noticed, see `report`), the format's own (e.g.
+CSV's `date_columns`) and, when every row has the same scalar features, `feature_types` (JSON
+name -> int / float / bytes). A split left with 0 rows is a DataError naming it, the row counts
+and the fix, as is an input with no rows at all.
 Heavy libraries (pyarrow, numpy, tfx-bsl, Beam) are imported inside functions only.
 """
 
