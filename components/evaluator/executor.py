@@ -317,10 +317,11 @@ def _example_feature_names(patterns: list[str], records: int = 200) -> list[str]
 
     names: dict[str, None] = {}
     for pattern in patterns:
-        files = tf.io.gfile.glob(pattern)
+        # All shards in order: a split's first shard may be empty (small splits, many shards).
+        files = sorted(tf.io.gfile.glob(pattern))
         if not files:
             continue
-        dataset = tf.data.TFRecordDataset(files[:1], compression_type="GZIP").take(records)
+        dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").take(records)
         for record in dataset.as_numpy_iterator():
             example = tf.train.Example.FromString(record)
             names.update(dict.fromkeys(example.features.feature))

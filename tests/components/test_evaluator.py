@@ -367,3 +367,25 @@ def test_schema_source_and_unreadable_schema(tmp_path: Path) -> None:
     (folder / "schema.pbtxt").write_text("feature { name: \n")
     assert failed_schema_checks(pipeline, [evaluator], outputs, properties, set(), set(),
                                 lambda _: None) == []
+
+
+@pytest.mark.integration
+def test_feature_names_without_a_schema_read_past_an_empty_first_shard(tmp_path: Path) -> None:
+    """A small split written as two shards may have an empty first shard (the penguin eval
+    split does): the no-schema feature check must read on to the next shard, not see no
+    features and refuse a correct label_key."""
+    import gzip
+
+    import tensorflow as tf
+
+    from tfxkit.components.evaluator.executor import _example_feature_names
+
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "species": tf.train.Feature(int64_list=tf.train.Int64List(value=[1])),
+        "body_mass_g": tf.train.Feature(float_list=tf.train.FloatList(value=[3750.0]))}))
+    split = tmp_path / "Split-eval"
+    split.mkdir()
+    with tf.io.TFRecordWriter(str(split / "data_tfrecord-00001-of-00002.gz"), "GZIP") as writer:
+        writer.write(example.SerializeToString())
+    (split / "data_tfrecord-00000-of-00002.gz").write_bytes(gzip.compress(b""))
+    assert sorted(_example_feature_names([str(split / "*")])) == ["body_mass_g", "species"]
