@@ -382,7 +382,8 @@ def statistics_fragment(uri: str, anomalies_uri: str | None = None, sort_by: str
                           ("drift", f"drift {' vs '.join(splits[:2])} (most first)"),
                           ("anomalies", "anomalies first")))
     parts = [f"<h2>{title}</h2><p>{counts}; {len(views)} features"
-             + (f", {sum(1 for v in views if v.anomalies)} with anomalies" if flagged else "")
+             + (f", {sum(1 for v in views if v.anomalies)} with anomalies" if anomalies_uri
+                else "")
              + ".</p>", f"<div class='controls'>Sort features by <select "
              f"onchange='tfxkitSort(this.value)'>{options}</select></div>"]
     for kind, heading in (("numeric", "Numeric features"), ("categorical",

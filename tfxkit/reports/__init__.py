@@ -30,6 +30,7 @@ STYLE = (
     ".tfxkit-report th{background:#f3f3f3}.tfxkit-report .good{color:#1b5e20}"
     ".tfxkit-report .bad{color:#b71c1c}.tfxkit-report .uri{color:#555;margin-top:0}"
     ".tfxkit-report .charts svg{margin:0 12px 12px 0}.tfxkit-report .graph{overflow-x:auto}"
+    ".tfxkit-report td code{word-break:break-all}"
 )
 
 

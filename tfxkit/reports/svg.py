@@ -383,10 +383,14 @@ def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], ti
         parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(tick):.1f}' "
                      f"y2='{sy(tick):.1f}' stroke='#eee'/><text x='{left - 4}' "
                      f"y='{sy(tick) + 4:.1f}' text-anchor='end'>{tick * 100:.3g}%</text>")
-    for tick in _ticks(low, high, 6):
+    ticks = _ticks(low, high, 6)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+    for tick in ticks:  # labels as precise as the step: 2007.5 is not "2008"
+        label = f"{tick:.{decimals}f}" if abs(tick) < 1e6 else _fmt(tick)
         parts.append(f"<line x1='{sx(tick):.1f}' x2='{sx(tick):.1f}' y1='{top + plot_h}' "
                      f"y2='{top + plot_h + 3}' stroke='#555'/><text x='{sx(tick):.1f}' "
-                     f"y='{top + plot_h + 14}' text-anchor='middle'>{_fmt(tick)}</text>")
+                     f"y='{top + plot_h + 14}' text-anchor='middle'>{label}</text>")
     for index, (name, layer) in enumerate(shares.items()):
         color = PALETTE[index % len(PALETTE)]
         for lo, hi, count, share in layer:
