@@ -61,7 +61,7 @@ def test_predict_writes_one_log_per_row(built: Built, tmp_path: Path,
                                        r"\(versions: 1\)"),
     ("unknown_alias", ["--alias", "production"], r"no alias 'production'"),
     ("no_file", [], r"no file matches"),
-    ("logs_exist", [], r"already holds prediction logs .* nothing is overwritten"),
+    ("logs_exist", [], r"already holds prediction logs .*nothing is overwritten"),
 ])
 def test_predict_refusals(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                           setup: str, arguments: list[str], pattern: str) -> None:
