@@ -114,6 +114,8 @@ def _column_hashes(column: pa.Array) -> np.ndarray:
     import numpy as np
     import pyarrow as pa
 
+    if pa.types.is_floating(column.type) and column.type != pa.float32():
+        column = column.cast(pa.float32())  # hash the value as written (float32)
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         wide = pa.int64() if pa.types.is_integer(column.type) else pa.float64()
         values = column.cast(wide).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64)
