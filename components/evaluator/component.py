@@ -15,6 +15,30 @@ from tfxkit.errors import ComponentArgumentError
 from tfxkit.types.channel import Channel
 
 
+def check_baseline_choice(baseline: Any, push_destination: Any, baseline_model: Any) -> None:
+    """Check the Evaluator's `baseline` parameter when the pipeline is built: "latest" or a
+    valid alias name, with a `push_destination` to look it up in and no `baseline_model`
+    input competing with it. Raises ComponentArgumentError."""
+    from tfxkit.components.pusher.registry import RegistryError, check_alias_name
+
+    if baseline == "latest":
+        pass
+    else:
+        try:
+            check_alias_name(baseline, "Evaluator: baseline")
+        except RegistryError as exc:
+            raise ComponentArgumentError(
+                f"{exc} Use 'latest' (the default) for the highest pushed version.") from None
+    if push_destination is None:
+        raise ComponentArgumentError(
+            f"Evaluator: baseline={baseline!r} names a version at the push destination, but "
+            f"push_destination is not set. Fix: pass push_destination= (the Pusher's).")
+    if baseline_model is not None:
+        raise ComponentArgumentError(
+            f"Evaluator: baseline={baseline!r} and a baseline_model input both name the "
+            f"baseline. Fix: pass only one of them.")
+
+
 class Evaluator(BaseComponent):
     """Evaluate a model with TensorFlow Model Analysis on Beam and decide its blessing.
 
@@ -59,6 +83,11 @@ class Evaluator(BaseComponent):
             `{"filesystem": {"base_directory": ...}}`); a file there is refused at
             construction, and a relative path is made absolute as the Pusher does.
         example_splits: splits to evaluate on, default `["eval"]`.
+        baseline: which version at `push_destination` is the baseline: "latest" (default: the
+            highest complete version) or an alias, e.g. "production" (the version `tfxkit
+            models promote DEST VERSION --alias production` pointed it at, read from the
+            destination's alias history). An alias not set yet means no baseline (as before
+            the first push; the blessing reason says so). Needs `push_destination`.
     """
 
     SPEC_CLASS = EvaluatorSpec
@@ -74,8 +103,11 @@ class Evaluator(BaseComponent):
         push_destination: dict[str, Any] | str | RuntimeParameter | None = None,
         example_splits: list[str] | None = None,
         schema: Channel | None = None,
+        baseline: str | RuntimeParameter | None = None,
     ) -> None:
         check_eval_config(normalize_value(eval_config))
+        if baseline is not None and not isinstance(baseline, RuntimeParameter):
+            check_baseline_choice(baseline, push_destination, baseline_model)
         if push_destination is not None and not isinstance(push_destination, RuntimeParameter):
             push_destination = check_push_destination(
                 push_destination, "Evaluator (baseline lookup)", for_writing=False)
@@ -89,7 +121,7 @@ class Evaluator(BaseComponent):
         super().__init__(
             examples=examples, model=model, eval_config=eval_config,
             baseline_model=baseline_model, push_destination=push_destination,
-            example_splits=example_splits, schema=schema,
+            example_splits=example_splits, schema=schema, baseline=baseline,
         )
         check_splits_exist("Evaluator", "example_splits", example_splits, examples, ["eval"])
         producer = examples.producer if isinstance(examples, Channel) else None

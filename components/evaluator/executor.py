@@ -95,12 +95,20 @@ def failure_reasons(validation_result: Any) -> list[str]:
 
 def overall_metrics(output_path: str, model_name: str) -> dict[str, float]:
     """Overall-slice metric values of model `model_name` ("" for a single model)."""
+    return slice_metrics(output_path, model_name).get("Overall", {})
+
+
+def slice_metrics(output_path: str, model_name: str) -> dict[str, dict[str, float]]:
+    """Metric values of model `model_name` ("" for a single model) per slice ("Overall",
+    "island=Biscoe", ...): recorded as the evaluation's `slice_metrics` so that experiment
+    queries (`tfxkit runs --compare`) read them without TFMA."""
     import tensorflow_model_analysis as tfma
 
-    metrics: dict[str, float] = {}
+    by_slice: dict[str, dict[str, float]] = {}
     for metrics_for_slice in tfma.load_metrics(output_path):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue
+        if metrics_for_slice.HasField("cross_slice_key"):
+            continue  # cross-slice comparisons are not a slice's metrics
+        metrics = by_slice.setdefault(_slice_text(metrics_for_slice.slice_key), {})
         for item in metrics_for_slice.metric_keys_and_values:
             key = item.key
             if key.is_diff or key.model_name != model_name or key.HasField("sub_key"):
@@ -108,7 +116,7 @@ def overall_metrics(output_path: str, model_name: str) -> dict[str, float]:
             if item.value.HasField("double_value"):
                 label = f"{key.output_name}/{key.name}" if key.output_name else key.name
                 metrics[label] = item.value.double_value.value
-    return metrics
+    return by_slice
 
 
 class Executor(BaseExecutor):
@@ -179,8 +187,10 @@ class Executor(BaseExecutor):
 
         self._run_tfma(models, eval_config, patterns, schema, evaluation.uri)
 
-        metrics = overall_metrics(evaluation.uri, candidate_name)
+        per_slice = slice_metrics(evaluation.uri, candidate_name)
+        metrics = per_slice.get("Overall", {})
         evaluation.set_custom_property("overall_metrics", json.dumps(metrics, sort_keys=True))
+        evaluation.set_custom_property("slice_metrics", json.dumps(per_slice, sort_keys=True))
         blessed, reason = self._verdict(tfma, evaluation.uri, thresholds, metrics,
                                         had_change_thresholds, baseline_source)
         self._write_blessing(blessing, blessed, reason, model, baseline_source)
@@ -194,8 +204,9 @@ class Executor(BaseExecutor):
     def _baseline(
         input_dict: dict[str, list[Artifact]], exec_properties: dict[str, Any]
     ) -> Baseline:
-        """The model to compare against: the `baseline_model` input, else the highest version
-        at `push_destination` that holds a SavedModel (incomplete version folders above it are
+        """The model to compare against: the `baseline_model` input, else (parameter
+        `baseline` an alias) the version that alias points to at `push_destination`, else the
+        highest version there that holds a SavedModel (incomplete version folders above it are
         skipped with a warning), else none."""
         baseline_model = single(input_dict, "baseline_model", COMPONENT)
         if baseline_model is not None:
@@ -208,6 +219,9 @@ class Executor(BaseExecutor):
         destination = check_push_destination(destination, f"{COMPONENT} (baseline lookup)",
                                              for_writing=False)
         base = resolve_base_directory(destination, f"{COMPONENT}: push_destination")
+        choice = exec_properties.get("baseline") or "latest"
+        if choice != "latest":
+            return _alias_baseline(base, str(choice))
         latest, skipped = latest_complete_version(base)
         note = ""
         if skipped:
@@ -292,6 +306,36 @@ class Executor(BaseExecutor):
             logger.info("Evaluator: BLESSED model %s (%s)", model.uri, reason)
         else:
             logger.warning("Evaluator: NOT_BLESSED model %s: %s", model.uri, reason)
+
+
+def _alias_baseline(base: str, alias: str) -> Baseline:
+    """The baseline named by alias `alias` at push destination `base` (its alias history);
+    no baseline when the alias is not set yet. Raises ExecutionError when it points to a
+    version folder that is gone or holds no SavedModel."""
+    from tfxkit.components.pusher.registry import (
+        RegistryError,
+        UnknownAliasError,
+        list_pushed_versions,
+        resolve_alias,
+    )
+
+    try:
+        version = resolve_alias(base, alias)
+    except UnknownAliasError as exc:
+        logger.warning("Evaluator: %s", exc)
+        return Baseline(None, f"no version has alias {alias!r} at {base} yet (aliases set: "
+                              f"{', '.join(exc.known) or 'none'})")
+    except RegistryError as exc:
+        raise ExecutionError(f"{COMPONENT}: baseline={alias!r}: {exc}") from None
+    found = {v["version"]: v for v in list_pushed_versions(base)}
+    item = found.get(version)
+    if item is None or not item["complete"]:
+        what = "is gone" if item is None else f"has no {SAVED_MODEL_FILES[0]}"
+        raise ExecutionError(
+            f"{COMPONENT}: baseline = alias {alias!r} -> version {version} at "
+            f"{os.path.join(base, str(version))}, which {what}. Fix: point the alias at a "
+            f"complete version (`tfxkit models promote {base} VERSION --alias {alias}`).")
+    return Baseline(str(item["path"]), f"{item['path']} (alias {alias})", version)
 
 
 def _serving_path(model: Artifact, name: str) -> str:

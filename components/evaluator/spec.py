@@ -24,6 +24,10 @@ class EvaluatorSpec(ComponentSpec):
         "push_destination": ExecutionParameter(
             type=(dict, str), optional=True,
             description="the Pusher's destination; its latest version is the baseline"),
+        "baseline": ExecutionParameter(
+            type=str, optional=True,
+            description="which pushed version is the baseline: 'latest' (default) or an alias "
+                        "such as 'production'"),
         "example_splits": ExecutionParameter(
             type=list, optional=True, hint=list[str], description="splits to evaluate on (default ['eval'])"),
     }
