@@ -78,6 +78,19 @@ def test_status_of_the_pushed_version(server: Server) -> None:
     assert httpx.get(f"{server.url}/versions/1", timeout=10).json() == answer.json()
 
 
+def test_metadata_lists_the_signatures_as_tf_serving_does(server: Server) -> None:
+    import httpx
+
+    answer = httpx.get(f"{server.url}/versions/1/metadata", timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model_spec"] == {"name": "penguin", "signature_name": "", "version": "1"}
+    serving = body["metadata"]["signature_def"]["signature_def"]["serving_default"]
+    assert serving["method_name"] == "tensorflow/serving/predict"
+    assert serving["inputs"]["examples"]["dtype"] == "DT_STRING"
+    assert serving["outputs"]["outputs"]["tensor_shape"]["dim"][1]["size"] == "3"
+
+
 def test_row_format_gives_class_names_and_the_models_probabilities(
         server: Server, expected: tuple[list[str], list[list[float]]]) -> None:
     classes, scores = expected

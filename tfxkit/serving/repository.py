@@ -72,6 +72,24 @@ class ServedVersion:
         return {name: value.numpy() for name, value in outputs.items()}
 
 
+    def signature_defs(self) -> dict[str, Any]:
+        """TF Serving's metadata `signature_def` entry: the SavedModel's SignatureDefs (serve
+        tag) in protobuf's JSON mapping, read from saved_model.pb."""
+        import os
+
+        from google.protobuf import json_format
+        from tensorflow.core.protobuf import saved_model_pb2
+
+        saved = saved_model_pb2.SavedModel()
+        with open(os.path.join(self.path, "saved_model.pb"), "rb") as handle:
+            saved.ParseFromString(handle.read())
+        graph = next((g for g in saved.meta_graphs if "serve" in g.meta_info_def.tags),
+                     saved.meta_graphs[0])
+        return {"signature_def": {name: json_format.MessageToDict(
+                                      definition, preserving_proto_field_name=True)
+                                  for name, definition in graph.signature_def.items()}}
+
+
 def version_for_label(destination: str, label: str) -> int | None:
     """The version label `label` (an alias such as "production") points to at `destination`,
     or None. No alias store exists yet, so every label is unknown."""

@@ -2,6 +2,7 @@
 `ModelRepository`, as a Starlette ASGI app.
 
     GET  /v1/models/{name}[/versions/{v} | /labels/{label}]            version status
+    GET  /v1/models/{name}[/versions/{v} | /labels/{label}]/metadata   signature defs
     POST /v1/models/{name}[/versions/{v} | /labels/{label}]:predict    {"instances": [...]}
                                                                        or {"inputs": {...}}
 
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 _PATH = re.compile(
     r"(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
-    r"(?::(?P<verb>[A-Za-z]+))?")
+    r"(?::(?P<verb>[A-Za-z]+)|(?P<metadata>/metadata))?")
 
 
 def _json_response(body: Any, status: int = 200) -> Response:
@@ -161,8 +162,15 @@ def make_app(repository: ModelRepository) -> Starlette:
                     raise ServingError(404, f"Malformed request: GET {request.url.path}")
                 if parts["label"] is not None:
                     version = repository.get(label=parts["label"]).version
+                if parts["metadata"]:
+                    served = repository.get(version)
+                    return _json_response({
+                        "model_spec": {"name": repository.name, "signature_name": "",
+                                       "version": str(served.version)},
+                        "metadata": {"signature_def": await run_in_threadpool(
+                            served.signature_defs)}})
                 return _json_response({"model_version_status": repository.status(version)})
-            if parts["verb"] != "predict":
+            if parts["verb"] != "predict" or parts["metadata"]:
                 what = "Malformed request" if parts["verb"] is None \
                     else f":{parts['verb']} is not supported"
                 raise ServingError(400 if parts["verb"] in ("classify", "regress") else 404,
