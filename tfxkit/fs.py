@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from pyarrow import fs as pafs
 
 __all__ = [
-    "OBJECT_STORE_PREFIXES", "copy_tree", "delete_tree", "exists", "filesystem", "is_dir",
+    "OBJECT_STORE_PREFIXES", "copy_file", "copy_tree", "delete_tree", "exists", "filesystem", "is_dir",
     "is_file", "is_object_store", "join", "launcher_mounts", "list_files", "listdir", "local_path",
-    "makedirs", "open_input", "read_bytes", "write_bytes",
+    "makedirs", "mtime", "open_input", "read_bytes", "write_bytes",
 ]
 
 OBJECT_STORE_PREFIXES = ("gs://", "s3://", "minio://")
@@ -189,6 +189,12 @@ def is_file(location: str) -> bool:
     return bool(_info(location).type == pafs.FileType.File)
 
 
+def mtime(location: str) -> float | None:
+    """Modification time of `location` (seconds since the epoch), None when unknown/missing."""
+    info = _info(location)
+    return info.mtime.timestamp() if info.mtime is not None else None
+
+
 def join(location: str, *parts: str) -> str:
     """`location` / parts, with '/' for URIs and os.path.join for local paths."""
     if is_object_store(location):
@@ -283,6 +289,19 @@ def delete_tree(location: str) -> None:
         pass
     except OSError as exc:
         raise _store_error(location, exc) from None
+
+
+def copy_file(source: str, target: str) -> None:
+    """Copy file `source` to `target` (either local or on a store), streamed."""
+    target_fs, target_path = _where(target)
+    try:
+        if local_path(target) is not None:
+            os.makedirs(os.path.dirname(target_path), exist_ok=True)
+        with open_input(source) as inp, target_fs.open_output_stream(target_path) as out:
+            while chunk := inp.read(1 << 22):
+                out.write(chunk)
+    except OSError as exc:
+        raise _store_error(f"{source} -> {target}", exc) from None
 
 
 def copy_tree(source: str, target: str, last: tuple[str, ...] = ()) -> int:

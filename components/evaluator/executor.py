@@ -8,6 +8,7 @@ import logging
 import os
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.components._shared.beam import make_beam_pipeline
 from tfxkit.components._shared.examples import single, split_file_pattern
 from tfxkit.components._shared.schema import load_schema
@@ -156,6 +157,11 @@ class Executor(BaseExecutor):
         candidate_path = _serving_path(model, "model")
         baseline = self._baseline(input_dict, exec_properties)
         baseline_path, baseline_source = baseline.path, baseline.source
+        if baseline_path is not None and fs.is_object_store(baseline_path):
+            # TFMA loads SavedModels from local folders: read the pushed version off the store
+            local = os.path.join(self.context.tmp_dir or evaluation.uri, "baseline_model")
+            fs.copy_tree(baseline_path, local)
+            baseline_path = local
         for artifact in (evaluation, blessing):
             baseline.record(artifact)
 

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.errors import DataError
 from tfxkit.paths import is_inside, real_path
 
@@ -262,11 +263,16 @@ def _glob(folder: str, parts: list[str], ancestors: frozenset[str],
 
 
 def match_input_files(input_base: str, input_splits: tuple[InputSplit, ...],
-                      follow_symlinks: bool = False) -> InputFiles:
+                      follow_symlinks: bool = False, stage_dir: str | None = None) -> InputFiles:
     """Match each split's pattern under `input_base` and check every match on its real path.
 
     Directories, hidden files and dangling links are ignored; files reached twice (two links
     to one file, a symlink loop) are read once, by real path.
+
+    `input_base` may be an object-store URI (`gs://`, `s3://`, `minio://`, see `tfxkit.fs`):
+    under a KFP launcher mount it is matched as that local folder (same rules); otherwise the
+    store is listed and, with `stage_dir`, the matched objects are copied to
+    `<stage_dir>/<scheme>/<bucket>/<path>` and those local paths returned (without it, the URIs).
 
     Raises:
         DataError: `input_base` is missing or not a directory; a pattern leaves input_base or
@@ -274,6 +280,11 @@ def match_input_files(input_base: str, input_splits: tuple[InputSplit, ...],
             out) and `follow_symlinks` is False; one file is matched by two splits. Messages name
             paths only, never file content.
     """
+    if fs.is_object_store(input_base):
+        mounted = fs.local_path(input_base)
+        if mounted is None:
+            return _match_in_store(input_base, input_splits, stage_dir)
+        input_base = mounted
     if not input_base or not os.path.exists(input_base):
         raise DataError(f"ExampleGen input_base: directory {input_base!r} does not exist. Pass "
                         f"input_base= the folder holding your data files.")
@@ -347,11 +358,71 @@ def content_fingerprint(input_base: str, input_config: Any,
     """
     splits = parse_input_config(input_config)
     digest = hashlib.sha256()
+    if fs.is_object_store(input_base):
+        input_base = fs.local_path(input_base) or input_base
+    remote = fs.is_object_store(input_base)
     for split, paths in resolve_input_files(input_base, splits, follow_symlinks).items():
         for path in paths:
-            digest.update(f"{split}\0{os.path.relpath(path, input_base)}\0".encode())
-            with open(path, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
+            relative = (path[len(input_base.rstrip("/")) + 1:] if remote
+                        else os.path.relpath(path, input_base))
+            digest.update(f"{split}\0{relative}\0".encode())
+            for chunk in fs.iter_chunks(path):
+                digest.update(chunk)
             digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _matches(parts: list[str], names: list[str]) -> bool:
+    """Whether the relative path `names` matches the glob `parts` (`**` = any folders)."""
+    if not parts:
+        return not names
+    if parts[0] == "**":
+        rest = parts[1:] or ["*"]
+        return any(_matches(rest, names[i:]) for i in range(len(names)))
+    return bool(names) and fnmatch.fnmatchcase(names[0], parts[0]) and _matches(parts[1:],
+                                                                                 names[1:])
+
+
+def _match_in_store(input_base: str, input_splits: tuple[InputSplit, ...],
+                    stage_dir: str | None) -> InputFiles:
+    """`match_input_files` on an object store: the same patterns and errors, by listing."""
+    base = input_base.rstrip("/")
+    listed = [relative for relative, _size in fs.list_files(base)]
+    if not listed and not fs.is_dir(base):
+        raise DataError(f"ExampleGen input_base: {input_base!r} holds no objects (the prefix "
+                        f"does not exist or is empty). Pass input_base= the folder holding your "
+                        f"data files, e.g. s3://<bucket>/<data folder>.")
+    found = InputFiles({})
+    owner: dict[str, str] = {}
+    for split in input_splits:
+        check_pattern(split.pattern, f"ExampleGen input split {split.name!r}: pattern")
+        parts = [p for p in split.pattern.split("/") if p not in ("", ".")]
+        matched = []
+        for relative in listed:
+            if not _matches(parts, relative.split("/")):
+                continue
+            if relative in owner:
+                raise DataError(
+                    f"ExampleGen input_config: {base}/{relative} is matched by split "
+                    f"{split.name!r} and by split {owner[relative]!r}; a file must belong to one"
+                    f" split (its rows would be in both). Narrow the patterns.")
+            owner[relative] = split.name
+            matched.append(relative)
+        if not matched:
+            present = sorted({r.split("/")[0] for r in listed})[:10]
+            raise DataError(
+                f"ExampleGen input split {split.name!r}: pattern {split.pattern!r} matches no file"
+                f" under {input_base!r} (it holds {present or 'nothing'}). Put data files there, "
+                f"or set input_config={{'splits': [{{'name': ..., 'pattern': 'sub/*.csv'}}]}}.")
+        paths = []
+        for relative in matched:
+            uri = f"{base}/{relative}"
+            if stage_dir is None:
+                paths.append(uri)
+                continue
+            local = os.path.join(stage_dir, base.replace("://", "/", 1), relative)
+            fs.copy_file(uri, local)
+            found.real[local] = uri
+            paths.append(local)
+        found.files[split.name] = paths
+    return found

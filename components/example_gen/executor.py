@@ -340,7 +340,8 @@ class BaseExampleGenExecutor(BaseExecutor):
                                                 input_splits)
         matched = split_config.match_input_files(
             exec_properties.get("input_base", ""), input_splits,
-            bool(exec_properties.get("follow_symlinks")))
+            bool(exec_properties.get("follow_symlinks")),
+            stage_dir=self.context.tmp_dir or None)  # object-store input is read from here
         files = matched.files
         all_files = [path for paths in files.values() for path in paths]
         prepared = self.prepare(all_files, exec_properties)

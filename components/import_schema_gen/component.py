@@ -6,6 +6,7 @@ import hashlib
 import os
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.components.import_schema_gen.spec import ImportSchemaGenSpec
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.paths import refuse_outside
@@ -44,10 +45,9 @@ class ImportSchemaGen(BaseComponent):
         """
         path = checked_schema_file(str(exec_properties.get("schema_file", "")),
                                    bool(exec_properties.get("follow_symlinks")))
-        if not os.path.isfile(path):
+        if not fs.is_file(path):
             return ""
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        return hashlib.sha256(fs.read_bytes(path)).hexdigest()
 
 
 def checked_schema_file(schema_file: str, follow_symlinks: bool = False) -> str:
@@ -55,7 +55,11 @@ def checked_schema_file(schema_file: str, follow_symlinks: bool = False) -> str:
 
     Raises DataError when it is a symlink whose target is outside the folder the path names
     (`schema/schema.pbtxt -> ../../elsewhere/schema.pbtxt`) and `follow_symlinks` is False.
+    An object-store URI (`gs://`, `s3://`) is returned as is, or as its launcher mount path
+    inside a KFP container (`tfxkit.fs`).
     """
+    if fs.is_object_store(schema_file):
+        return fs.local_path(schema_file) or schema_file
     return refuse_outside(
         schema_file, os.path.dirname(os.path.abspath(schema_file)), "ImportSchemaGen schema_file",
         "its folder",

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.components.import_schema_gen.component import checked_schema_file
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
@@ -36,11 +36,11 @@ class Executor(BaseExecutor):
 
         given = str(exec_properties.get("schema_file", ""))
         path = checked_schema_file(given, bool(exec_properties.get("follow_symlinks")))
-        if not os.path.isfile(path):
+        if not fs.is_file(path):
             raise DataError(f"ImportSchemaGen schema_file: {given!r} does not exist or is not a "
                             f"file. Pass the path of a schema.pbtxt, e.g. one SchemaGen wrote.")
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        data = fs.read_bytes(path)
+        text = data.decode("utf-8")
         try:
             schema = text_format.Parse(text, schema_pb2.Schema())
         except text_format.ParseError as exc:
@@ -51,7 +51,8 @@ class Executor(BaseExecutor):
                             f"features. Expected 'feature {{ name: ... type: ... }}' entries.")
         out = output_dict["schema"][0]
         os.makedirs(out.uri, exist_ok=True)
-        shutil.copyfile(path, os.path.join(out.uri, SCHEMA_FILE))
+        with open(os.path.join(out.uri, SCHEMA_FILE), "wb") as f:
+            f.write(data)
         if path != os.path.abspath(given):  # lineage shows which file was really imported
             out.set_custom_property("schema_file_real_path", path)
 

@@ -40,6 +40,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tfxkit import fs
+from tfxkit.components.pusher import object_store
 from tfxkit.errors import ComponentArgumentError, ExecutionError, TfxkitError
 
 if TYPE_CHECKING:
@@ -69,6 +71,12 @@ def resolve_base_directory(destination: Any, where: str = "push_destination") ->
     )
 
 
+def _located(base: str) -> str:
+    """`base` as this process reaches it: an object-store URI's launcher mount when present
+    (inside a KFP container), else the URI itself; local paths unchanged (`tfxkit.fs`)."""
+    return (fs.local_path(base) or base) if fs.is_object_store(base) else base
+
+
 def list_pushed_versions(destination: Any) -> list[dict[str, Any]]:
     """Versions pushed to `destination`, oldest first.
 
@@ -76,9 +84,12 @@ def list_pushed_versions(destination: Any) -> list[dict[str, Any]]:
     `path` (absolute folder path), `time` (push time: the folder's mtime, seconds since the
     epoch) and `complete` (whether it holds a SavedModel: `saved_model.pb` or `.pbtxt`; a
     folder made by hand or a half-finished copy does not). A missing base directory has no
-    versions.
+    versions. On an object store reached directly, see `object_store.list_versions`.
     """
-    base = Path(resolve_base_directory(destination))
+    located = _located(resolve_base_directory(destination))
+    if fs.is_object_store(located):
+        return object_store.list_versions(located)
+    base = Path(located)
     if not base.is_dir():
         return []
     versions = []
@@ -131,7 +142,10 @@ def push_directory(source: str, destination: Any, max_attempts: int = 1000) -> t
             f"{'an empty folder' if source_path.is_dir() else 'nothing'}. The Trainer's run_fn "
             f"must save the model to fn_args.serving_model_dir."
         )
-    base = Path(resolve_base_directory(destination))
+    located = _located(resolve_base_directory(destination))
+    if fs.is_object_store(located):
+        return object_store.push(source, located)  # ordered writes, saved_model.pb last
+    base = Path(located)
     base.mkdir(parents=True, exist_ok=True)
     staging = base / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     try:
