@@ -589,7 +589,8 @@ class _RunState:
         properties = self.exec_properties[node.id]
         try:
             with self.signals.interruptible():  # hashing inputs and code: nothing recorded
-                key, code = cache_key(node, properties, inputs)
+                fingerprints: dict[str, str] = {}  # recorded: `tfxkit runs --diff` shows them
+                key, code = cache_key(node, properties, inputs, fingerprints)
         except Exception as exc:  # bad user-code reference etc.: fail this node, not the runner
             self._fail(node, f"{type(exc).__name__}: {exc}", began, None)
             return
@@ -599,7 +600,8 @@ class _RunState:
                  self.pipeline.pipeline_name, "component": node.type_name,
                  "executor": node.executor_identity(), "cache_key": key,
                  **record.encode_parameters(properties),
-                 **{f"code.{name}": digest for name, digest in code.items()}}
+                 **{f"code.{name}": digest for name, digest in code.items()},
+                 **{f"fingerprint.{name}": value for name, value in fingerprints.items()}}
         use_cache = self.cache if node.node_config.enable_cache is None else (
             node.node_config.enable_cache)
         if use_cache:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tfxkit.cli import registry_commands
 from tfxkit.cli.common import (
     UsageError,
     add_pipeline_options,
@@ -198,9 +199,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     with_store = bool(args.metadata or args.pipeline_file or find_project_root())
     if with_store:
         history = pushed_model_history(open_store(args), [v["path"] for v in versions])
+    labels = registry_commands.alias_labels(args.destination)
     for item in versions:
         when = datetime.datetime.fromtimestamp(item["time"]).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"version {item['version']:<4} pushed {when}  {item['path']}")
+        named = labels.get(item["version"])
+        print(f"version {item['version']:<4} pushed {when}  {item['path']}"
+              + (f"  [{', '.join(named)}]" if named else ""))
         facts = history.get(item["path"])
         if facts is None:
             if with_store:
@@ -224,6 +228,7 @@ def add_commands(sub: Any) -> None:
     runs.add_argument("-n", "--limit", type=int, default=10, help="how many runs (default 10)")
     add_verbose_option(runs)
     runs.set_defaults(handler=cmd_runs)
+    registry_commands.extend_runs(runs)  # --compare, --diff
 
     lin = sub.add_parser("lineage", help="show what produced an artifact")
     lin.add_argument("artifact", help="artifact id or uri, or a pushed model version folder")
@@ -242,15 +247,17 @@ def add_commands(sub: Any) -> None:
     rep = sub.add_parser("report", help="write an HTML report of a run and print its path",
                          description="HTML report of run RUN (an id from `tfxkit runs`, or "
                                      "'latest'): the DAG coloured by outcome, timings, outputs.")
-    rep.add_argument("run", help="run id, or 'latest'")
+    rep.add_argument("run", nargs="?", help="run id, or 'latest'")
     add_pipeline_options(rep, store=True)
     rep.add_argument("--pipeline", help="pipeline name, when run ids repeat across pipelines")
     rep.add_argument("-o", "--output", help="HTML file to write (default: run-<id>.html)")
     add_verbose_option(rep)
     rep.set_defaults(handler=cmd_report)
+    registry_commands.extend_report(rep)  # --compare
 
     models = sub.add_parser("models", help="list pushed model versions and what produced them")
     models.add_argument("destination", help="the Pusher's base directory")
     add_pipeline_options(models, store=True)
     add_verbose_option(models)
     models.set_defaults(handler=cmd_models)
+    registry_commands.extend_models(models)  # promote, aliases, --at, --history

@@ -53,10 +53,14 @@ def cache_key(
     node: BaseComponent,
     exec_properties: Mapping[str, Any],
     inputs: Mapping[str, list[Artifact]],
+    fingerprints: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Return (cache key, user-code hashes by parameter) for running `node` on `inputs`.
 
-    Raises ComponentArgumentError when a user-code parameter names no existing file or module.
+    `fingerprints`, when given, receives `input_data`: the component's own fingerprint (e.g.
+    ExampleGen's input file contents) when it has one, for the run record (`tfxkit runs
+    --diff`). Raises ComponentArgumentError when a user-code parameter names no existing file
+    or module.
     """
     spec = type(node).SPEC_CLASS
     code = {}
@@ -76,6 +80,8 @@ def cache_key(
         "user_code": code,
         "fingerprint": node.cache_fingerprint(dict(exec_properties)),
     }
+    if fingerprints is not None and material["fingerprint"]:
+        fingerprints["input_data"] = str(material["fingerprint"])
     text = json.dumps(material, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest(), code
 
