@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -233,3 +234,38 @@ def test_alias_change_recorded_in_ml_metadata(tmp_path: Path) -> None:
     assert custom(execution, "destination") == str(base)
     context = store.get_context_by_type_and_name("model_registry", str(base))
     assert [e.id for e in store.get_executions_by_context(context.id)] == [execution_id]
+
+
+@pytest.mark.integration
+def test_evaluator_runs_against_the_aliased_version(
+        tmp_path: Path, penguin_examples: Any, penguin_model: Any, penguin_schema: Any) -> None:
+    """Real TFMA: versions 1 and 2 are pushed, `production` points at 1, so the Evaluator with
+    baseline="production" compares against version 1 (not the latest, 2) and records the
+    metrics per slice."""
+    import shutil
+
+    from tfxkit.types.standard_artifacts import ModelBlessing, ModelEvaluation
+
+    serving = tmp_path / "serving"
+    for version in ("1", "2"):
+        shutil.copytree(Path(penguin_model.uri, "Format-Serving"), serving / version)
+    promote(str(serving), 1, "production")
+    config = {"model_specs": [{"label_key": "species"}],
+              "slicing_specs": [{}, {"feature_keys": ["species"]}],
+              "metrics_specs": [{"metrics": [{
+                  "class_name": "SparseCategoricalAccuracy",
+                  "threshold": {"change_threshold": {"direction": "HIGHER_IS_BETTER",
+                                                     "absolute": -1e-10}}}]}]}
+    evaluation = ModelEvaluation(uri=str(tmp_path / "evaluation"))
+    blessing = ModelBlessing(uri=str(tmp_path / "blessing"))
+    EvaluatorExecutor().Do(
+        {"examples": [penguin_examples], "model": [penguin_model], "schema": [penguin_schema]},
+        {"evaluation": [evaluation], "blessing": [blessing]},
+        {"eval_config": config, "push_destination": str(serving), "baseline": "production"})
+    assert blessing.custom_properties["baseline_version"] == 1
+    assert blessing.custom_properties["baseline_model"] == f"{serving / '1'} (alias production)"
+    assert blessing.custom_properties["blessed"] == 1
+    per_slice = json.loads(evaluation.custom_properties["slice_metrics"])
+    assert set(per_slice) == {"Overall", "species=0", "species=1", "species=2"}
+    overall = json.loads(evaluation.custom_properties["overall_metrics"])
+    assert overall == per_slice["Overall"] and 0 < overall["sparse_categorical_accuracy"] <= 1
