@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from components.statistics_gen.report import (
+from tfxkit.errors import DataError
+from tfxkit.reports import render_html
+from tfxkit.reports.data import (
     categorical_drift,
     feature_views,
     load_statistics,
     numeric_drift,
     sort_views,
 )
-from tfxkit.errors import DataError
-from tfxkit.reports import render_html
 
 HEAVY = ("tensorflow", "tensorflow_data_validation", "apache_beam", "tfx_bsl",
          "tensorflow_model_analysis", "tensorflow_transform")
@@ -88,7 +88,7 @@ def test_statistics_view_is_self_contained_with_histograms(artifacts: dict[str, 
 
 @pytest.mark.integration
 def test_statistics_numbers_missing_drift_and_anomalies(artifacts: dict[str, Path]) -> None:
-    from components.statistics_gen.report import anomalous_features, load_anomalies
+    from tfxkit.reports.data import anomalous_features, load_anomalies
 
     flagged = anomalous_features(load_anomalies(str(artifacts["anomalies"])))
     assert set(flagged) == {"color", "size"}  # new value "purple"; size missing in eval

@@ -62,7 +62,7 @@ def _body(page: str) -> str:
 
 def _data_report(type_name: str) -> Renderer:
     def render(uri: str, facts: Mapping[str, Any]) -> str:
-        from tfxkit.components.statistics_gen import report
+        from tfxkit.reports import data as report
 
         if type_name == "ExampleStatistics":
             return report.statistics_fragment(uri, facts.get("anomalies_uri"))
@@ -436,7 +436,7 @@ def render_evaluation(uri: str) -> str:
 # -- transform -----------------------------------------------------------------------------------
 def render_transform_graph(uri: str) -> str:
     """HTML of a TransformGraph artifact: the transformed features' schema."""
-    from tfxkit.components.statistics_gen.report import render_schema
+    from tfxkit.reports.data import render_schema
 
     folder = Path(uri, "transformed_metadata")
     if not Path(folder, "schema.pbtxt").is_file():

@@ -1,4 +1,4 @@
-"""HTML views of data artifacts (statistics, schema, anomalies) for `tfxkit show`.
+"""HTML views of data artifacts (statistics, schema, anomalies) for `tfxkit show` and notebooks.
 
 `render_html(type_name, uri)` returns one self-contained HTML page as a string; the caller
 writes it to a file. Everything is read from the artifact's protos (`FeatureStats.pb`,
