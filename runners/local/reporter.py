@@ -1,6 +1,14 @@
 """Console progress for local runs: one line per node as it happens, then one block per failure
 and the summary.
 
+On a terminal, running nodes are a live view (with `rich`): each with its elapsed time, the
+latest line of its log (Keras epoch metrics and loss included) and the log's path; finished
+nodes scroll above it. Elsewhere (CI, `| tee`) the same facts come as plain lines: a node's
+`started` line names its log, and a `running` line with the elapsed time and the latest log
+line follows every `heartbeat` seconds while it runs. Outcomes use one vocabulary everywhere
+(`ran`, `cached`, `failed`, `skipped`, `reused`: the words of `tfxkit runs` and `tfxkit
+report`), and the summary names the `tfxkit report` command that shows the run.
+
 A reporter is a set of lifecycle hooks (`before_node_run`, `after_node_run`, `on_node_error`,
 `on_run_end`); the runner calls them and anything cross-cutting can hook in the same way.
 
@@ -16,8 +24,10 @@ import dataclasses
 import os
 import re
 import sys
+import threading
+import time
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 
 class RunHooks(Protocol):
@@ -76,6 +86,27 @@ def _tfxkit_error_names() -> set[str]:
     return names
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_LINE_BREAKS = re.compile(r"[\r\n\x08]+")
+
+
+def latest_log_line(log_file: str | None, tail_bytes: int = 8192) -> str:
+    """The last non-blank line of `log_file` (progress bars' carriage returns and backspaces
+    count as line ends, colour codes are dropped), or "" when there is none yet."""
+    if not log_file:
+        return ""
+    try:
+        with open(log_file, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            size = log.tell()
+            log.seek(max(0, size - tail_bytes))
+            text = log.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    lines = [" ".join(line.split()) for line in _LINE_BREAKS.split(_ANSI.sub("", text))]
+    return next((line for line in reversed(lines) if line), "")
+
+
 def _shown(path: str) -> str:
     """`path` relative to the working directory when below it (shorter), else as it is."""
     try:
@@ -93,42 +124,147 @@ class ConsoleReporter:
         verbose: also print each failed node's traceback (and log tail) when it fails.
     """
 
-    SYMBOLS = {"ran": "done", "cached": "cached", "failed": "FAILED", "skipped": "skipped",
-               "reused": "reused"}
-
-    def __init__(self, stream: IO[str] | None = None, verbose: bool = False) -> None:
+    def __init__(self, stream: IO[str] | None = None, verbose: bool = False,
+                 live: bool | None = None, report_command: str | None = None,
+                 heartbeat: float = 30.0) -> None:
+        """Args:
+            stream: where to print (default stderr).
+            verbose: also print each failed node's traceback (and log tail) when it fails.
+            live: draw running nodes as a live view (default: when `stream` is a terminal and
+                `rich` is installed); otherwise plain lines.
+            report_command: the command the summary names to see the run (default
+                `tfxkit report latest --metadata <store>`).
+            heartbeat: seconds between the plain `running` lines of a node still running.
+        """
         self.stream = stream or sys.stderr
         self.verbose = verbose
         self.width = 20
         self.failures: list[NodeFailure] = []
+        self.report_command = report_command
+        self.heartbeat = heartbeat
+        self.live = _is_terminal(self.stream) if live is None else live
+        self.running: dict[str, tuple[float, str | None]] = {}  # node -> (start, log file)
+        self._log_files: dict[str, str] = {}
+        self._lock = threading.RLock()  # _print holds it while rich redraws the view
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._view: Any = None  # rich.live.Live while a run is shown live
+        self._store = ""
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        with self._lock:
+            if self._view is not None:
+                from rich.text import Text
+
+                self._view.refresh()  # finished nodes leave the view before their line prints
+                self._view.console.print(Text(text), soft_wrap=True)
+            else:
+                print(text, file=self.stream, flush=True)
 
     def on_run_start(self, pipeline_name: str, run_id: str, nodes: list[str], workers: int,
                      store: str) -> None:
-        """Print the run header."""
+        """Print the run header; start the live view (terminal) or the heartbeat (plain)."""
         self.width = max([len(n) for n in nodes] + [12])
         self.failures = []
+        self._store = store
+        self.running.clear()
         self._print(f"tfxkit: running pipeline {pipeline_name!r} (run {run_id}): "
                     f"{len(nodes)} node(s), up to {workers} at once; metadata {store}")
+        self._stop.clear()
+        if self.live:
+            self._start_view()
+        if self._view is None and self.heartbeat > 0:
+            self._ticker = threading.Thread(target=self._beat, name="tfxkit-progress",
+                                            daemon=True)
+            self._ticker.start()
+
+    def on_node_log(self, node_id: str, log_file: str) -> None:
+        """Note where a node about to start writes its output (called before
+        `before_node_run`)."""
+        self._log_files[node_id] = log_file
 
     def before_node_run(self, node_id: str) -> None:
-        """Print that a node started."""
-        self._print(f"  {node_id:<{self.width}}  started")
+        """Print that a node started, and where its log is."""
+        log_file = self._log_files.pop(node_id, None)
+        with self._lock:
+            self.running[node_id] = (time.monotonic(), log_file)
+        if self._view is None:
+            self._print(f"  {node_id:<{self.width}}  started")
 
     def after_node_run(self, node_id: str, outcome: str, seconds: float) -> None:
         """Print a node's outcome and time."""
-        self._print(f"  {node_id:<{self.width}}  {self.SYMBOLS.get(outcome, outcome):<8}"
-                    f"{seconds:8.2f} s")
+        with self._lock:
+            self.running.pop(node_id, None)
+        self._print(f"  {node_id:<{self.width}}  {outcome:<8}{seconds:8.2f} s")
+
+    # -- live view and heartbeat -------------------------------------------------------------
+    def _start_view(self) -> None:
+        try:
+            from rich.console import Console
+            from rich.live import Live
+        except ImportError:  # plain lines then
+            return
+        console = Console(file=self.stream, highlight=False)
+        self._view = Live(console=console, refresh_per_second=4, transient=True,
+                          get_renderable=self._running_table, redirect_stdout=False,
+                          redirect_stderr=False)
+        self._view.start()
+
+    def _running_table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
+        table.add_column("node", no_wrap=True)
+        table.add_column("elapsed", justify="right", no_wrap=True)
+        table.add_column("latest", overflow="ellipsis", no_wrap=True, max_width=90)
+        now = time.monotonic()
+        with self._lock:
+            running = list(self.running.items())
+        for node_id, (start, log_file) in running:
+            latest = latest_log_line(log_file)
+            where = f"[dim]log: {_shown(log_file)}[/dim]" if log_file else ""
+            table.add_row(f"[bold]{node_id}[/bold]", f"{now - start:7.1f} s",
+                          _escape(latest) or where)
+            if latest and where:
+                table.add_row("", "", where)
+        return table
+
+    def _beat(self) -> None:
+        """Plain mode: every `heartbeat` seconds, a line per node still running."""
+        while not self._stop.wait(self.heartbeat):
+            now = time.monotonic()
+            with self._lock:
+                running = list(self.running.items())
+            for node_id, (start, log_file) in running:
+                latest = latest_log_line(log_file)
+                self._print(f"  {node_id:<{self.width}}  running {now - start:6.0f} s"
+                            + (f"  [{_shown(log_file)}]" if log_file else "")
+                            + (f"  {latest[:160]}" if latest else ""))
+
+    def close(self) -> None:
+        """Stop the live view or heartbeat (the runner calls it when a run ends in any way,
+        also when it is interrupted); printing continues as plain lines."""
+        self._stop_progress()
+
+    def _stop_progress(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
+            self._ticker = None
+        with self._lock:
+            view, self._view = self._view, None
+        if view is not None:
+            view.stop()
 
     def on_node_error(self, node_id: str, error: str, seconds: float, details: str,
                       log_file: str | None = None) -> None:
         """Print a node's FAILED line (and, when verbose, its traceback); the failure itself
         is shown once at the end of the run."""
+        with self._lock:
+            self.running.pop(node_id, None)
         if self.verbose and details:
             self._print(details.rstrip())
-        self._print(f"  {node_id:<{self.width}}  {'FAILED':<8}{seconds:8.2f} s")
+        self._print(f"  {node_id:<{self.width}}  {'failed':<8}{seconds:8.2f} s")
         match = _WHERE.search(error)
         where = ""
         if match:
@@ -154,19 +290,28 @@ class ConsoleReporter:
         self._print(f"tfxkit: note: {note}")
 
     def on_run_end(self, outcomes: dict[str, str], seconds: float, resume_hint: str) -> None:
-        """Print the summary, one block per failed node and the command that resumes the run."""
+        """Print the summary, one block per failed node, the command that resumes the run and
+        the one that shows its report."""
+        self._stop_progress()
         counts: dict[str, int] = {}
         for outcome in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
         order = ("ran", "cached", "reused", "failed", "skipped")
         parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
-        self._print(f"tfxkit: {', '.join(parts) or 'nothing to do'} in {seconds:.2f} s")
+        see = f"; see it: {self._report_command()}" if outcomes else ""
+        self._print(f"tfxkit: {', '.join(parts) or 'nothing to do'} in {seconds:.2f} s{see}")
         for failure in self.failures:
             self._print(self.failure_block(failure))
         if resume_hint:
             match = _RESUME.search(resume_hint)
             self._print(f"  fix it, then resume with: {match['command'].strip()}" if match
                         else resume_hint)
+
+    def _report_command(self) -> str:
+        if self.report_command:
+            return self.report_command
+        store = self._store.removeprefix("sqlite:///")
+        return f"tfxkit report latest --metadata {_shown(store) if store != self._store else store}"
 
     def failure_block(self, failure: NodeFailure) -> str:
         """`tfxkit: error: <node's error>` and, below it, where in user code and the log."""
@@ -183,8 +328,24 @@ class ConsoleReporter:
         return "\n".join(lines)
 
 
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty() and os.environ.get("TERM", "") != "dumb"
+    except (AttributeError, ValueError):
+        return False
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 class SilentReporter(ConsoleReporter):
     """A reporter that prints nothing (for embedding and tests)."""
+
+    def __init__(self, stream: IO[str] | None = None, verbose: bool = False) -> None:
+        super().__init__(stream, verbose, live=False, heartbeat=0)
 
     def _print(self, text: str) -> None:
         return None

@@ -264,6 +264,7 @@ class LocalDagRunner(DagRunner):
         finally:
             with signals.held():
                 state.close()
+            getattr(self.hooks, "close", lambda: None)()  # end a live progress view
         seconds = time.perf_counter() - started
         failed = [n for n in selected if results.get(n.id, NodeResult("skipped")).outcome == "failed"]
         for node in selected:
@@ -583,7 +584,7 @@ class _RunState:
         from tfxkit.metadata import record
         from tfxkit.metadata.cache import cache_key, find_cache_hit
 
-        began = time.perf_counter()
+        began, began_at = time.perf_counter(), time.time()  # the node's clock, also recorded
         inputs = {key: list(self.results[channel.producer.id].outputs.get(channel.output_key, []))
                   for key, channel in node.inputs.items() if channel.producer is not None}
         properties = self.exec_properties[node.id]
@@ -598,7 +599,7 @@ class _RunState:
                                                         node.id)]
         facts = {"node_id": node.id, "run_id": self.run_id, "pipeline_name":
                  self.pipeline.pipeline_name, "component": node.type_name,
-                 "executor": node.executor_identity(), "cache_key": key,
+                 "executor": node.executor_identity(), "cache_key": key, "started_at": began_at,
                  **record.encode_parameters(properties),
                  **{f"code.{name}": digest for name, digest in code.items()},
                  **{f"fingerprint.{name}": value for name, value in fingerprints.items()}}
@@ -609,10 +610,10 @@ class _RunState:
                 hit = find_cache_hit(self.store, self.pipeline.pipeline_name, node.id, key)
             if hit is not None:
                 source_id, outputs = hit
+                seconds = time.perf_counter() - began  # read as the store stamps finished_at
                 execution_id = record.record_cached_execution(
                     self.store, node.type_name, contexts, inputs, outputs,
                     {**facts, "cached_from": source_id})
-                seconds = time.perf_counter() - began
                 self.results[node.id] = NodeResult("cached", seconds, execution_id, outputs)
                 self.hooks.after_node_run(node.id, "cached", seconds)
                 return
@@ -670,6 +671,8 @@ class _RunState:
         )
         self.running[execution_id] = _Running(node, execution_id, staging, staged, final_uris,
                                               began, inputs, log_file, task)
+        if log_file:  # optional hook: a progress view shows the log's latest line
+            getattr(self.hooks, "on_node_log", lambda node_id, path: None)(node.id, log_file)
         self.hooks.before_node_run(node.id)
         if self.runner.workers <= 0:
             with self.signals.interruptible():
@@ -720,6 +723,7 @@ class _RunState:
                 published[key] = artifacts
             shutil.rmtree(running.staging, ignore_errors=True)
             node_context = record.node_context(self.store, self.pipeline.pipeline_name, node.id)
+            seconds = time.perf_counter() - running.started  # as the store stamps finished_at
             record.publish_execution(self.store, running.execution_id,
                                      [*self.contexts, node_context], published)
         except BaseException as exc:
@@ -740,7 +744,6 @@ class _RunState:
             self._fail(node, f"publishing outputs failed: {type(exc).__name__}: {exc}",
                        running.started, running.execution_id)
             return
-        seconds = time.perf_counter() - running.started
         self.results[node.id] = NodeResult("ran", seconds, running.execution_id, published)
         self.hooks.after_node_run(node.id, "ran", seconds)
         for group in published.values():
@@ -776,9 +779,9 @@ class _RunState:
         from tfxkit.metadata import record
 
         error, details = mask_secrets(error), mask_secrets(details)
+        seconds = time.perf_counter() - began  # read as the store stamps finished_at
         if execution_id is not None:
             record.fail_execution(self.store, execution_id, f"{error}\n{details}".strip())
-        seconds = time.perf_counter() - began
         message = f"component {node.id} ({type(node).__name__}) failed: {error}"
         self.results[node.id] = NodeResult("failed", seconds, execution_id, error=message)
         self.failed = True

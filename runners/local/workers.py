@@ -143,6 +143,8 @@ def execute_logged(pipeline: Pipeline, task: Task) -> TaskResult:
     with open(task.log_file, "ab") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+        if hasattr(sys.stdout, "reconfigure"):  # print() lines reach the log (and the
+            sys.stdout.reconfigure(line_buffering=True)  # progress view) as they are printed
         faulthandler.enable(file=log)  # a segfault in user code still tells where it was
         if task.timeout:  # and so does a node stopped at its deadline (see WorkerPool._kill)
             faulthandler.register(signal.SIGUSR1, file=log, all_threads=False)

@@ -46,7 +46,9 @@ def test_run_then_runs_then_lineage(pipeline_file: Path, capsys: pytest.CaptureF
     assert "4 cached" in capsys.readouterr().err
     assert main(["runs", str(pipeline_file)]) == 0
     listing = capsys.readouterr().out
-    assert listing.count("run ") == 2 and "CACHED" in listing and "COMPLETE" in listing
+    # The console's words (issue 14: one vocabulary across run, runs and report).
+    assert listing.count("run ") == 2 and listing.count(" cached ") == 4
+    assert listing.count(" ran ") == 4 and "COMPLETE" not in listing
     result_dir = next((pipeline_file.parent / "out" / "combine" / "result").iterdir())
     assert main(["lineage", str(result_dir)]) == 0
     tree = capsys.readouterr().out

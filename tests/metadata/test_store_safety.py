@@ -192,7 +192,7 @@ def test_store_deleted_then_rerun_succeeds_and_overwrites_nothing(tmp_path: Path
 
     second = run_tfxkit("run", str(tiny), "-p", "pipeline_root=out", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    assert re.search(r"make_data\s+done", second.stderr) and re.search(r"train\s+done",
+    assert re.search(r"make_data\s+ran", second.stderr) and re.search(r"train\s+ran",
                                                                        second.stderr)
     assert "did not record (was its store deleted or replaced?)" in second.stderr
     suffix = re.search(r"<execution id>-(\w+) folders", second.stderr)

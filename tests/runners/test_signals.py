@@ -113,7 +113,7 @@ def test_sigterm_stops_the_run_cleanly_and_the_next_run_resumes(tmp_path: Path) 
                        "sleep=4", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert re.search(r"make_data\s+cached", again.stderr), again.stderr
-    assert re.search(r"train\s+done", again.stderr), again.stderr
+    assert re.search(r"train\s+ran", again.stderr), again.stderr
 
 
 def test_sigint_is_handled_like_sigterm(tmp_path: Path) -> None:

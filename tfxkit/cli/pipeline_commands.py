@@ -32,7 +32,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     pipeline, run_params = load_from_args(args)
     base = ["tfxkit", "run", args.pipeline_file] + [a for p in args.param or [] for a in ("-p", p)]
     resume = shlex.join(base) + " --from {node}"
-    reporter = ConsoleReporter(verbose=verbose)
+    report = shlex.join(["tfxkit", "report", "latest", args.pipeline_file])
+    reporter = ConsoleReporter(verbose=verbose, report_command=report)
     runner = LocalDagRunner(workers=args.workers, hooks=reporter, resume_command=resume,
                             capture_logs=not verbose)
     try:

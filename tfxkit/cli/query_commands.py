@@ -23,6 +23,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     import datetime
 
     from tfxkit.metadata.lineage import list_runs
+    from tfxkit.reports.run import outcome_word
 
     store = open_store(args)
     runs = list_runs(store, args.pipeline, args.limit)
@@ -32,8 +33,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for run in runs:
         when = datetime.datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
         print(f"run {run.run_id}  pipeline {run.pipeline_name}  started {when}")
-        for node in run.nodes:
-            line = f"  {node.node_id:<24} {node.state:<10} {node.seconds:8.2f} s"
+        for node in run.nodes:  # outcomes in the words of `tfxkit run` and `tfxkit report`
+            line = f"  {node.node_id:<24} {outcome_word(node.state):<9} {node.seconds:8.2f} s"
             if node.error:
                 line += f"  {node.error.splitlines()[0][:120]}"
             print(line)

@@ -248,14 +248,16 @@ def start_execution(
 ) -> int:
     """Record a RUNNING execution with its input events; return its id.
 
-    `facts` become custom properties (node id, run id, cache key, parameters, code hashes).
-    The runner's pid and host are added so a later run can tell a killed run's leftovers.
+    `facts` become custom properties (node id, run id, cache key, parameters, code hashes;
+    `started_at`, epoch seconds, defaults to now: the runner passes the instant its clock for
+    the node started, so `tfxkit run`, `runs` and `report` show the same times). The runner's
+    pid and host are added so a later run can tell a killed run's leftovers.
     """
     pb = _pb()
     execution = pb.Execution(type_id=execution_type_id(store, type_name),
                              last_known_state=pb.Execution.RUNNING)
-    for key, value in {**facts, "runner_pid": os.getpid(), "runner_host": socket.gethostname(),
-                       "started_at": time.time()}.items():
+    for key, value in {"started_at": time.time(), **facts, "runner_pid": os.getpid(),
+                       "runner_host": socket.gethostname()}.items():
         set_value(execution.custom_properties[key], value)
     pairs = _artifact_events(store, "INPUT", inputs, existing=True)
     execution_id, _, _ = retrying(
@@ -320,12 +322,13 @@ def record_cached_execution(
     outputs: Mapping[str, list[Artifact]],
     facts: Mapping[str, Any],
 ) -> int:
-    """Record a CACHED execution that reuses existing output artifacts; return its id."""
+    """Record a CACHED execution that reuses existing output artifacts; return its id. Its
+    `started_at` is `facts["started_at"]` when given (when the cache lookup began), else now."""
     pb = _pb()
     execution = pb.Execution(type_id=execution_type_id(store, type_name),
                              last_known_state=pb.Execution.CACHED)
     now = time.time()
-    for key, value in {**facts, "started_at": now, "finished_at": now}.items():
+    for key, value in {"started_at": now, **facts, "finished_at": now}.items():
         set_value(execution.custom_properties[key], value)
     pairs = _artifact_events(store, "INPUT", inputs, existing=True)
     pairs += _artifact_events(store, "OUTPUT", outputs, existing=True)

@@ -20,8 +20,16 @@ from tfxkit.types.artifact import Artifact
 if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
 
+# One vocabulary for a node's outcome: `tfxkit run` prints these words, `tfxkit runs` and the
+# run report translate ML Metadata's execution states into them.
 OUTCOMES = {"COMPLETE": "ran", "CACHED": "cached", "FAILED": "failed", "CANCELED": "canceled",
-            "RUNNING": "running", "NEW": "running"}
+            "RUNNING": "running", "NEW": "running", "ABANDONED": "abandoned"}
+
+
+def outcome_word(state: str) -> str:
+    """The outcome word ("ran", "cached", "failed", ...) of an ML Metadata execution state
+    name ("COMPLETE", "CACHED", ...; "ABANDONED" for a killed run's leftovers)."""
+    return OUTCOMES.get(state, state.lower())
 
 
 @dataclasses.dataclass
@@ -99,7 +107,7 @@ def _outcome(execution: Any) -> str:
 
     if record.custom(execution, "abandoned"):
         return "abandoned"
-    return OUTCOMES.get(pb.Execution.State.Name(execution.last_known_state), "unknown")
+    return outcome_word(pb.Execution.State.Name(execution.last_known_state))
 
 
 def load_run(store: MetadataStore, run: str, pipeline_name: str | None = None) -> RunReport:
