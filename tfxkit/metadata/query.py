@@ -509,6 +509,77 @@ def diff_runs(store: MetadataStore, run_a: str, run_b: str,
     return RunDiff(a, b, changed_nodes, changes)
 
 
+# -- every evaluated model -----------------------------------------------------------------
+@dataclasses.dataclass
+class EvaluatedModel:
+    """One ModelEvaluation with the model it evaluated (the notebook's unit: each
+    `InteractiveContext.run` is a run of its own, so models are compared, not runs).
+
+    Attributes:
+        evaluation_id, evaluation_uri: the ModelEvaluation artifact.
+        model_id, model_uri: the Model it evaluated (None / "" if not recorded).
+        run_id, pipeline_name: of the evaluating execution.
+        blessed: the verdict (None without a blessing output).
+        metrics: slice -> metric -> value (`evaluation_metrics`; {} when not recorded).
+        trainer_parameters: parameters of the execution that produced the model.
+    """
+
+    evaluation_id: int
+    evaluation_uri: str
+    model_id: int | None
+    model_uri: str
+    run_id: str
+    pipeline_name: str
+    blessed: bool | None
+    metrics: dict[str, dict[str, float]]
+    trainer_parameters: dict[str, Any]
+
+
+def evaluated_models(store: MetadataStore, pipeline_name: str | None = None
+                     ) -> list[EvaluatedModel]:
+    """Every ModelEvaluation recorded in `store` (optionally of one pipeline), oldest first,
+    with its model, the blessing, the metrics and the parameters that made the model."""
+    try:
+        protos = store.get_artifacts_by_type("ModelEvaluation")
+    except Exception:  # the type was never registered in this store
+        return []
+    evaluations = record.load_artifacts(store, [p.id for p in protos])
+    producers = _producers(store, set(evaluations))
+    executions = {e.id: e for e in store.get_executions_by_id(sorted(set(producers.values())))
+                  } if producers else {}
+    found = []
+    for evaluation_id, evaluation in sorted(evaluations.items()):
+        execution = executions.get(producers.get(evaluation_id, -1))
+        if execution is None:
+            continue
+        if pipeline_name and record.custom(execution, "pipeline_name") != pipeline_name:
+            continue
+        inputs, outputs = _events_by_execution(store, [execution.id])
+        model_id = (inputs.get(execution.id, {}).get("model") or [None])[0]
+        blessing_id = (outputs.get(execution.id, {}).get("blessing") or [None])[0]
+        linked = record.load_artifacts(store, [i for i in (model_id, blessing_id) if i])
+        blessing = linked.get(blessing_id) if blessing_id else None
+        parameters: dict[str, Any] = {}
+        if model_id is not None:
+            made_by = _producers(store, {model_id}).get(model_id)
+            if made_by is not None:
+                [trainer] = store.get_executions_by_id([made_by])
+                parameters = _node_facts(trainer, False, {}, {}).parameters
+        found.append(EvaluatedModel(
+            evaluation_id=evaluation_id,
+            evaluation_uri=evaluation.uri,
+            model_id=model_id,
+            model_uri=linked[model_id].uri if model_id in linked else "",
+            run_id=str(record.custom(execution, "run_id", "")),
+            pipeline_name=str(record.custom(execution, "pipeline_name", "")),
+            blessed=None if blessing is None or blessing.get_custom_property(
+                "blessed") is None else bool(blessing.get_custom_property("blessed")),
+            metrics=evaluation_metrics(evaluation),
+            trainer_parameters=parameters,
+        ))
+    return found
+
+
 # -- the model registry, as ML Metadata recorded it -------------------------------------------
 def alias_changes(store: MetadataStore, destination: str | None = None) -> list[dict[str, Any]]:
     """Alias changes recorded in ML Metadata by `tfxkit models promote` (oldest first),
@@ -539,6 +610,7 @@ def alias_changes(store: MetadataStore, destination: str | None = None) -> list[
 __all__ = [
     "Comparison",
     "Difference",
+    "EvaluatedModel",
     "NodeFacts",
     "RunDiff",
     "RunRecord",
@@ -546,6 +618,7 @@ __all__ = [
     "changed_parameters",
     "compare_runs",
     "diff_runs",
+    "evaluated_models",
     "evaluation_metrics",
     "find_run",
     "load_run_record",

@@ -59,38 +59,20 @@ def model_evaluations(store: MetadataStore, pipeline_name: str | None = None
                       ) -> list[EvaluationRecord]:
     """Every ModelEvaluation recorded in `store` (optionally of one pipeline), oldest first,
     with its model, the Trainer parameters, the blessing and the overall metrics."""
-    from ml_metadata.proto import metadata_store_pb2 as pb
+    from tfxkit.metadata.query import evaluated_models
 
-    from tfxkit.metadata.lineage import lineage
-
-    protos = store.get_artifacts_by_type("ModelEvaluation")
-    evaluations = record.load_artifacts(store, [p.id for p in protos])
     records = []
-    for evaluation_id, evaluation in sorted(evaluations.items()):
-        made = [e for e in store.get_events_by_artifact_ids([evaluation_id])
-                if e.type == pb.Event.OUTPUT]
-        if not made:
-            continue
-        [execution] = store.get_executions_by_id([min(e.execution_id for e in made)])
-        if pipeline_name and record.custom(execution, "pipeline_name") != pipeline_name:
-            continue
-        events = store.get_events_by_execution_ids([execution.id])
-        keyed = {(e.type, e.path.steps[0].key if e.path.steps else ""): e.artifact_id
-                 for e in events}
-        model_id = keyed.get((pb.Event.INPUT, "model"))
-        blessing_id = keyed.get((pb.Event.OUTPUT, "blessing"))
-        linked = record.load_artifacts(store, [i for i in (model_id, blessing_id) if i])
-        blessing = linked.get(blessing_id) if blessing_id else None
-        producer = lineage(store, model_id, depth=1)["produced_by"] if model_id else None
+    for found in evaluated_models(store, pipeline_name):  # the one query API (issue 16)
+        evaluation = record.load_artifacts(store, [found.evaluation_id])[found.evaluation_id]
         records.append(EvaluationRecord(
-            evaluation_id=evaluation_id,
-            evaluation_uri=evaluation.uri,
-            model_id=model_id,
-            model_uri=linked[model_id].uri if model_id in linked else "",
-            run_id=str(record.custom(execution, "run_id", "")),
-            blessed=None if blessing is None else bool(blessing.get_custom_property("blessed")),
-            metrics=_overall_metrics(evaluation),
-            trainer_parameters=dict(producer["parameters"]) if producer else {},
+            evaluation_id=found.evaluation_id,
+            evaluation_uri=found.evaluation_uri,
+            model_id=found.model_id,
+            model_uri=found.model_uri,
+            run_id=found.run_id,
+            blessed=found.blessed,
+            metrics=dict(found.metrics.get("Overall") or _overall_metrics(evaluation)),
+            trainer_parameters=found.trainer_parameters,
         ))
     return records
 
