@@ -99,7 +99,7 @@ def test_penguin_outputs_show_inline(penguin_context: PenguinSession) -> None:
     context, c = penguin_context.context, penguin_context.components
     expected = {
         ("CsvExampleGen", "examples"): ["train: first 10 rows", "culmen_length_mm"],
-        ("StatisticsGen", "statistics"): ["facets-overview", "train vs eval"],
+        ("StatisticsGen", "statistics"): ["class='hist-bar'", "train vs eval"],
         ("SchemaGen", "schema"): ["body_mass_g", "Features"],
         ("ExampleValidator", "anomalies"): ["No anomalies found"],
         ("Transform", "transformed_examples"): ["flipper_length_mm"],
