@@ -555,8 +555,10 @@ def evaluated_models(store: MetadataStore, pipeline_name: str | None = None
         if pipeline_name and record.custom(execution, "pipeline_name") != pipeline_name:
             continue
         inputs, outputs = _events_by_execution(store, [execution.id])
-        model_id = (inputs.get(execution.id, {}).get("model") or [None])[0]
-        blessing_id = (outputs.get(execution.id, {}).get("blessing") or [None])[0]
+        models = inputs.get(execution.id, {}).get("model") or []
+        blessings = outputs.get(execution.id, {}).get("blessing") or []
+        model_id = models[0] if models else None
+        blessing_id = blessings[0] if blessings else None
         linked = record.load_artifacts(store, [i for i in (model_id, blessing_id) if i])
         blessing = linked.get(blessing_id) if blessing_id else None
         parameters: dict[str, Any] = {}
