@@ -51,6 +51,29 @@ def test_predict_writes_one_log_per_row(built: Built, tmp_path: Path,
     assert "species" not in features and features["island"].bytes_list.value
 
 
+def test_predict_with_an_alias(built: Built, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from tfxkit.components.pusher.registry import promote
+
+    destination = tmp_path / "penguin"
+    shutil.copytree(built.destination, destination)
+    shutil.copytree(destination / "1", destination / "2")
+    promote(str(destination), 1, "production")
+    write_penguin_csv(tmp_path / "a.csv", rows=5)
+    code = main(["predict", str(destination), "--alias", "production", "--input",
+                 str(tmp_path / "a.csv"), "--output", str(tmp_path / "preds")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"version 1 ({destination / '1'}): 5 predictions" in out
+    assert len(logs(tmp_path / "preds")) == 5
+    both = main(["predict", str(destination), "--alias", "production", "--version", "2",
+                 "--input", str(tmp_path / "a.csv"), "--output", str(tmp_path / "other")])
+    assert both == 1
+    assert "pass --version N or --alias NAME, not both" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("setup", "arguments", "pattern"), [
     ("text_in_number", ["--version", "1"],
      r"bad\.csv:3, column 'body_mass_g': expected a number for float feature 'body_mass_g', "
@@ -59,7 +82,8 @@ def test_predict_writes_one_log_per_row(built: Built, tmp_path: Path,
                            r"lacks"),
     ("no_version", ["--version", "7"], r"version 7 is not a complete pushed version at .* "
                                        r"\(versions: 1\)"),
-    ("unknown_alias", ["--alias", "production"], r"no alias 'production'"),
+    ("unknown_alias", ["--alias", "production"],
+     r"no version has alias 'production' at .* \(aliases set: none\)"),
     ("no_file", [], r"no file matches"),
     ("logs_exist", [], r"already holds prediction logs .*nothing is overwritten"),
 ])

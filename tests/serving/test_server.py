@@ -242,6 +242,28 @@ def test_new_push_is_served_without_restart_next_to_the_old_one(
     assert httpx.get(server.url, timeout=10).json()["model_version_status"][0]["version"] == "2"
 
 
+def test_labels_are_the_destinations_aliases_and_follow_a_move(
+        server: Server, expected: tuple[list[str], list[list[float]]]) -> None:
+    import httpx
+
+    from tfxkit.components.pusher.registry import promote
+
+    promote(str(server.destination), 1, "production")
+    status = httpx.get(f"{server.url}/labels/production", timeout=10)
+    assert status.status_code == 200, status.text
+    assert [s["version"] for s in status.json()["model_version_status"]] == ["1"]
+    answer = post(f"{server.url}/labels/production:predict", {"instances": ROWS[:1]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["predictions"][0]["classes"] == expected[0]
+    promote(str(server.destination), 2, "production")  # moved: no restart needed
+    status = httpx.get(f"{server.url}/labels/production", timeout=10)
+    assert [s["version"] for s in status.json()["model_version_status"]] == ["2"]
+    unknown = post(f"{server.url}/labels/canary:predict", {"instances": ROWS[:1]})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"].startswith("Unrecognized servable version label: canary")
+    assert "production -> 2" in unknown.json()["error"]
+
+
 def test_sigterm_stops_the_server_gracefully(server: Server) -> None:
     assert server.stop() == 0
     assert "tfxkit serve: stopped on SIGTERM" in server.log.read_text()

@@ -9,9 +9,8 @@ import glob
 import os
 from typing import Any
 
-from tfxkit.components.pusher.registry import list_pushed_versions
+from tfxkit.components.pusher.registry import list_pushed_versions, resolve_alias
 from tfxkit.errors import DataError
-from tfxkit.serving.repository import version_for_label
 
 
 @dataclasses.dataclass
@@ -30,18 +29,16 @@ class PredictSummary:
 def pushed_version(destination: str, version: int | None = None,
                    alias: str | None = None) -> dict[str, Any]:
     """The complete version folder a command names (`version`, `alias` or the latest), as a
-    `list_pushed_versions` entry. Raises DataError listing the versions there."""
+    `list_pushed_versions` entry. Raises DataError listing the versions there, RegistryError
+    for an alias that is not set."""
     versions = list_pushed_versions(destination)
     complete = [v for v in versions if v["complete"]]
     listed = ", ".join(str(v["version"]) for v in complete) or "none"
-    if alias is not None:
-        version = version_for_label(destination, alias)
-        if version is None:
-            raise DataError(f"no alias {alias!r} at {destination} (no aliases are defined "
-                            f"there); pass --version N (versions: {listed}).")
     if not os.path.isdir(destination):
         raise DataError(f"expected the Pusher's destination folder at {destination}, found "
                         f"{'a file' if os.path.exists(destination) else 'nothing'}.")
+    if alias is not None:
+        version = resolve_alias(destination, alias)  # RegistryError lists the aliases set
     if version is None:
         if not complete:
             raise DataError(f"no pushed version at {destination} holds a SavedModel; run the "

@@ -2,8 +2,8 @@
 
 Every complete version folder (`<destination>/<n>/saved_model.pb`) is loaded and served; a new
 push is picked up by polling, a removed folder is unloaded. "Latest" is the highest version that
-loaded. Version labels (aliases) come from `version_for_label`, which knows none yet: a label
-request gets TF Serving's answer for an unknown label.
+loaded. Version labels are the destination's aliases (`tfxkit models promote DEST N --alias
+production`), read at each request, so a moved alias takes effect at once.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from tfxkit.components.pusher.registry import list_pushed_versions
+from tfxkit.components.pusher.registry import RegistryError, list_pushed_versions, resolve_alias
 from tfxkit.errors import DataError, TfxkitError
 
 logger = logging.getLogger(__name__)
@@ -90,12 +90,6 @@ class ServedVersion:
                                   for name, definition in graph.signature_def.items()}}
 
 
-def version_for_label(destination: str, label: str) -> int | None:
-    """The version label `label` (an alias such as "production") points to at `destination`,
-    or None. No alias store exists yet, so every label is unknown."""
-    return None
-
-
 class ModelRepository:
     """The served versions of the model at `destination`, named `name`.
 
@@ -170,11 +164,11 @@ class ModelRepository:
         """The version a request names: `version`, the version of `label`, or the latest.
         Raises ServingError (404 not found / not yet available, 400 unknown label)."""
         if label is not None:
-            version = version_for_label(self.destination, label)
-            if version is None:
-                raise ServingError(400, f"Unrecognized servable version label: {label} (no "
-                                        f"labels are defined for model {self.name}; request "
-                                        f"/versions/<n> or the latest version instead)")
+            try:
+                version = resolve_alias(self.destination, label)
+            except RegistryError as exc:  # TF Serving: INVALID_ARGUMENT for an unknown label
+                raise ServingError(400, f"Unrecognized servable version label: {label} "
+                                        f"({exc})") from None
         with self._lock:
             if version is None:
                 available = [v for v in self.versions.values() if v.state == "AVAILABLE"]
