@@ -175,7 +175,7 @@ REGISTRY_DIR = ".tfxkit-registry"
 EVENTS_DIR = "events"
 EVENT_FORMAT = 1
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", re.ASCII)
-_EVENT_NAME = re.compile(r"\d{8,}\.json", re.ASCII)
+_EVENT_NAME = re.compile(r"(\d{8,})(?:-[0-9a-f]{12})?\.json", re.ASCII)
 # MLMD names of the alias-change record (when a metadata store is configured)
 REGISTRY_CONTEXT = "model_registry"
 ALIAS_EXECUTION = "ModelAliasChange"
@@ -240,12 +240,15 @@ def check_alias_name(alias: Any, where: str = "alias") -> str:
 
 
 def _registry_events_dir(destination: Any) -> str:
-    return os.path.join(resolve_base_directory(destination), REGISTRY_DIR, EVENTS_DIR)
+    """The event folder of `destination` as this process reaches it (launcher mount or URI)."""
+    return fs.join(_located(resolve_base_directory(destination)), REGISTRY_DIR, EVENTS_DIR)
 
 
-# The three storage operations of the event log (local files; see the module docstring).
+# The three storage operations of the event log (see the module docstring).
 def _list_event_names(folder: str) -> list[str]:
     """Names of the files in `folder` ([] when it does not exist)."""
+    if fs.is_object_store(folder):
+        return [name for name, is_folder in fs.listdir(folder) if not is_folder]
     try:
         return os.listdir(folder)
     except FileNotFoundError:
@@ -253,6 +256,8 @@ def _list_event_names(folder: str) -> list[str]:
 
 
 def _read_event_text(path: str) -> str:
+    if fs.is_object_store(path):
+        return fs.read_bytes(path).decode("utf-8")
     with open(path, encoding="utf-8") as handle:
         return handle.read()
 
@@ -261,7 +266,16 @@ def _create_exclusive(path: str, text: str) -> bool:
     """Create the file `path` holding `text` whole, only if it does not exist yet; return False
     when it already exists (another writer took the name). Readers never see it half-written:
     the text is written to a private temporary file first and hard-linked into place, which
-    fails if the name is taken."""
+    fails if the name is taken.
+
+    On an object store (reached without a launcher mount) one PUT writes the object whole, but
+    the store layer has no create-if-absent: the name gets a unique suffix
+    (`00000007-<random>.json`) so that two writers of the same number both keep their event
+    (none is lost; replay orders them by number, then time)."""
+    if fs.is_object_store(path):
+        unique = f"{path[:-len('.json')]}-{uuid.uuid4().hex[:12]}.json"
+        fs.write_bytes(unique, text.encode("utf-8"))
+        return True
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     temporary = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
@@ -302,10 +316,10 @@ def alias_events(destination: Any) -> list[AliasEvent]:
     Raises RegistryError when an event file is malformed (named in the message).
     """
     folder = _registry_events_dir(destination)
-    names = sorted((n for n in _list_event_names(folder) if _EVENT_NAME.fullmatch(n)),
-                   key=lambda n: int(n[:-5]))
-    return [_parse_event(os.path.join(folder, n), _read_event_text(os.path.join(folder, n)))
-            for n in names]
+    names = [n for n in _list_event_names(folder) if _EVENT_NAME.fullmatch(n)]
+    events = [_parse_event(fs.join(folder, n), _read_event_text(fs.join(folder, n)))
+              for n in names]
+    return sorted(events, key=lambda e: (e.seq, e.time))
 
 
 def _replay(events: list[AliasEvent], at: float | None = None) -> dict[str, int]:
@@ -383,7 +397,7 @@ def _change(destination: Any, alias: str, version: int | None, note: str,
                            action="promote" if version is not None else "remove",
                            user=user, host=host, note=note)
         text = json.dumps(event.to_dict(), sort_keys=True, indent=1) + "\n"
-        if _create_exclusive(os.path.join(folder, f"{seq:08d}.json"), text):
+        if _create_exclusive(fs.join(folder, f"{seq:08d}.json"), text):
             return event
         # another change took this sequence number: re-read the history and check again
     raise RegistryError(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.resources.s3_server import s3_endpoint  # noqa: F401
 from tfxkit.components.evaluator.component import Evaluator, check_baseline_choice
 from tfxkit.components.evaluator.executor import Executor as EvaluatorExecutor
 from tfxkit.components.pusher.registry import (
@@ -269,3 +270,37 @@ def test_evaluator_runs_against_the_aliased_version(
     assert set(per_slice) == {"Overall", "species=0", "species=1", "species=2"}
     overall = json.loads(evaluation.custom_properties["overall_metrics"])
     assert overall == per_slice["Overall"] and 0 < overall["sparse_categorical_accuracy"] <= 1
+
+
+@pytest.mark.integration
+def test_aliases_on_an_object_store(s3_endpoint: str) -> None:  # noqa: F811
+    """Aliases live at an s3:// destination (a real S3-protocol server): promote, move,
+    resolve, history; concurrent writers of one number both keep their event there."""
+    import uuid
+
+    from tests.resources.s3_server import make_bucket
+    from tfxkit import fs
+    from tfxkit.components.pusher.registry import _change
+
+    bucket = f"r-{uuid.uuid4().hex[:12]}"
+    make_bucket(s3_endpoint, bucket)
+    base = f"s3://{bucket}/serving"
+    for version in (1, 2):
+        fs.write_bytes(f"{base}/{version}/saved_model.pb", b"pb")
+    promote(base, 1, "production")
+    moved = promote(base, 2, "production")
+    assert (moved.seq, moved.previous) == (2, 1)
+    assert resolve_alias(base, "production") == 2
+    assert [e.version for e in alias_events(base)] == [1, 2]
+    names = [n for n, _ in fs.listdir(f"{base}/{REGISTRY_DIR}/events")]
+    assert len(names) == 2 and all(n.startswith(("00000001-", "00000002-")) for n in names)
+    # a second writer that also claimed number 2 (no create-if-absent on a store): kept too
+    fs.write_bytes(f"{base}/{REGISTRY_DIR}/events/00000002-aaaaaaaaaaaa.json", json.dumps(
+        {"seq": 2, "time": time.time(), "alias": "canary", "version": 1,
+         "previous": None}).encode())
+    assert [(e.seq, e.alias) for e in alias_events(base)] == [
+        (1, "production"), (2, "production"), (2, "canary")]
+    assert aliases(base) == {"canary": 1, "production": 2}
+    late = _change(base, "canary", 2, "", lambda state: None, 1)
+    assert late.seq == 3 and late.previous == 1
+    assert aliases(base) == {"canary": 2, "production": 2}
