@@ -14,9 +14,13 @@ moment (`aliases(destination, at=...)`), are a replay of the events in sequence 
 claims the next sequence number by creating that file exclusively; a concurrent change that
 took the number first makes it re-read and retry, so alias moves are atomic and concurrent
 promotes never lose an update (compare-and-swap on the event log). Three small functions do
-every file operation on the log (`_list_event_names`, `_read_event_text`, `_create_exclusive`):
-a storage layer for object stores replaces those (exclusive create = a conditional write,
-e.g. GCS `ifGenerationMatch=0`, S3 `If-None-Match: *`).
+every file operation on the log (`_list_event_names`, `_read_event_text`, `_create_exclusive`).
+On an object store (`gs://`, `s3://`, through `tfxkit.fs`; a KFP launcher mount counts as
+local) each event is one PUT, whole or absent; the store layer has no create-if-absent, so an
+event name carries a random suffix (`00000007-<12 hex>.json`): two writers that claim one
+number both keep their event (no update is lost) and the replay orders them by number, then
+time. A conditional write (GCS `ifGenerationMatch=0`, S3 `If-None-Match: *`) in `tfxkit.fs`
+would restore strict compare-and-swap there.
 
 Event JSON: `{"format": 1, "seq", "time" (seconds since the epoch, UTC), "alias", "version"
 (int, or null for a removal), "previous" (int or null), "action" ("promote" | "remove"),
