@@ -3,10 +3,14 @@
     tfxkit run [PIPELINE_FILE] [-p key=value ...] [--from N] [--to N] [--only N] [--no-cache]
     tfxkit compile | deploy [PIPELINE_FILE] ...
     tfxkit runs [PIPELINE_FILE | --metadata LOCATION] [-n 10]
+    tfxkit runs --compare [RUN ...] [--sort METRIC] [--format table|csv|json]
+    tfxkit runs --diff RUN_A RUN_B
     tfxkit lineage ARTIFACT_URI_OR_ID_OR_PUSHED_VERSION [PIPELINE_FILE | --metadata LOCATION]
     tfxkit show ARTIFACT_URI_OR_ID [--metadata LOCATION] [-o FILE]
     tfxkit report RUN_ID|latest [PIPELINE_FILE | --metadata LOCATION] [-o FILE]
-    tfxkit models DESTINATION [PIPELINE_FILE | --metadata LOCATION]
+    tfxkit report --compare [RUN ...] [--sort METRIC] [-o FILE]
+    tfxkit models DESTINATION [PIPELINE_FILE | --metadata LOCATION] [--at TIME] [--history]
+    tfxkit models promote DESTINATION VERSION --alias NAME [--remove]
     tfxkit templates | new [TEMPLATE] [KEY=VALUE ...] | update
     tfxkit serve DESTINATION [--port N] [--model-name NAME]
     tfxkit predict DESTINATION [--version N | --alias A] --input CSV... --output DIR
