@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,12 @@ from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import PipelineDefinitionError
 from tfxkit.paths import is_inside, is_uri, real_path
 from tfxkit.runners.base import DagRunner
+from tfxkit.runners.kubeflow.parameters import (
+    OVERLAYS_KEY,
+    PARAM_PREFIX,
+    Binding,
+    PipelineParameter,
+)
 
 if TYPE_CHECKING:
     from kfp.pipeline_spec.pipeline_spec_pb2 import PipelineSpec
@@ -49,20 +56,43 @@ class KubeflowDagRunnerConfig:
 
     Args:
         image: container image holding tfxkit and the project's modules (see the templates'
-            Dockerfile); its working directory is the project root.
+            Dockerfile); its working directory is the project root. Default: the image the
+            project recorded when it was generated (`kubeflow_image` in
+            `<project_root>/.tfxkit/answers.json`); with neither, compiling is an error.
         pipeline_root: object-store root for artifacts (`gs://`, `s3://`, `minio://`); default:
             the pipeline's own root when it is one, else the KFP backend's default root.
         project_root: local directory copied into the image as its working directory; absolute
             local paths under it become relative paths, any other absolute local path is an error.
         output_filename: where `run()` writes the YAML (default `{pipeline_name}.yaml`).
         image_pull_policy: "Always", "IfNotPresent" or "Never" (default: the cluster's).
+        cpu, memory: requests and limits of every step that sets none itself with
+            `.with_resources()` (e.g. "1", "4Gi"); default: the cluster's.
+        local_push_destination: accept a local push destination (every task mounts the same
+            volume there); by default it is refused, since a container's files are discarded.
     """
 
-    image: str = "tfxkit-pipeline:latest"
+    image: str | None = None
     pipeline_root: str | None = None
     project_root: str = "."
     output_filename: str | None = None
     image_pull_policy: str | None = None
+    cpu: str | None = None
+    memory: str | None = None
+    local_push_destination: bool = False
+
+
+ANSWERS_FILE = Path(".tfxkit") / "answers.json"
+
+
+def recorded_image(project_root: str) -> str | None:
+    """The container image a generated project recorded (`kubeflow_image` in
+    `.tfxkit/answers.json` under `project_root`), or None."""
+    path = Path(project_root) / ANSWERS_FILE
+    try:
+        image = json.loads(path.read_text(encoding="utf-8")).get("kubeflow_image")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return image if isinstance(image, str) and image.strip() else None
 
 
 def kfp_name(text: str) -> str:
@@ -91,25 +121,27 @@ class KubeflowDagRunner(DagRunner):
 
     def __init__(self, config: KubeflowDagRunnerConfig | None = None) -> None:
         self.config = config or KubeflowDagRunnerConfig()
+        self._image: str | None = None
 
     def _run(self, pipeline: Pipeline, **options: Any) -> str:
         """Compile `pipeline` and write it to `output_file` (option) or the config's filename;
         returns the path written."""
         output = options.get("output_file") or self.config.output_filename or (
             f"{pipeline.pipeline_name}.yaml")
-        text = self.compile_to_yaml(pipeline)
+        text = self.compile_to_yaml(pipeline, options.get("parameters") or ())
         _refuse_secrets(text, output)
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(text)
         return str(output)
 
     # -- compiling ---------------------------------------------------------------------------
-    def compile_to_yaml(self, pipeline: Pipeline) -> str:
+    def compile_to_yaml(self, pipeline: Pipeline,
+                        parameters: Sequence[PipelineParameter] = ()) -> str:
         """The pipeline as KFP YAML: the PipelineSpec, then the platform spec when secrets are used."""
         import yaml
         from google.protobuf import json_format
 
-        spec, platform = self.compile(pipeline)
+        spec, platform = self.compile(pipeline, parameters)
         documents = [json_format.MessageToDict(spec)]
         if platform is not None:
             documents.append(json_format.MessageToDict(platform))
@@ -117,9 +149,15 @@ class KubeflowDagRunner(DagRunner):
                   f"# Compiled by tfxkit {__version__} for KFP v2 (schemaVersion {SCHEMA_VERSION})\n")
         return header + yaml.safe_dump_all(documents, sort_keys=True)
 
-    def compile(self, pipeline: Pipeline) -> tuple[PipelineSpec, Any]:
-        """Build the PipelineSpec proto and the PlatformSpec proto (None without secrets)."""
+    def compile(self, pipeline: Pipeline, parameters: Sequence[PipelineParameter] = ()
+                ) -> tuple[PipelineSpec, Any]:
+        """Build the PipelineSpec proto and the PlatformSpec proto (None without secrets).
+
+        `parameters` (see `parameters.trace`) become pipeline parameters wired into the
+        components whose parameters they feed. Raises CompileError (no image known, a local
+        push destination, local paths outside the project, name clashes)."""
         pb, _ = _proto_modules()
+        self._image = self.config.image or recorded_image(self.config.project_root)
         spec = pb.PipelineSpec(schema_version=SCHEMA_VERSION, sdk_version=SDK_VERSION)
         name = kfp_name(pipeline.pipeline_name)
         spec.pipeline_info.name = name
@@ -145,11 +183,14 @@ class KubeflowDagRunner(DagRunner):
             else:
                 definition.is_optional = False
             definition.description = param.description
+        bindings = self._pipeline_parameters(spec, parameters, runtime)
         platform_executors: dict[str, Any] = {}
         for node in pipeline.components:
             task = task_names[node.id]
             component_name, executor_name = f"comp-{task}", f"exec-{task}"
             spec.components[component_name].CopyFrom(self._component_spec(node, executor_name))
+            if node.id in bindings:
+                self._bind(spec, node, task, component_name, bindings[node.id])
             spec.deployment_spec.fields["executors"].struct_value.fields[executor_name].CopyFrom(
                 _struct_value({"container": self._container(pipeline, node)}))
             spec.root.dag.tasks[task].CopyFrom(self._task(node, task, component_name, task_names,
@@ -162,7 +203,55 @@ class KubeflowDagRunner(DagRunner):
             executors = platform.platforms["kubernetes"].deployment_spec.executors
             for executor_name, config in platform_executors.items():
                 executors[executor_name].CopyFrom(_struct_from_message(config))
+        if not self._image:
+            raise CompileError(
+                "No container image for the Kubeflow tasks: pass --image (tfxkit compile / "
+                "deploy) or KubeflowDagRunnerConfig(image=...), or record it in the project as "
+                f"\"kubeflow_image\" in {Path(self.config.project_root) / ANSWERS_FILE} (projects "
+                "made by `tfxkit new` have it).")
         return spec, platform
+
+    def _pipeline_parameters(self, spec: Any, parameters: Sequence[PipelineParameter],
+                             runtime: dict[str, RuntimeParameter]
+                             ) -> dict[str, list[tuple[PipelineParameter, Binding]]]:
+        """Declare `parameters` on the root; return node id -> its (parameter, binding)s."""
+        pb, _ = _proto_modules()
+        by_node: dict[str, list[tuple[PipelineParameter, Binding]]] = {}
+        for param in parameters:
+            if param.name in runtime:
+                raise CompileError(f"Pipeline parameter {param.name!r} is also a runtime "
+                                   f"parameter; rename one of them.")
+            definition = spec.root.input_definitions.parameters[param.name]
+            definition.parameter_type = getattr(pb.ParameterType, _PARAMETER_TYPES[param.ptype])
+            definition.default_value.CopyFrom(_to_value(param.default))
+            definition.is_optional = True
+            definition.description = param.description or (
+                "feeds " + ", ".join(f"{b.node_id}.{b.key}" for b in param.bindings))
+            for binding in param.bindings:
+                by_node.setdefault(binding.node_id, []).append((param, binding))
+        return by_node
+
+    @staticmethod
+    def _bind(spec: Any, node: BaseComponent, task: str, component_name: str,
+              bindings: list[tuple[PipelineParameter, Binding]]) -> None:
+        """Wire pipeline parameters into `task`: one input per parameter, plus the overlays
+        (key, path, text around) the entrypoint applies to the execution parameters."""
+        pb, _ = _proto_modules()
+        component = spec.components[component_name]
+        task_spec = spec.root.dag.tasks[task]
+        overlays = []
+        for param, binding in bindings:
+            input_name = f"{PARAM_PREFIX}{param.name}"
+            definition = component.input_definitions.parameters[input_name]
+            definition.parameter_type = getattr(pb.ParameterType, _PARAMETER_TYPES[param.ptype])
+            task_spec.inputs.parameters[input_name].component_input_parameter = param.name
+            overlays.append({"param": input_name, "key": binding.key,
+                             "path": list(binding.path), "prefix": binding.prefix,
+                             "suffix": binding.suffix})
+        definition = component.input_definitions.parameters[OVERLAYS_KEY]
+        definition.parameter_type = pb.ParameterType.STRING
+        task_spec.inputs.parameters[OVERLAYS_KEY].runtime_value.constant.CopyFrom(
+            _to_value(json.dumps(overlays)))
 
     @staticmethod
     def _task_names(pipeline: Pipeline) -> dict[str, str]:
@@ -217,18 +306,18 @@ class KubeflowDagRunner(DagRunner):
         if pipeline.beam_pipeline_args:
             args += ["--beam-args", json.dumps(pipeline.beam_pipeline_args)]
         args += ["--executor-input", "{{$}}"]
-        container: dict[str, Any] = {"image": self.config.image, "command": list(ENTRYPOINT),
+        container: dict[str, Any] = {"image": self._image, "command": list(ENTRYPOINT),
                                      "args": args}
         if node.node_config.env:
             container["env"] = [{"name": k, "value": v}
                                 for k, v in sorted(node.node_config.env.items())]
         resources: dict[str, Any] = {}
         config = node.node_config
-        if config.cpu:
-            resources.update(resourceCpuRequest=config.cpu, resourceCpuLimit=config.cpu)
-        if config.memory:
-            resources.update(resourceMemoryRequest=config.memory,
-                             resourceMemoryLimit=config.memory)
+        cpu, memory = config.cpu or self.config.cpu, config.memory or self.config.memory
+        if cpu:
+            resources.update(resourceCpuRequest=cpu, resourceCpuLimit=cpu)
+        if memory:
+            resources.update(resourceMemoryRequest=memory, resourceMemoryLimit=memory)
         if config.gpu:
             resources["accelerator"] = {"resourceType": config.gpu_type,
                                         "resourceCount": str(config.gpu)}
@@ -260,6 +349,8 @@ class KubeflowDagRunner(DagRunner):
                 target.component_input_parameter = value.name
             else:
                 portable = self._portable(value, f"{node.id} parameter {key!r}")
+                if key == "push_destination":
+                    self._check_push_destination(portable, node.id)
                 target.runtime_value.constant.CopyFrom(_to_value(portable))
         for key, channel in node.inputs.items():
             assert channel.producer is not None
@@ -267,6 +358,22 @@ class KubeflowDagRunner(DagRunner):
             ref.producer_task = task_names[channel.producer.id]
             ref.output_artifact_key = channel.output_key
         return spec
+
+    def _check_push_destination(self, destination: Any, node_id: str) -> None:
+        """Refuse a local push destination: each Kubeflow task runs in its own container, so a
+        model pushed to its disk is lost and the Evaluator never finds a baseline there."""
+        base = destination
+        if isinstance(destination, dict):
+            base = (destination.get("filesystem") or {}).get("base_directory")
+        if not isinstance(base, str) or is_uri(base) or self.config.local_push_destination:
+            return
+        raise CompileError(
+            f"{node_id} parameter 'push_destination' is the local path {base!r}: on Kubeflow "
+            f"every task runs in its own container and its files are discarded, so a model "
+            f"pushed there is lost (and the Evaluator finds no baseline). Push to an object "
+            f"store, e.g. -p serving_model_dir=gs://<bucket>/serving (or s3://, minio://), or "
+            f"set KubeflowDagRunnerConfig(local_push_destination=True) when every task mounts "
+            f"the same volume at that path.")
 
     def _kubernetes_config(self, node: BaseComponent) -> Any:
         _, k8s = _proto_modules()
@@ -278,6 +385,10 @@ class KubeflowDagRunner(DagRunner):
         if self.config.image_pull_policy:
             config.image_pull_policy = self.config.image_pull_policy
         return config
+
+    def portable(self, value: Any, where: str) -> Any:
+        """A parameter value as the spec holds it (see `_portable`); raises CompileError."""
+        return self._portable(value, where)
 
     def _portable(self, value: Any, where: str) -> Any:
         """`value` with local paths checked on their real path (symlinks resolved): a path

@@ -4,6 +4,7 @@
         --pipeline-name NAME [--beam-args JSON] --executor-input '{{$}}'
 
 It maps `gs://`, `minio://` and `s3://` URIs to the launcher's `/gcs/`, `/minio/`, `/s3/` mounts,
+applies the run's pipeline parameter values along the compiled bindings (`parameters.py`),
 runs the very executor the local runner runs, and writes ExecutorOutput JSON (artifact metadata
 such as split names, blessing and pushed version) to `outputs.outputFile`. A failing executor
 exits non-zero with the error on stderr.
@@ -20,21 +21,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.dsl.base_component import BaseComponent, import_object
 from tfxkit.dsl.base_executor import ExecutorContext
+from tfxkit.runners.kubeflow.parameters import OVERLAYS_KEY, PARAM_PREFIX, apply_overlays
 from tfxkit.types.artifact import Artifact, ArtifactState
 from tfxkit.types.standard_artifacts import artifact_class
 
-MOUNTS = {"gs://": "/gcs/", "minio://": "/minio/", "s3://": "/s3/"}
+MOUNTS = fs.DEFAULT_MOUNTS
 TYPE_KEY = "tfxkit_type"
 
 
 def local_path(uri: str) -> str:
-    """The launcher's local path for `uri` (`gs://b/x` -> `/gcs/b/x`); local paths unchanged."""
-    for prefix, mount in MOUNTS.items():
-        if uri.startswith(prefix):
-            return mount + uri[len(prefix):]
-    return uri
+    """The launcher's local path for `uri` (`gs://b/x` -> `/gcs/b/x`); local paths unchanged.
+    The mounts are `tfxkit.fs.launcher_mounts()` (the launcher's, or TFXKIT_LAUNCHER_MOUNTS)."""
+    return fs.mount_path(uri) or uri
 
 
 def artifact_from_kfp(entry: dict[str, Any], default_type: type[Artifact]) -> Artifact:
@@ -95,8 +96,11 @@ def run(component_path: str, node_id: str, pipeline_name: str, beam_args: list[s
     spec = component.SPEC_CLASS
     inputs_json = executor_input.get("inputs", {})
     outputs_json = executor_input.get("outputs", {})
-    exec_properties = {k: _coerce(component, k, v)
-                       for k, v in (inputs_json.get("parameterValues") or {}).items()}
+    values = dict(inputs_json.get("parameterValues") or {})
+    overlays = json.loads(values.pop(OVERLAYS_KEY, None) or "[]")
+    params = {k: values.pop(k) for k in list(values) if k.startswith(PARAM_PREFIX)}
+    values = apply_overlays(values, overlays, params)  # the run's pipeline parameter values
+    exec_properties = {k: _coerce(component, k, v) for k, v in values.items()}
     input_dict = {
         key: [artifact_from_kfp(a, spec.INPUTS[key].type) for a in group.get("artifacts", [])]
         for key, group in (inputs_json.get("artifacts") or {}).items() if key in spec.INPUTS

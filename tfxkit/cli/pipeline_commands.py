@@ -64,9 +64,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if runtime_values:
         raise UsageError(f"{', '.join(sorted(runtime_values))} are runtime parameters: they are "
                          f"set when a run starts. Pass them to `tfxkit deploy ... -p`.")
+    from tfxkit.runners.kubeflow.parameters import trace_file
+
     output = args.output or f"{pipeline.pipeline_name}.yaml"
     try:
-        KubeflowDagRunner(_kubeflow_config(args)).run(pipeline, output_file=output)
+        runner = KubeflowDagRunner(_kubeflow_config(args))
+        # the settings of create_pipeline() become pipeline parameters, changeable per run
+        parameters, _ = trace_file(args.pipeline_file, args.param or [], runner.portable)
+        runner.run(pipeline, output_file=output, parameters=parameters)
     except CompileError as exc:  # name the -p option a refused local path came from
         message = str(exc)
         for item in args.param or []:
@@ -132,8 +137,9 @@ def add_commands(sub: Any) -> None:
 
 
 def _add_kubeflow_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--image", default="tfxkit-pipeline:latest",
-                        help="container image with tfxkit and the project's code")
+    parser.add_argument("--image", default=None,
+                        help="container image with tfxkit and the project's code (default: "
+                             "the project's recorded kubeflow_image in .tfxkit/answers.json)")
     parser.add_argument("--pipeline-root", help="object-store root for artifacts (gs://, s3://, "
                                                 "minio://); default: the backend's")
     add_verbose_option(parser)

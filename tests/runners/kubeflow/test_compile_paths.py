@@ -43,7 +43,8 @@ def compile_penguin(project: Path, **params: str) -> str:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     pipeline = module.create_pipeline(**{"serving_model_dir": str(project / "serving"), **params})
-    return KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(project))).compile_to_yaml(
+    return KubeflowDagRunner(KubeflowDagRunnerConfig(
+        image="img:t", project_root=str(project), local_push_destination=True)).compile_to_yaml(
         pipeline)
 
 

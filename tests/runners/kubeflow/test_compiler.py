@@ -106,7 +106,7 @@ sys.path.insert(0, {str(REPO)!r})
 started = time.perf_counter()
 from tests.resources.tiny_pipelines import create_pipeline
 from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
-KubeflowDagRunner(KubeflowDagRunnerConfig(project_root={str(REPO)!r})).run(
+KubeflowDagRunner(KubeflowDagRunnerConfig(image="img:t", project_root={str(REPO)!r})).run(
     create_pipeline({str(REPO / "x")!r}), output_file={str(tmp_path / "p.yaml")!r})
 print(time.perf_counter() - started, [m for m in sys.modules if m.startswith("tensorflow")])
 '''
@@ -145,7 +145,7 @@ def test_failing_task_exits_non_zero_with_the_error_on_stderr(tmp_path: Path) ->
     marker.write_text("")
     pipeline = create_pipeline(str(tmp_path / "out"), fail_if_exists=str(marker))
     path = tmp_path / "fail.yaml"
-    KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(tmp_path))).run(
+    KubeflowDagRunner(KubeflowDagRunnerConfig(image="img:t", project_root=str(tmp_path))).run(
         pipeline, output_file=str(path))
     results = kfp_harness.run_pipeline(path, tmp_path / "root", tmp_path,
                                        env={"PYTHONPATH": str(REPO)})
@@ -172,7 +172,8 @@ def test_runtime_parameters_become_pipeline_parameters(tmp_path: Path) -> None:
     param = RuntimeParameter("rows", int, 4, description="rows to make")
     pipeline = create_pipeline(str(REPO / "x"), rows_param=True)
     assert pipeline.runtime_parameters()["rows"].name == param.name
-    spec, _ = KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(REPO))).compile(pipeline)
+    spec, _ = KubeflowDagRunner(KubeflowDagRunnerConfig(image="img:t", project_root=str(REPO))
+                                ).compile(pipeline)
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     definition = spec.root.input_definitions.parameters["rows"]
