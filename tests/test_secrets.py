@@ -162,14 +162,15 @@ def test_no_output_of_a_run_a_failed_run_or_a_compile_holds_a_planted_secret(
     tfxkit("run", str(tiny), "-p", "pipeline_root=out2", "-p", f"metadata={url}", expect=1)
     tfxkit("runs", "--metadata", url.replace("MYSQL", "mysql+pymysql"), expect=1)
     # a compile (secrets only in the environment): the YAML holds none
-    tfxkit("compile", str(tiny), "-o", "pipeline.yaml", expect=0)
+    tfxkit("compile", str(tiny), "-o", "pipeline.yaml", "--image", "img:1", expect=0)
     assert (tmp_path / "pipeline.yaml").stat().st_size > 0
     # a compile whose parameter holds a secret is refused, and writes nothing
-    refused = tfxkit("compile", str(tiny), "-o", "leaky.yaml", "-p", f"note={url}", expect=1)
+    refused = tfxkit("compile", str(tiny), "-o", "leaky.yaml", "--image", "img:1", "-p",
+                     f"note={url}", expect=1)
     assert "Not writing leaky.yaml" in refused.stderr and ":***@" in refused.stderr
     assert not (tmp_path / "leaky.yaml").exists()
     # a deploy to an endpoint that is not there, with the KFP token set
-    tfxkit("deploy", str(tiny), "--host", "http://127.0.0.1:9", expect=1)
+    tfxkit("deploy", str(tiny), "--host", "http://127.0.0.1:9", "--image", "img:1", expect=1)
 
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "tiny.py"]
     assert any(p.name == "metadata.sqlite" for p in written)

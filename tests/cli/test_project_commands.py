@@ -92,7 +92,8 @@ def test_commands_inside_a_project_find_its_pipeline_file(
         capfd: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(project / where)
     output = tmp_path / "pipeline.yaml"
-    code, out, err = tfxkit(capfd, "compile", "-o", str(output))
+    code, out, err = tfxkit(capfd, "compile", "-o", str(output), "-p",
+                            "serving_model_dir=gs://bucket/serving")
     assert (code, out) == (0, f"{output}\n"), err
     assert "found-me" in output.read_text()
     code, out, err = tfxkit(capfd, "runs")  # no run yet: found its store, which is empty/absent
@@ -104,7 +105,8 @@ def test_a_project_folder_stands_for_its_pipeline_file(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capfd: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = tfxkit(capfd, "compile", str(project), "-o", "p.yaml")
+    code, _, err = tfxkit(capfd, "compile", str(project), "-o", "p.yaml", "-p",
+                          "serving_model_dir=gs://bucket/serving")
     assert code == 0, err
     assert (tmp_path / "p.yaml").is_file()
 

@@ -61,7 +61,7 @@ def store_under_a_file(root: Path) -> Callable[[], None]:
 def compile_with_a_secret(root: Path) -> Callable[[], None]:
     def call() -> None:
         tiny = write_tiny(root / "project")
-        cli("compile", str(tiny), "-o", str(root / "leaky.yaml"),
+        cli("compile", str(tiny), "-o", str(root / "leaky.yaml"), "--image", "img:1",
             "-p", f"note=MYSQL://ml:{SECRET}@db.example/meta")()
     return call
 
