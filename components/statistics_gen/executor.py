@@ -48,8 +48,10 @@ PARSE_MAX_FEATURES = 500
 # Above this many features the run says up front how long statistics will take, and splits run
 # one at a time.
 WIDE_FEATURES = 2000
-# Features whose statistics are accumulated together (see `statistics_by_chunks`).
+# Features whose statistics are accumulated together (see `statistics_by_chunks`), and how much
+# decoded data is kept for the chunks rather than decoded again for each.
 CHUNK_FEATURES = 2000
+KEEP_BYTES = 128 << 20
 # StatsOptions arguments that are Python objects, not plain data: not accepted from a dict.
 _NOT_PLAIN = {"self", "schema", "generators", "slice_functions", "experimental_slice_functions",
               "slicing_config", "vocab_paths"}
@@ -217,31 +219,40 @@ def statistics_in_process(batches: Iterator[pa.RecordBatch], options: Any) -> An
 
 
 def statistics_by_chunks(make_batches: Callable[[], Iterator[pa.RecordBatch]], options: Any,
-                         chunk: int = CHUNK_FEATURES) -> Any:
+                         chunk: int = CHUNK_FEATURES, keep_bytes: int = KEEP_BYTES) -> Any:
     """`statistics_in_process(make_batches(), options)`, computed `chunk` features at a time
     when there are more, each chunk over a fresh pass of `make_batches()`, and merged.
 
     TFDV's accumulators hold a few quantile sketches per feature (~20 KB each, whatever the row
-    count): 10,000 features at once held ~500 MB; by chunks of 2,000 about a fifth of that, for
-    one more decoding pass per chunk (cheap next to the statistics themselves).
+    count): 10,000 features at once held ~500 MB; by chunks of 2,000 about a fifth of that.
+    A split whose decoded batches fit `keep_bytes` is decoded once; a bigger one once per chunk.
     """
     from tfx_bsl.statistics import merge_util
 
     batches = make_batches()
-    first = next(batches, None)
-    names = [] if first is None else list(first.schema.names)
-    allow = list(options.feature_allowlist or [])
+    held: list[pa.RecordBatch] = []  # the split's batches, while they fit keep_bytes
+    size, complete = 0, True
+    for batch in batches:
+        held.append(batch)
+        size += batch.nbytes
+        if size > keep_bytes:
+            complete = False
+            break
+    names = list(held[0].schema.names) if held else []
+    allow = set(options.feature_allowlist or [])
     if allow:
         names = [n for n in names if n in allow]
     if len(names) <= chunk:
-        return statistics_in_process(itertools.chain([first] if first else [], batches),
+        return statistics_in_process(itertools.chain(held, () if complete else batches),
                                      options)
-    del first, batches
+    if not complete:  # too big to keep: each chunk reads the split again
+        held = []
     outputs = []
     for start in range(0, len(names), chunk):
         chunk_options = copy.copy(options)
         chunk_options.feature_allowlist = names[start:start + chunk]
-        outputs.append(statistics_in_process(make_batches(), chunk_options))
+        outputs.append(statistics_in_process(iter(held) if held else make_batches(),
+                                             chunk_options))
     return merge_util.merge_dataset_feature_statistics_list(outputs)
 
 

@@ -164,10 +164,12 @@ def test_statistics_by_chunks_equal_all_at_once() -> None:
 
     batch = _tricky_batch()
     options = make_stats_options({}, None)
-    whole = statistics_in_process(iter([batch]), options)
-    chunked = statistics_by_chunks(lambda: iter([batch]), options, chunk=3)
-    assert chunked.SerializeToString(deterministic=True) == \
-        whole.SerializeToString(deterministic=True)
+    whole = statistics_in_process(iter([batch, batch]), options)
+    for keep_bytes in (1 << 30, 0):  # decoded once and kept; decoded again for each chunk
+        chunked = statistics_by_chunks(lambda: iter([batch, batch]), options, chunk=3,
+                                       keep_bytes=keep_bytes)
+        assert chunked.SerializeToString(deterministic=True) == \
+            whole.SerializeToString(deterministic=True)
     assert options.feature_allowlist is None, "the caller's options are left alone"
 
 

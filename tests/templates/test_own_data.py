@@ -82,6 +82,28 @@ def test_missing_labels_stop_before_training(tmp_path: Path) -> None:
     assert not (project / "pipeline_output" / "Trainer").exists()
 
 
+def test_dates_case_becomes_numbers(tmp_path: Path) -> None:
+    """Case dates: with the two ISO columns in `date_features`, the transform writes no
+    vocabulary for them (it wrote one entry per row) but numeric year/month/day-of-week/hour
+    features; the true/false column stays a 2-value category."""
+    project = new_project("tabular-classification", tmp_path, {"project_slug": "dates"})
+    done = tfxkit_run(project, f"data_root={CASES / 'dates' / 'data'}", "label_key=churned",
+                      'slice_features=["plan"]', 'date_features=["signup_date", "last_seen"]',
+                      to="Transform")
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert set(assets(project)) == {tabular.vocabulary_name("is_premium"),
+                                    tabular.vocabulary_name("plan"),
+                                    tabular.label_vocabulary_name("churned")}
+    assert len(transformed_values(project, "is_premium_xf")) == 2
+    [schema] = glob.glob(str(project / "pipeline_output" / "Transform" / "transform_graph" / "*"
+                             / "transformed_metadata" / "schema.pbtxt"))
+    text = Path(schema).read_text()
+    for key in ("signup_date", "last_seen"):
+        assert f'"{tabular.transformed_name(key)}"' not in text
+        for part in tabular.DEFAULT_DATE_PARTS:
+            assert f'"{tabular.transformed_date_name(key, part)}"' in text
+
+
 def write_mixed_data(folder: Path, rows: int = 600) -> int:
     """A churn export made here: a feature named `label`, a `signup` ISO date (one per row
     nearly), a timestamp, numbers, spaces after every comma, and the label `churned` empty in
