@@ -110,9 +110,10 @@ def test_evaluation_bars_are_zoomed_with_the_threshold_and_full_slice_names(
     low, high = re.search(r"axis from ([-\d.e]+) to ([-\d.e]+) \(not from 0\)", chart).groups()
     values = dict(evaluation_metrics(evaluation.uri))
     accuracies = [v["sparse_categorical_accuracy"] for v in values.values()]
-    assert 0.0 < float(low) < min(0.5, *accuracies) and float(high) > max(accuracies)
-    # The threshold is inside the axis, the values fill most of it.
-    assert float(high) - float(low) < 1.5 * (max(accuracies) - 0.5) + 0.01
+    assert 0.0 <= float(low) < min(0.5, *accuracies) and float(high) > max(0.5, *accuracies)
+    # The threshold is inside the axis, the values and threshold fill most of it.
+    spread = max(0.5, *accuracies) - min(0.5, *accuracies)
+    assert float(high) - float(low) < 1.5 * spread + 0.01
 
 
 @pytest.mark.integration

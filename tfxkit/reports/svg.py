@@ -442,7 +442,8 @@ def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[floa
     if zoom:
         low, high = min(values + marked), max(values + marked)
         pad = (high - low) * 0.15 or abs(high) * 0.05 or 1.0
-        low, high = low - pad, high + pad
+        floor = low - pad
+        low, high = (0.0 if low >= 0.0 > floor else floor), high + pad  # no negative axis
     else:
         low, high = min(0.0, *values, *marked), max(0.0, *values, *marked)
         if high == low:
