@@ -180,3 +180,20 @@ def test_broken_files_are_data_errors(tmp_path: Path) -> None:
     (tmp_path / "schema" / "schema.pbtxt").write_text('feature {\n  name: "a"\n  typo: 1\n}\n')
     with pytest.raises(DataError, match=r"schema.pbtxt is not a text-format Schema proto: 3:"):
         render_html("Schema", str(tmp_path / "schema"))
+
+
+@pytest.mark.integration
+def test_show_sorts_features_as_asked(artifacts: dict[str, Path], tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from tfxkit.cli.main import main
+
+    order = {}
+    for key in ("name", "missing", "drift"):
+        output = tmp_path / f"{key}.html"
+        assert main(["show", str(artifacts["statistics"]), "--sort", key, "-o", str(output)]) == 0
+        assert capsys.readouterr().out.strip() == str(output)
+        order[key] = re.findall(r"class='feature' data-name='(\w+)'", output.read_text())
+    assert order["name"] == ["price", "size", "color"]  # numeric first, then categorical
+    assert order["missing"] == ["size", "price", "color"]
+    assert order["drift"] == ["price", "size", "color"]
+    assert "<option value='drift' selected>" in (tmp_path / "drift.html").read_text()

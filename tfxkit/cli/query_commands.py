@@ -148,7 +148,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if type_name is None:
         raise UsageError(f"Cannot tell what kind of artifact {uri} is from its files; pass its "
                          f"id with --metadata LOCATION so the store says its type.")
-    page = render_html(type_name, str(uri), facts, tree, anomalies_uri=anomalies_uri)
+    page = render_html(type_name, str(uri), facts, tree, anomalies_uri=anomalies_uri,
+                       sort_by=args.sort)
     output = Path(args.output or f"{type_name}-{Path(uri).name}.html").absolute()
     output.write_text(page)
     print(output)
@@ -242,6 +243,8 @@ def add_commands(sub: Any) -> None:
     show.add_argument("artifact", help="artifact folder (uri) or id")
     show.add_argument("--metadata", help="metadata location, to look artifacts up by id")
     show.add_argument("-o", "--output", help="HTML file to write (default: <type>-<id>.html)")
+    show.add_argument("--sort", choices=["name", "missing", "drift", "anomalies"], default="name",
+                      help="order of the statistics view's features (the page can re-sort)")
     add_verbose_option(show)
     show.set_defaults(handler=cmd_show)
 

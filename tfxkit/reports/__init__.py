@@ -47,20 +47,21 @@ def page(title: str, fragment: str) -> str:
 
 
 def render_html(type_name: str, uri: str, facts: Mapping[str, Any] | None = None,
-                lineage: Mapping[str, Any] | None = None, anomalies_uri: str | None = None
-                ) -> str:
+                lineage: Mapping[str, Any] | None = None, anomalies_uri: str | None = None,
+                sort_by: str = "name") -> str:
     """A self-contained HTML page showing the artifact of type `type_name` at `uri`.
 
     Every standard type has a view (statistics, schema, anomalies, examples, transform graph,
     model, training curves, evaluation, blessing, pushed model); other types list their
     properties and files. `facts` (the artifact's `to_dict()`) adds its id and properties;
     `lineage` (from `tfxkit.metadata.lineage.lineage`) adds the lineage graph; `anomalies_uri`
-    (an ExampleAnomalies artifact, see `anomalies_of`) flags the statistics' features it names.
+    (an ExampleAnomalies artifact, see `anomalies_of`) flags the statistics' features it names;
+    `sort_by` orders them ("name", "missing", "drift" or "anomalies"; the page can re-sort).
     Returns the page; write it to a .html file. Raises DataError when the folder or its expected
     files are missing.
     """
-    if anomalies_uri:
-        facts = {**(facts or {}), "anomalies_uri": anomalies_uri}
+    if anomalies_uri or sort_by != "name":
+        facts = {**(facts or {}), "anomalies_uri": anomalies_uri, "sort_by": sort_by}
     body = artifact_fragment(type_name, uri, facts)
     if lineage is not None:
         body += lineage_fragment(lineage)

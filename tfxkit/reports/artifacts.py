@@ -65,7 +65,8 @@ def _data_report(type_name: str) -> Renderer:
         from tfxkit.reports import data as report
 
         if type_name == "ExampleStatistics":
-            return report.statistics_fragment(uri, facts.get("anomalies_uri"))
+            return report.statistics_fragment(uri, facts.get("anomalies_uri"),
+                                              facts.get("sort_by") or "name")
         return _body(report.render_html(type_name, uri))
     return render
 
