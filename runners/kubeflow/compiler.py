@@ -189,12 +189,12 @@ class KubeflowDagRunner(DagRunner):
             task = task_names[node.id]
             component_name, executor_name = f"comp-{task}", f"exec-{task}"
             spec.components[component_name].CopyFrom(self._component_spec(node, executor_name))
-            if node.id in bindings:
-                self._bind(spec, node, task, component_name, bindings[node.id])
             spec.deployment_spec.fields["executors"].struct_value.fields[executor_name].CopyFrom(
                 _struct_value({"container": self._container(pipeline, node)}))
             spec.root.dag.tasks[task].CopyFrom(self._task(node, task, component_name, task_names,
                                                           pipeline))
+            if node.id in bindings:
+                self._bind(spec, node, task, component_name, bindings[node.id])
             if node.node_config.secrets:
                 platform_executors[executor_name] = self._kubernetes_config(node)
         platform = None
@@ -350,7 +350,7 @@ class KubeflowDagRunner(DagRunner):
             else:
                 portable = self._portable(value, f"{node.id} parameter {key!r}")
                 if key == "push_destination":
-                    self._check_push_destination(portable, node.id)
+                    self._check_push_destination(value, node.id)
                 target.runtime_value.constant.CopyFrom(_to_value(portable))
         for key, channel in node.inputs.items():
             assert channel.producer is not None

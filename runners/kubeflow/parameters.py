@@ -80,14 +80,16 @@ def _config_class(module: Any) -> type | None:
     return None
 
 
-def _marker(name: str, value: Any, index: int) -> Any:
+def _markers(name: str, value: Any, index: int) -> list[Any]:
+    """Values to build with instead of `value`: unique, of the same type. Text is tried first
+    as an object-store URI (it passes the checks a location gets), then as a plain word."""
     if isinstance(value, bool):
-        return not value
+        return [not value]
     if isinstance(value, int):
-        return 7_340_033 + index
+        return [7_340_033 + index]
     if isinstance(value, float):
-        return 0.734_003_3 + index
-    return f"tfxkit-param-{name}"
+        return [0.734_003_3 + index]
+    return [f"gs://tfxkit-param/{name}", f"tfxkit-param-{name}"]
 
 
 def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int,
@@ -123,12 +125,17 @@ def trace(factory: Callable[..., Any], module: Any, given: dict[str, Any],
         if name in runtime:
             skipped[name] = "a runtime parameter of that name exists"
             continue
-        marker = _marker(name, default, index)
-        try:
-            traced = _properties(factory(**{**given, name: marker}), portable)
-        except Exception as exc:  # the factory refuses the marker value: not bindable
-            skipped[name] = f"create_pipeline() refused a changed value ({type(exc).__name__})"
+        traced, marker = None, None
+        for marker in _markers(name, default, index):
+            try:
+                traced = _properties(factory(**{**given, name: marker}), portable)
+                break
+            except Exception as exc:  # the factory refuses the marker value: not bindable
+                skipped[name] = (f"create_pipeline() refused a changed value "
+                                 f"({type(exc).__name__})")
+        if traced is None:
             continue
+        skipped.pop(name, None)
         if traced.keys() != base.keys():
             skipped[name] = "it changes which components or parameters the pipeline has"
             continue
@@ -136,6 +143,13 @@ def trace(factory: Callable[..., Any], module: Any, given: dict[str, Any],
         if reason:
             skipped[name] = reason
         elif bindings:
+            # the default is the value as the spec holds it (a local path made relative)
+            first = bindings[0]
+            leaf = dict(_leaves(base[(first.node_id, first.key)]))[first.path]
+            if isinstance(leaf, str) and (first.prefix or first.suffix) and \
+                    leaf.startswith(first.prefix) and leaf.endswith(first.suffix):
+                leaf = leaf[len(first.prefix):len(leaf) - len(first.suffix)]
+            default = leaf if type(leaf) is type(default) else default
             parameters.append(PipelineParameter(name, type(default), default, bindings))
     return parameters, skipped
 
