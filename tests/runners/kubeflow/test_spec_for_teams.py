@@ -149,9 +149,10 @@ def test_local_push_destination_is_refused_unless_explicit(
     pipeline = module.create_pipeline(serving_model_dir=serving, data_root="gs://b/data",
                                       module_file="gs://b/penguin_module.py")
     config = KubeflowDagRunnerConfig(image="i", project_root=str(tmp_path))
-    with pytest.raises(CompileError, match=r"(Evaluator|Pusher) parameter 'push_destination' is "
-                                           r"the local path '/.*(serving_model|models)'.*Push to an object store, "
-                                           r"e\.g\. -p serving_model_dir=gs://"):
+    with pytest.raises(CompileError, match=(
+            r"(Evaluator|Pusher) parameter 'push_destination' is the local path "
+            r"'/.*(serving_model|models)'.*Push to an object store, e\.g\. -p "
+            r"serving_model_dir=gs://")):
         KubeflowDagRunner(config).compile(pipeline)
     config.local_push_destination = True
     KubeflowDagRunner(config).compile(pipeline)
