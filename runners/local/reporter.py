@@ -130,8 +130,8 @@ class ConsoleReporter:
         """Args:
             stream: where to print (default stderr).
             verbose: also print each failed node's traceback (and log tail) when it fails.
-            live: draw running nodes as a live view (default: when `stream` is a terminal and
-                `rich` is installed); otherwise plain lines.
+            live: draw running nodes as a live view (default: when `stream` is a terminal,
+                `rich` is installed and not `verbose`); otherwise plain lines.
             report_command: the command the summary names to see the run (default
                 `tfxkit report latest --metadata <store>`).
             heartbeat: seconds between the plain `running` lines of a node still running.
@@ -142,7 +142,8 @@ class ConsoleReporter:
         self.failures: list[NodeFailure] = []
         self.report_command = report_command
         self.heartbeat = heartbeat
-        self.live = _is_terminal(self.stream) if live is None else live
+        # -v streams executors' output to the terminal: plain lines then, not a redrawn view.
+        self.live = (_is_terminal(self.stream) and not verbose) if live is None else live
         self.running: dict[str, tuple[float, str | None]] = {}  # node -> (start, log file)
         self._log_files: dict[str, str] = {}
         self._lock = threading.RLock()  # _print holds it while rich redraws the view
@@ -206,8 +207,7 @@ class ConsoleReporter:
             return
         console = Console(file=self.stream, highlight=False)
         self._view = Live(console=console, refresh_per_second=4, transient=True,
-                          get_renderable=self._running_table, redirect_stdout=False,
-                          redirect_stderr=False)
+                          get_renderable=self._running_table)  # in-process prints go above
         self._view.start()
 
     def _running_table(self) -> Any:
