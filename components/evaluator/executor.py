@@ -70,6 +70,18 @@ def _slice_text(slice_key: Any) -> str:
     return ", ".join(parts) or "Overall"
 
 
+def _slice_name(slice_key: Any) -> str:
+    """`island=Biscoe, sex=FEMALE` (text values decoded), or "Overall"."""
+    parts = []
+    for single_key in slice_key.single_slice_keys:
+        kind = single_key.WhichOneof("kind")
+        value = getattr(single_key, kind) if kind else ""
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        parts.append(f"{single_key.column}={value}")
+    return ", ".join(parts) or "Overall"
+
+
 def _metric_value_text(value: Any) -> str:
     if value.HasField("double_value"):
         return f"{value.double_value.value:.6g}"
@@ -109,7 +121,7 @@ def slice_metrics(output_path: str, model_name: str) -> dict[str, dict[str, floa
     for metrics_for_slice in tfma.load_metrics(output_path):
         if metrics_for_slice.HasField("cross_slice_key"):
             continue  # cross-slice comparisons are not a slice's metrics
-        metrics = by_slice.setdefault(_slice_text(metrics_for_slice.slice_key), {})
+        metrics = by_slice.setdefault(_slice_name(metrics_for_slice.slice_key), {})
         for item in metrics_for_slice.metric_keys_and_values:
             key = item.key
             if key.is_diff or key.model_name != model_name or key.HasField("sub_key"):

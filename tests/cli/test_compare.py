@@ -118,6 +118,8 @@ def test_cli_runs_compare_table_csv_json(three_runs, capsys: pytest.CaptureFixtu
     assert lines[0].split()[:3] == ["run_id", "pipeline", "started"]
     assert lines[1].startswith(ids[1]) and "0.05" in lines[1] and "200" in lines[1]
     assert "changed parameters: " in out and "Train.train_args.num_steps" in out
+    assert "accuracy@island=Biscoe" not in lines[0]  # the table shows the Overall slice
+    assert "per slice (island=Biscoe) with --format csv or json" in out
     assert main(["runs", "--metadata", metadata, "--compare", ids[0], ids[2],
                  "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -143,6 +145,8 @@ def test_cli_runs_diff(three_runs, capsys: pytest.CaptureFixture[str]) -> None: 
     assert "  parameter train_args.learning_rate: 0.05 -> 0.2" in out
     assert "  code module_file: " in out and "  input data input_data: " in out
     assert "  metric accuracy: 0.7 -> 0.65" in out
+    assert "  inputs model: artifact #" in out
+    assert "state" not in out  # ran in one run, cached in the other: not a difference
     assert main(["runs", "--metadata", metadata, "--diff", ids[0], ids[0]]) == 0
     assert "No difference" in capsys.readouterr().out
     assert main(["runs", "--metadata", metadata, "--diff", ids[0], "latest", "--format",

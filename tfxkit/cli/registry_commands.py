@@ -241,7 +241,13 @@ def _compare(args: argparse.Namespace) -> int:
         print("No runs with an evaluated model yet (runs are compared on their Evaluator's "
               "metrics).")
         return 0
-    print(format_table(rows))
+    sliced = [name for name in table.metric_names if "@" in name]
+    shown = [{k: v for k, v in row.items() if k not in sliced} for row in rows]
+    print(format_table(shown))
+    if sliced:
+        slices = sorted({name.partition("@")[2] for name in sliced})
+        print(f"\nmetrics above: Overall slice; per slice ({', '.join(slices)}) with "
+              f"--format csv or json, or --sort METRIC@SLICE")
     if table.changed:
         print(f"\nchanged parameters: {', '.join(table.changed)}")
     else:
@@ -312,6 +318,10 @@ def _diff(args: argparse.Namespace) -> int:
 def _short(value: Any, limit: int = 60) -> str:
     if value is None:
         return "(absent)"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and all(isinstance(v, int) for v in value):
+        return ", ".join(f"artifact #{v}" for v in value)  # input artifacts by id
     text = json.dumps(value) if not isinstance(value, str) else value
     if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
         return text[:12]  # a sha256: its first characters tell them apart

@@ -486,7 +486,8 @@ def diff_runs(store: MetadataStore, run_a: str, run_b: str,
             if sorted(left.inputs.get(name, [])) != sorted(right.inputs.get(name, [])):
                 found.append(Difference(node_id, "inputs", name, left.inputs.get(name),
                                         right.inputs.get(name)))
-        if left.state != right.state:
+        done = {"COMPLETE", "CACHED"}  # ran or reused its cached result: the same outputs
+        if left.state != right.state and not {left.state, right.state} <= done:
             found.append(Difference(node_id, "state", "state", left.state, right.state))
         keys_differ = left.cache_key != right.cache_key
         if keys_differ and not [d for d in found if d.kind != "state"]:
