@@ -206,25 +206,3 @@ def apply_overlays(exec_properties: dict[str, Any], overlays: list[dict[str, Any
         target[int(last) if isinstance(target, list) else last] = value
     return exec_properties
 
-
-def trace_file(path: str, pairs: list[str], portable: Callable[[Any, str], Any]
-               ) -> tuple[list[PipelineParameter], dict[str, str]]:
-    """`trace` for the pipeline file at `path` compiled with `-p key=value` `pairs` (typed as
-    `tfxkit run` types them: by the argument's annotation or default, or the PipelineConfig
-    field's default)."""
-    from tfxkit.project import loading
-
-    module = loading.import_pipeline_module(path)
-    factory = getattr(module, loading.PIPELINE_FUNCTION)
-    declared = loading._signature(factory).parameters
-    defaults = settings(factory, module)
-    given: dict[str, Any] = {}
-    for key, text in loading.parse_param_pairs(pairs).items():
-        if key in declared and declared[key].kind is not declared[key].VAR_KEYWORD:
-            expected = loading._declared_type(declared[key])
-        else:
-            expected = type(defaults[key]) if key in defaults else None
-        given[key] = loading._typed(text, expected, key, f"{loading.PIPELINE_FUNCTION}()")
-    runtime = set(factory(**given).runtime_parameters())
-    given = {k: v for k, v in given.items() if k not in runtime}
-    return trace(factory, module, given, portable)

@@ -64,13 +64,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if runtime_values:
         raise UsageError(f"{', '.join(sorted(runtime_values))} are runtime parameters: they are "
                          f"set when a run starts. Pass them to `tfxkit deploy ... -p`.")
-    from tfxkit.runners.kubeflow.parameters import trace_file
-
     output = args.output or f"{pipeline.pipeline_name}.yaml"
     try:
         runner = KubeflowDagRunner(_kubeflow_config(args))
         # the settings of create_pipeline() become pipeline parameters, changeable per run
-        parameters, _ = trace_file(args.pipeline_file, args.param or [], runner.portable)
+        parameters, _ = traced_parameters(args.pipeline_file, args.param or [], runner.portable)
         runner.run(pipeline, output_file=output, parameters=parameters)
     except CompileError as exc:  # name the -p option a refused local path came from
         message = str(exc)
@@ -82,6 +80,29 @@ def cmd_compile(args: argparse.Namespace) -> int:
         raise CompileError(message) from None
     print(output)
     return 0
+
+
+def traced_parameters(path: str, pairs: list[str], portable: Any) -> tuple[list[Any],
+                                                                           dict[str, str]]:
+    """`tfxkit.runners.kubeflow.parameters.trace` for the pipeline file at `path` compiled with
+    `-p key=value` `pairs`, typed as `tfxkit run` types them (the argument's annotation or
+    default, or the PipelineConfig field's default)."""
+    from tfxkit.project import loading
+    from tfxkit.runners.kubeflow.parameters import settings, trace
+
+    module = loading.import_pipeline_module(path)
+    factory = getattr(module, loading.PIPELINE_FUNCTION)
+    declared = loading._signature(factory).parameters
+    defaults = settings(factory, module)
+    given: dict[str, Any] = {}
+    for key, text in loading.parse_param_pairs(pairs).items():
+        if key in declared and declared[key].kind is not declared[key].VAR_KEYWORD:
+            expected = loading._declared_type(declared[key])
+        else:
+            expected = type(defaults[key]) if key in defaults else None
+        given[key] = loading._typed(text, expected, key, f"{loading.PIPELINE_FUNCTION}()")
+    runtime = set(factory(**given).runtime_parameters())
+    return trace(factory, module, {k: v for k, v in given.items() if k not in runtime}, portable)
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import yaml
 from tests.runners.kubeflow import kfp_harness
 from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
 from tfxkit.runners.kubeflow import CompileError
-from tfxkit.runners.kubeflow.parameters import apply_overlays, trace_file
+from tfxkit.runners.kubeflow.parameters import apply_overlays
 
 REPO = Path(__file__).resolve().parents[3]
 PENGUIN = REPO / "examples" / "penguin" / "pipeline.py"
@@ -111,7 +111,9 @@ def test_settings_that_change_the_graph_are_left_out_with_a_reason(tmp_path: Pat
         "[CsvExampleGen(", "[*([] if not with_second else [CsvExampleGen(input_base=data_root)"
         ".with_id('second')]), CsvExampleGen("))
     runner = KubeflowDagRunner(KubeflowDagRunnerConfig(image="i", project_root=str(project)))
-    parameters, skipped = trace_file(str(project / "pipeline.py"), [], runner.portable)
+    from tfxkit.cli.pipeline_commands import traced_parameters
+
+    parameters, skipped = traced_parameters(str(project / "pipeline.py"), [], runner.portable)
     assert sorted(p.name for p in parameters) == ["data_root", "train_buckets"]
     assert skipped["with_second"] == "it changes which components or parameters the pipeline has"
 
