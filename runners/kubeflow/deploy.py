@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tfxkit.dsl.pipeline import Pipeline
 from tfxkit.errors import TfxkitError
 from tfxkit.runners.kubeflow.compiler import KubeflowDagRunner, KubeflowDagRunnerConfig
+from tfxkit.runners.kubeflow.parameters import PipelineParameter
 
 TOKEN_ENV = "TFXKIT_KFP_TOKEN"
 
@@ -36,7 +38,8 @@ class Deployment:
 def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None = None,
            experiment: str | None = None, run_name: str | None = None,
            params: dict[str, Any] | None = None, upload: bool = False,
-           namespace: str | None = None) -> Deployment:
+           namespace: str | None = None,
+           parameters: Sequence[PipelineParameter] = ()) -> Deployment:
     """Compile `pipeline` and start a run of it at `host` (optionally registering it first).
 
     Args:
@@ -48,6 +51,8 @@ def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None
         params: values for the pipeline's runtime parameters.
         upload: also register the compiled file as a version of the pipeline named like it.
         namespace: Kubeflow profile namespace for multi-user installs.
+        parameters: the pipeline's settings as pipeline parameters (see
+            `parameters.trace`); `params` may set them too.
     """
     import kfp
 
@@ -55,7 +60,7 @@ def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None
     token = os.environ.get(TOKEN_ENV) or None
     with tempfile.TemporaryDirectory() as tmp:
         package = str(Path(tmp) / f"{pipeline.pipeline_name}.yaml")
-        runner.run(pipeline, output_file=package)
+        runner.run(pipeline, output_file=package, parameters=parameters)
         try:
             client = kfp.Client(host=host, existing_token=token, namespace=namespace or "kubeflow")
             version_id = None

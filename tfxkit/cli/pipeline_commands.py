@@ -108,12 +108,16 @@ def traced_parameters(path: str, pairs: list[str], portable: Any) -> tuple[list[
 def cmd_deploy(args: argparse.Namespace) -> int:
     """`tfxkit deploy`: compile and submit a run to Kubeflow Pipelines."""
     quiet_heavy_imports()  # the KFP client's version notices
+    from tfxkit.runners.kubeflow import KubeflowDagRunner
     from tfxkit.runners.kubeflow.deploy import deploy
 
     pipeline, runtime_values = load_from_args(args)
-    done = deploy(pipeline, args.host, _kubeflow_config(args), experiment=args.experiment,
+    config = _kubeflow_config(args)
+    parameters, _ = traced_parameters(args.pipeline_file, args.param or [],
+                                      KubeflowDagRunner(config).portable)
+    done = deploy(pipeline, args.host, config, experiment=args.experiment,
                   run_name=args.run_name, params=runtime_values, upload=args.upload,
-                  namespace=args.namespace)
+                  namespace=args.namespace, parameters=parameters)
     if done.pipeline_version_id:
         print(f"registered pipeline version {done.pipeline_version_id}")
     print(f"started run {done.run_id}: {done.url}")
