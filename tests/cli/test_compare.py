@@ -167,6 +167,7 @@ def test_cli_report_compare_is_offline_html(three_runs, tmp_path: Path,  # type:
     assert "accuracy vs Train.train_args.num_steps" in page
     assert "accuracy vs Train.train_args.learning_rate" in page
     assert page.count("<svg") >= 4
+    assert "<h3>Metrics per slice</h3>" in page and "island=Biscoe" in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page and "<script" not in page
     assert main(["report", "--metadata", str(root / "out" / "metadata.sqlite")]) == 1

@@ -33,9 +33,10 @@ def experiments_fragment(comparison: Comparison) -> str:
     if not rows:
         return ("<p>No runs with an evaluated model yet: runs are compared on their "
                 "Evaluator's metrics.</p>")
-    header = list(rows[0])
+    header = [c for c in rows[0] if "@" not in c]  # Overall metrics here, slices below
     body = [[{True: "BLESSED", False: "NOT BLESSED"}.get(r[c], r[c]) if c == "blessed"
              else r[c] for c in header] for r in rows]
+    slice_table = _slice_table(comparison)
     metrics = [m for m in comparison.metric_names if "@" not in m and m != "example_count"]
     numeric = [p for p in comparison.changed
                if all(_number(r.get(p)) is not None for r in rows)]
@@ -55,5 +56,17 @@ def experiments_fragment(comparison: Comparison) -> str:
     changed = ", ".join(comparison.changed) or "none"
     return ("<div class='tfxkit-compare'><h2>Runs</h2>"
             + table(header, body)
-            + f"<p>Changed parameters: {esc(changed)}.</p>"
+            + f"<p>Changed parameters: {esc(changed)}.</p>" + slice_table
             + "<div class='charts'>" + "".join(charts[:MAX_CHARTS]) + "</div></div>")
+
+
+def _slice_table(comparison: Comparison) -> str:
+    """A table of the metrics per slice other than Overall: one row per (run, slice)."""
+    slices = sorted({s for run in comparison.runs for s in run.metrics if s != "Overall"})
+    if not slices:
+        return ""
+    names = sorted({m for run in comparison.runs for s in slices
+                    for m in run.metrics.get(s, {})})
+    rows = [[run.run_id, name, *(run.metrics.get(name, {}).get(m) for m in names)]
+            for run in comparison.runs for name in slices if run.metrics.get(name)]
+    return "<h3>Metrics per slice</h3>" + table(["run", "slice", *names], rows)
