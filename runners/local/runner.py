@@ -194,6 +194,13 @@ class LocalDagRunner(DagRunner):
     def _run(self, pipeline: Pipeline, **options: Any) -> RunResult:
         from tfxkit.metadata.store import connect
 
+        if "://" in pipeline.pipeline_root[:16]:  # else Path() would make a local "s3:" folder
+            raise PipelineDefinitionError(
+                f"LocalDagRunner: pipeline_root {pipeline.pipeline_root!r} is an object store, "
+                f"but local runs keep artifacts and the ML Metadata store on this machine's "
+                f"disk. Pass a local pipeline_root (e.g. -p pipeline_root=pipeline_output); "
+                f"input data, schema file, push destination and baseline may stay on gs:// or "
+                f"s3://. Object-store roots are for Kubeflow (tfxkit compile --pipeline-root).")
         started = time.perf_counter()
         selected = self._select(pipeline, options["from_node"], options["to_node"],
                                 options["only_node"])

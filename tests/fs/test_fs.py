@@ -98,3 +98,18 @@ def test_unreachable_store_names_endpoint_and_fix(s3_endpoint: str) -> None:  # 
             DataError, match=r"Could not reach s3://b/x \(S3 endpoint http://127.0.0.1:9; set "
                              r"AWS_ENDPOINT_URL"):
         fs.list_files("s3://b/x")
+
+
+def test_local_runner_refuses_an_object_store_root_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.resources.tiny_pipelines import create_pipeline
+    from tfxkit.errors import PipelineDefinitionError
+    from tfxkit.runners import LocalDagRunner
+
+    monkeypatch.chdir(tmp_path)
+    pipeline = create_pipeline("s3://bucket/root")
+    with pytest.raises(PipelineDefinitionError, match=(
+            r"LocalDagRunner: pipeline_root 's3://bucket/root' is an object store, but local "
+            r"runs keep artifacts .* Pass a local pipeline_root")):
+        LocalDagRunner(workers=0).run(pipeline)
+    assert list(tmp_path.iterdir()) == []  # no "s3:" folder, no metadata.sqlite
