@@ -172,3 +172,27 @@ def test_cli_report_compare_is_offline_html(three_runs, tmp_path: Path,  # type:
     assert "https://" not in page and "<script" not in page
     assert main(["report", "--metadata", str(root / "out" / "metadata.sqlite")]) == 1
     assert "Which run?" in capsys.readouterr().err
+
+
+def test_cli_compare_through_a_pipeline_file_takes_its_runs_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_inputs(tmp_path)
+    runner = LocalDagRunner(workers=0, hooks=SilentReporter())
+    mine = [runner.run(experiment(root, lr, 100)).run_id for lr in (0.01, 0.05)]
+    other = runner.run(experiment(root, 0.05, 300, pipeline_name="other")).run_id
+    (root / "pipeline.py").write_text(
+        "from pathlib import Path\n"
+        "from tests.resources.experiment_pipeline import experiment\n\n"
+        "def create_pipeline(learning_rate: float = 0.05):\n"
+        "    return experiment(Path(__file__).parent, learning_rate, 100)\n")
+    monkeypatch.chdir(root)
+    assert main(["runs", "pipeline.py", "--compare", "--format", "json"]) == 0
+    assert {r["run_id"] for r in json.loads(capsys.readouterr().out)} == set(mine)
+    assert main(["runs", "--compare", "--format", "json", "--metadata",
+                 str(root / "out" / "metadata.sqlite")]) == 0
+    assert {r["run_id"] for r in json.loads(capsys.readouterr().out)} == {*mine, other}
+    # the pipeline file may also follow the run ids
+    assert main(["runs", "--compare", mine[0], "latest", "pipeline.py"]) == 0
+    out = capsys.readouterr().out
+    assert mine[0] in out and mine[1] in out and other not in out

@@ -91,7 +91,8 @@ def evaluate(model: Input[Model], evaluation: Output[ModelEvaluation],
 
 
 def experiment(root: Path, learning_rate: float, num_steps: int, data: str = "data.csv",
-               module: str = "module.py", metadata: str | None = None) -> Pipeline:
+               module: str = "module.py", metadata: str | None = None,
+               pipeline_name: str = "exp") -> Pipeline:
     """The pipeline under `root` (data files, module files, `serving/`, `out/`)."""
     gen = DataGen(data_file=str(root / data))
     train = Train(examples=gen.outputs["examples"], module_file=str(root / module),
@@ -99,7 +100,7 @@ def experiment(root: Path, learning_rate: float, num_steps: int, data: str = "da
     judge = evaluate(model=train.outputs["model"])
     push = Pusher(model=train.outputs["model"], model_blessing=judge.outputs["blessing"],
                   push_destination=str(root / "serving"))
-    return Pipeline(pipeline_name="exp", pipeline_root=str(root / "out"),
+    return Pipeline(pipeline_name=pipeline_name, pipeline_root=str(root / "out"),
                     metadata=metadata or str(root / "out" / "metadata.sqlite"),
                     components=[gen, train, judge, push])
 

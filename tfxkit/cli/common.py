@@ -56,6 +56,7 @@ def open_store(args: argparse.Namespace) -> Any:
         return connect(args.metadata, read_only=True)  # query commands never create a store
     if getattr(args, "pipeline_file", None) or find_project_root() is not None:
         pipeline, _ = load_from_args(args)
+        args.loaded_pipeline_name = pipeline.pipeline_name  # e.g. `runs --compare`: its runs
         try:
             return connect(pipeline.metadata, read_only=True)
         except StoreNotFoundError as exc:  # the pipeline was named: it has not run yet

@@ -198,6 +198,13 @@ def extend_runs(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=lambda args: cmd_runs(args, listing))
 
 
+def _pipeline_name(args: argparse.Namespace) -> str | None:
+    """`--pipeline`, else the name of the pipeline the store was found through (its file or
+    the project's), else None (every pipeline in a `--metadata` store). Call after
+    `open_store`."""
+    return args.pipeline or getattr(args, "loaded_pipeline_name", None)
+
+
 def _split_pipeline_file(args: argparse.Namespace, runs: list[str]) -> list[str]:
     """Run ids in `runs`, taking out a pipeline file given after them (`--compare a b p.py`)."""
     kept = []
@@ -227,7 +234,8 @@ def _compare(args: argparse.Namespace) -> int:
     from tfxkit.metadata.query import compare_runs
 
     runs = _split_pipeline_file(args, list(args.compare))
-    table = compare_runs(open_store(args), runs or None, args.pipeline, args.limit, args.sort)
+    store = open_store(args)
+    table = compare_runs(store, runs or None, _pipeline_name(args), args.limit, args.sort)
     rows = table.rows()
     if args.format == "json":
         print(json.dumps(rows, indent=2, default=str))
@@ -284,7 +292,8 @@ def _diff(args: argparse.Namespace) -> int:
 
     if args.format == "csv":
         raise UsageError("--diff prints a table or --format json.")
-    result = diff_runs(open_store(args), args.diff[0], args.diff[1], args.pipeline)
+    store = open_store(args)
+    result = diff_runs(store, args.diff[0], args.diff[1], _pipeline_name(args))
     if args.format == "json":
         print(json.dumps({"run_a": result.a.run_id, "run_b": result.b.run_id,
                           "changed_nodes": result.changed_nodes,
@@ -360,7 +369,8 @@ def cmd_report(args: argparse.Namespace, report: Any) -> int:
             args.pipeline_file = args.run
         else:
             runs.insert(0, args.run)
-    table = compare_runs(open_store(args), runs or None, args.pipeline, 10, args.sort)
+    store = open_store(args)
+    table = compare_runs(store, runs or None, _pipeline_name(args), 10, args.sort)
     output = Path(args.output or "runs-compare.html").absolute()
     output.write_text(page("Runs compared", experiments_fragment(table)))
     print(output)
