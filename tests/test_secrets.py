@@ -73,6 +73,14 @@ def test_secret_environment_values_are_masked_wherever_they_appear() -> None:
                                      "the value of $TFXKIT_METADATA_PASSWORD"]
 
 
+def test_a_plain_word_password_does_not_block_writing_text_that_uses_the_word() -> None:
+    env = {"TFXKIT_METADATA_PASSWORD": "metadata"}
+    assert secrets_in("artifact metadata: {}", env) == []
+    assert mask_secrets("artifact metadata: {}", env) == "artifact ***: {}"  # still masked
+    assert secrets_in("x: Metadata-2024!", {"TFXKIT_METADATA_PASSWORD": "Metadata-2024!"}) == [
+        "the value of $TFXKIT_METADATA_PASSWORD"]
+
+
 def test_url_helpers() -> None:
     assert mask_url(f"MYSQL://ml:{PASSWORD}@db.example/meta") == "MYSQL://ml:***@db.example/meta"
     assert has_url_password(f"mysql+pymysql://ml:{PASSWORD}@db/meta")

@@ -44,6 +44,7 @@ _NOT_A_SECRET_NAME = re.compile(
     re.IGNORECASE)
 _HARMLESS_VALUES = {"true", "false", "none", "null", "yes", "no", "on", "off"}
 MIN_SECRET_CHARS = 4
+_PLAIN_WORD = re.compile(r"[a-z]{1,12}")
 
 # scheme://user:PASSWORD@host — the password may hold '/' or '@' when a user forgot to
 # percent-encode it, so it runs to the last '@' before the host (over-masking is the safe side).
@@ -111,9 +112,15 @@ def mask_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
 
 def secrets_in(text: str, environ: Mapping[str, str] | None = None) -> list[str]:
     """What kinds of secret `text` holds, described without their values (e.g. "the value of
-    $TFXKIT_KFP_TOKEN", "a password in a URL"), for errors that refuse to write it."""
+    $TFXKIT_KFP_TOKEN", "a password in a URL"), for errors that refuse to write it.
+
+    A secret environment value that is a plain word (up to 12 lowercase letters, such as
+    "metadata") is not counted: it is more likely the text's own vocabulary than a leak, and
+    refusing would block every compile on that machine (`mask_secrets` still masks it)."""
     found = []
     for name, value in sorted(_secret_env(environ).items()):
+        if _PLAIN_WORD.fullmatch(value):
+            continue
         if value in text:
             found.append(f"the value of ${name}")
             text = text.replace(value, MASK)
