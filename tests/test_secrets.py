@@ -62,13 +62,15 @@ def test_secret_environment_values_are_masked_wherever_they_appear() -> None:
            "AWS_SECRET_ACCESS_KEY": "aws-key-3", "GITHUB_TOKEN": "ghp-4xyz",
            "DB_PASSWORD_FILE": "/run/secrets/db", "KF_PIPELINES_SA_TOKEN_PATH": "/var/token",
            "TOKENIZERS_PARALLELISM": "false", "PWD": "/home/me", "MY_TOKEN": "abc",
-           "USE_SECRET": "true"}
+           "USE_SECRET": "true", "SECRETS_MANAGER_REGION": "us-east-1",
+           "PASSWORD_MIN_LENGTH": "12345", "MYSQL_PWD": "mysql-pwd-5"}
     text = ("pw-in-env-1 kfp-token-2 aws-key-3 ghp-4xyz /run/secrets/db /var/token false "
-            "/home/me abc true")
+            "/home/me abc true us-east-1 12345 mysql-pwd-5")
     assert mask_secrets(text, env) == "*** *** *** *** /run/secrets/db /var/token false " \
-                                      "/home/me abc true"
+                                      "/home/me abc true us-east-1 12345 ***"
     assert secrets_in(text, env) == ["the value of $AWS_SECRET_ACCESS_KEY",
                                      "the value of $GITHUB_TOKEN",
+                                     "the value of $MYSQL_PWD",
                                      "the value of $TFXKIT_KFP_TOKEN",
                                      "the value of $TFXKIT_METADATA_PASSWORD"]
 

@@ -11,10 +11,11 @@ records (`tfxkit.metadata.record.set_value`), reports and compiled pipelines. It
   quoted value of `password: "..."` (protobuf text, ml-metadata's connection log) and of JSON
   `"password": "..."`, and `Bearer <token>`;
 - the value of every environment variable that holds a secret: `TFXKIT_METADATA_PASSWORD`,
-  `TFXKIT_KFP_TOKEN`, and any variable whose name says it is one (`*_PASSWORD`, `*_TOKEN`,
-  `*SECRET*`, `*_API_KEY`, `*_ACCESS_KEY`, `*_CREDENTIALS`, ...; not `*_PATH`, `*_FILE`,
-  `*_DIR`), wherever it appears. Values shorter than 4 characters and booleans are left alone:
-  masking them would garble every message without protecting anything.
+  `TFXKIT_KFP_TOKEN`, and any variable whose name ends saying it is one (`*_PASSWORD`,
+  `*_TOKEN`, `*_SECRET`, `*_API_KEY`, `*_ACCESS_KEY`, `*_CREDENTIALS`, `*_PWD`, ...; not
+  `*_TOKEN_PATH`, `*_PASSWORD_FILE`, `SECRETS_MANAGER_REGION`), wherever it appears. Values
+  shorter than 4 characters and booleans are left alone: masking them would garble every
+  message without protecting anything.
 
 Only the standard library is imported, so every layer may use it.
 """
@@ -36,12 +37,11 @@ MASK = "***"
 # tfxkit.metadata.store.PASSWORD_ENV and tfxkit.runners.kubeflow.deploy.TOKEN_ENV).
 KNOWN_SECRET_ENV = ("TFXKIT_METADATA_PASSWORD", "TFXKIT_KFP_TOKEN")
 
+# The name must END with the word: DB_PASSWORD, GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, MYSQL_PWD,
+# but not TOKENIZERS_PARALLELISM, SECRETS_MANAGER_REGION, PASSWORD_MIN_LENGTH or PWD itself.
 _SECRET_ENV_NAME = re.compile(
-    r"(?:^|_)(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|SECRETS|TOKEN|CREDENTIAL|CREDENTIALS|APIKEY|"
-    r"API_KEY|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH_KEY)(?:_|$)|SECRET", re.IGNORECASE)
-_NOT_A_SECRET_NAME = re.compile(
-    r"_(?:PATH|FILE|FILENAME|DIR|URL|URI|HOST|ENDPOINT|NAME|USER|USERNAME|ID|TYPE|ENV|ENABLED)$",
-    re.IGNORECASE)
+    r"(?:^|_)(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|CREDENTIALS|APIKEY|API_KEY|"
+    r"ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|AUTH_KEY)$|_PWD$", re.IGNORECASE)
 _HARMLESS_VALUES = {"true", "false", "none", "null", "yes", "no", "on", "off"}
 MIN_SECRET_CHARS = 4
 _PLAIN_WORD = re.compile(r"[a-z]{1,12}")
@@ -64,7 +64,7 @@ _BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/
 def _is_secret_name(name: str) -> bool:
     if name in KNOWN_SECRET_ENV:
         return True
-    return bool(_SECRET_ENV_NAME.search(name)) and not _NOT_A_SECRET_NAME.search(name)
+    return bool(_SECRET_ENV_NAME.search(name))
 
 
 def _secret_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
