@@ -65,8 +65,9 @@ class KubeflowDagRunnerConfig:
             local paths under it become relative paths, any other absolute local path is an error.
         output_filename: where `run()` writes the YAML (default `{pipeline_name}.yaml`).
         image_pull_policy: "Always", "IfNotPresent" or "Never" (default: the cluster's).
-        cpu, memory: requests and limits of every step that sets none itself with
-            `.with_resources()` (e.g. "1", "4Gi"); default: the cluster's.
+        cpu: CPU request and limit of every step that sets none itself with
+            `.with_resources()` (e.g. "1"); default: the cluster's.
+        memory: memory request and limit of such steps (e.g. "4Gi"); default: the cluster's.
         local_push_destination: accept a local push destination (every task mounts the same
             volume there); by default it is refused, since a container's files are discarded.
     """
