@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +40,8 @@ def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None
            experiment: str | None = None, run_name: str | None = None,
            params: dict[str, Any] | None = None, upload: bool = False,
            namespace: str | None = None,
-           parameters: Sequence[PipelineParameter] = ()) -> Deployment:
+           parameters: Sequence[PipelineParameter] = (),
+           schedule: str | None = None) -> Deployment:
     """Compile `pipeline` and start a run of it at `host` (optionally registering it first).
 
     Args:
@@ -53,7 +55,13 @@ def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None
         namespace: Kubeflow profile namespace for multi-user installs.
         parameters: the pipeline's settings as pipeline parameters (see
             `parameters.trace`); `params` may set them too.
+        schedule: a cron expression ("0 6 * * *", or KFP's 6 fields with seconds first):
+            create a recurring run (in `experiment`, default "Default") instead of one run.
+
+    Raises:
+        DeployError: a bad schedule, or the endpoint refused or could not be reached.
     """
+    cron = check_schedule(schedule) if schedule is not None else None
     import kfp
 
     runner = KubeflowDagRunner(config)
@@ -66,6 +74,16 @@ def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None
             version_id = None
             if upload:
                 version_id = _upload(client, package, pipeline.pipeline_name)
+            if cron is not None:
+                found = client.create_experiment(name=experiment or "Default",
+                                                 namespace=namespace)
+                job = client.create_recurring_run(
+                    experiment_id=found.experiment_id,
+                    job_name=run_name or f"{pipeline.pipeline_name} ({schedule})",
+                    cron_expression=cron, params=params or {}, pipeline_package_path=package)
+                job_id = str(job.recurring_run_id)
+                return Deployment(run_id=job_id, pipeline_version_id=version_id,
+                                  url=f"{host.rstrip('/')}/#/recurringrun/details/{job_id}")
             run = client.create_run_from_pipeline_package(
                 package, arguments=params or {}, run_name=run_name,
                 experiment_name=experiment, namespace=namespace)
@@ -77,6 +95,22 @@ def deploy(pipeline: Pipeline, host: str, config: KubeflowDagRunnerConfig | None
     run_id = str(run.run_id)
     return Deployment(run_id=run_id, url=f"{host.rstrip('/')}/#/runs/details/{run_id}",
                       pipeline_version_id=version_id)
+
+
+_CRON_FIELD = re.compile(r"^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?"
+                         r"(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$")
+
+
+def check_schedule(schedule: str) -> str:
+    """KFP's cron form of `schedule`: 5 standard fields (minute hour day month weekday) get a
+    leading seconds field "0"; 6 fields are taken as KFP's own. Raises DeployError otherwise."""
+    fields = schedule.split() if isinstance(schedule, str) else []
+    if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
+        raise DeployError(
+            f"--schedule: expected a cron expression of 5 fields (minute hour day-of-month "
+            f"month day-of-week, e.g. '0 6 * * *' for 06:00 daily) or KFP's 6 (seconds first), "
+            f"found {schedule!r}.")
+    return " ".join(["0", *fields] if len(fields) == 5 else fields)
 
 
 def _upload(client: Any, package: str, name: str) -> str:

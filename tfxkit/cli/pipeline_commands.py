@@ -117,10 +117,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
                                       KubeflowDagRunner(config).portable)
     done = deploy(pipeline, args.host, config, experiment=args.experiment,
                   run_name=args.run_name, params=runtime_values, upload=args.upload,
-                  namespace=args.namespace, parameters=parameters)
+                  namespace=args.namespace, parameters=parameters, schedule=args.schedule)
     if done.pipeline_version_id:
         print(f"registered pipeline version {done.pipeline_version_id}")
-    print(f"started run {done.run_id}: {done.url}")
+    if args.schedule:
+        print(f"created recurring run {done.run_id} ({args.schedule}): {done.url}")
+    else:
+        print(f"started run {done.run_id}: {done.url}")
     return 0
 
 
@@ -157,6 +160,9 @@ def add_commands(sub: Any) -> None:
     dep.add_argument("--namespace", help="Kubeflow profile namespace (multi-user installs)")
     dep.add_argument("--upload", action="store_true",
                      help="also register the compiled pipeline as a new pipeline version")
+    dep.add_argument("--schedule", metavar="CRON",
+                     help="create a recurring run on this cron schedule (e.g. '0 6 * * *') "
+                          "instead of one run")
     _add_kubeflow_options(dep)
     dep.set_defaults(handler=cmd_deploy)
 
