@@ -250,7 +250,8 @@ def dataset(file_pattern: Any, data_accessor: Any, tf_transform_output: Any, lab
 def serving_signatures(model: Any, tf_transform_output: Any, label_key: str) -> dict[str, Any]:
     """`serving_default` (raw serialized tf.Examples in, `outputs` out, the transform graph
     inside) and `transform_features` (raw examples in, transformed features and label out; TFMA
-    uses it to read the transformed label)."""
+    uses it to read the transformed label and, with `drop_rows_without_label`, the example
+    weight `LABEL_PRESENT`)."""
     import tensorflow as tf
 
     model.tft_layer = tf_transform_output.transform_features_layer()
@@ -266,7 +267,15 @@ def serving_signatures(model: Any, tf_transform_output: Any, label_key: str) -> 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def transform_features(serialized: Any) -> dict[str, Any]:
         spec = tf_transform_output.raw_feature_spec()
-        return dict(model.tft_layer(tf.io.parse_example(serialized, spec)))
+        transformed = dict(model.tft_layer(tf.io.parse_example(serialized, spec)))
+        label = transformed_name(label_key)
+        if LABEL_PRESENT in transformed and label in transformed \
+                and transformed[label].dtype.is_integer:
+            # A row without a label weighs 0 in evaluation (example_weight_key); class 0 in
+            # place of -1 keeps the losses TFMA computes from the model defined.
+            transformed[label] = tf.where(transformed[LABEL_PRESENT] > 0, transformed[label],
+                                          tf.zeros_like(transformed[label]))
+        return transformed
 
     return {"serving_default": serve, "transform_features": transform_features}
 
