@@ -10,17 +10,19 @@ printed or written (stdout/stderr, node logs, the SQLite store, the YAML, the HT
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.metadata.cli_pipeline import run_tfxkit, tfxkit_env, write_tiny
-from tfxkit import Pipeline
+from tfxkit import Output, Parameter, Pipeline, component
 from tfxkit.cli.main import main
 from tfxkit.errors import MetadataError, TfxkitError
 from tfxkit.metadata.store import parse
 from tfxkit.secrets import has_url_password, mask_secrets, mask_url, secrets_in
+from tfxkit.types.standard_artifacts import Examples
 
 PASSWORD = "not-a-real-secret"
 
@@ -137,7 +139,8 @@ def test_driver_suffixes_and_scheme_case_are_understood() -> None:
 # -- everything tfxkit prints or writes ----------------------------------------------------------
 SECRETS = {"TFXKIT_METADATA_PASSWORD": "not-a-real-secret-pw",
            "TFXKIT_KFP_TOKEN": "not-a-real-kfp-token",
-           "TEAM_SERVICE_API_KEY": "not-a-real-api-key"}
+           "TEAM_SERVICE_API_KEY": "not-a-real-api-key",
+           "TEAM_DB_PW_VALUE": "not-a-real-db-pw"}  # a name no rule knows: with_secret names it
 
 
 @pytest.mark.integration
@@ -156,14 +159,18 @@ def test_no_output_of_a_run_a_failed_run_or_a_compile_holds_a_planted_secret(
 
     # a full run: a parameter holds a URL with the password; user code prints the secrets
     tfxkit("run", str(tiny), "-p", "pipeline_root=out", "-p", f"note={url}", "-p", "talk=1",
-           expect=0)
-    assert any("connecting to MYSQL://ml:***@db.example/meta with token ***" in p.read_text()
-               for p in (tmp_path / "out" / "train" / ".logs").iterdir())
+           "-p", "secret_env=TEAM_DB_PW_VALUE", expect=0)
+    logs = [p.read_text() for p in (tmp_path / "out" / "train" / ".logs").iterdir()]
+    assert any("connecting to MYSQL://ml:***@db.example/meta with token ***" in log
+               for log in logs)
+    assert any("the with_secret value is ***" in log for log in logs)
     # a failed run: the user's error message carries all three
     failed = tfxkit("run", str(tiny), "-p", "pipeline_root=out", "-p", "talk=1", "-p",
                     f"fail_msg=cannot reach {url} (token {SECRETS['TFXKIT_KFP_TOKEN']}, key "
-                    f"{SECRETS['TEAM_SERVICE_API_KEY']})", expect=1)
-    assert "cannot reach MYSQL://ml:***@db.example/meta (token ***, key ***)" in failed.stderr
+                    f"{SECRETS['TEAM_SERVICE_API_KEY']}, pw {SECRETS['TEAM_DB_PW_VALUE']})",
+                    "-p", "secret_env=TEAM_DB_PW_VALUE", expect=1)
+    assert "cannot reach MYSQL://ml:***@db.example/meta (token ***, key ***, pw ***)" in \
+        failed.stderr
     # what the query commands show and write
     tfxkit("runs", "--metadata", "out/metadata.sqlite", expect=0)
     tfxkit("lineage", "2", "--metadata", "out/metadata.sqlite", expect=0)
@@ -190,3 +197,30 @@ def test_no_output_of_a_run_a_failed_run_or_a_compile_holds_a_planted_secret(
         leaked = [str(p.relative_to(tmp_path)) for p in written
                   if secret.encode() in p.read_bytes()]
         assert not leaked, f"${name} was written to {leaked}"
+
+
+
+@component
+def leak_env(examples: Output[Examples], name: Parameter[str]) -> None:
+    """User code whose error quotes a secret it read from the environment."""
+    raise ValueError(f"the database refused password {os.environ.get(name)!r}")
+
+
+def test_with_secret_variables_are_masked_in_a_run_and_its_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A secret under a name no rule knows (`DBPW`), declared by `with_secret`: masked in the
+    node's error, its ML Metadata record and the run's ExecutionError, read after the run."""
+    from tfxkit.errors import ExecutionError
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import SilentReporter
+
+    monkeypatch.setenv("DBPW", "plain-db-pw-77")
+    monkeypatch.delenv("TFXKIT_SECRET_ENV", raising=False)
+    node = leak_env(name="DBPW").with_secret("db", {"password": "DBPW"})
+    with pytest.raises(ExecutionError) as caught:
+        LocalDagRunner(workers=0, hooks=SilentReporter()).run(
+            Pipeline("withsecret", str(tmp_path / "root"), [node]))
+    assert "the database refused password '***'" in str(caught.value)
+    assert "plain-db-pw-77" not in str(caught.value)
+    assert "TFXKIT_SECRET_ENV" not in os.environ  # restored after the run
+    assert b"plain-db-pw-77" not in (tmp_path / "root" / "metadata.sqlite").read_bytes()

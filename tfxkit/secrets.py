@@ -13,7 +13,8 @@ records (`tfxkit.metadata.record.set_value`), reports and compiled pipelines. It
 - the value of every environment variable that holds a secret: `TFXKIT_METADATA_PASSWORD`,
   `TFXKIT_KFP_TOKEN`, and any variable whose name ends saying it is one (`*_PASSWORD`,
   `*_TOKEN`, `*_SECRET`, `*_API_KEY`, `*_ACCESS_KEY`, `*_CREDENTIALS`, `*_PWD`, ...; not
-  `*_TOKEN_PATH`, `*_PASSWORD_FILE`, `SECRETS_MANAGER_REGION`), wherever it appears. Values
+  `*_TOKEN_PATH`, `*_PASSWORD_FILE`, `SECRETS_MANAGER_REGION`), and every variable listed in
+  `TFXKIT_SECRET_ENV` (the local runner lists those of `with_secret`), wherever it appears. Values
   shorter than 4 characters and booleans are left alone: masking them would garble every
   message without protecting anything.
 
@@ -22,20 +23,24 @@ Only the standard library is imported, so every layer may use it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["MASK", "has_url_password", "mask_file", "mask_secrets", "mask_url",
-           "secret_values", "secrets_in"]
+__all__ = ["MASK", "SECRET_ENV_LIST", "declared_secret_env", "has_url_password", "mask_file",
+           "mask_secrets", "mask_url", "secret_values", "secrets_in"]
 
 MASK = "***"
 
 # Environment variables tfxkit itself reads secrets from (kept in sync with
 # tfxkit.metadata.store.PASSWORD_ENV and tfxkit.runners.kubeflow.deploy.TOKEN_ENV).
 KNOWN_SECRET_ENV = ("TFXKIT_METADATA_PASSWORD", "TFXKIT_KFP_TOKEN")
+# Comma-separated names of further variables holding secrets, whatever they are called: the local
+# runner lists the variables of every node's `with_secret` here while it runs.
+SECRET_ENV_LIST = "TFXKIT_SECRET_ENV"
 
 # The name must END with the word: DB_PASSWORD, GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, MYSQL_PWD,
 # but not TOKENIZERS_PARALLELISM, SECRETS_MANAGER_REGION, PASSWORD_MIN_LENGTH or PWD itself.
@@ -61,8 +66,8 @@ _QUOTED = re.compile(
 _BEARER = re.compile(r"(?P<head>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})")
 
 
-def _is_secret_name(name: str) -> bool:
-    if name in KNOWN_SECRET_ENV:
+def _is_secret_name(name: str, listed: set[str]) -> bool:
+    if name in KNOWN_SECRET_ENV or name in listed:
         return True
     return bool(_SECRET_ENV_NAME.search(name))
 
@@ -70,8 +75,9 @@ def _is_secret_name(name: str) -> bool:
 def _secret_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Secret-holding environment variables: name -> value (see module docstring)."""
     env = os.environ if environ is None else environ
+    listed = {n.strip() for n in env.get(SECRET_ENV_LIST, "").split(",") if n.strip()}
     return {name: value for name, value in env.items()
-            if _is_secret_name(name) and len(value) >= MIN_SECRET_CHARS
+            if _is_secret_name(name, listed) and len(value) >= MIN_SECRET_CHARS
             and value.strip().lower() not in _HARMLESS_VALUES}
 
 
@@ -133,6 +139,27 @@ def secrets_in(text: str, environ: Mapping[str, str] | None = None) -> list[str]
     if _BEARER.search(text):
         found.append("a bearer token")
     return found
+
+
+@contextlib.contextmanager
+def declared_secret_env(names: Iterable[str]) -> Iterator[None]:
+    """While active, the environment variables `names` count as secrets (listed in
+    `TFXKIT_SECRET_ENV`, so worker processes started meanwhile know them too); the previous
+    list is restored afterwards."""
+    names = sorted(set(names))
+    if not names:
+        yield
+        return
+    before = os.environ.get(SECRET_ENV_LIST)
+    listed = [n for n in (before or "").split(",") if n]
+    os.environ[SECRET_ENV_LIST] = ",".join(sorted(set(listed) | set(names)))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SECRET_ENV_LIST, None)
+        else:
+            os.environ[SECRET_ENV_LIST] = before
 
 
 def has_url_password(url: str) -> bool:

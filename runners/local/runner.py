@@ -59,7 +59,7 @@ from tfxkit.runners.local.workers import (
     default_start_method,
     execute,
 )
-from tfxkit.secrets import mask_file, mask_secrets
+from tfxkit.secrets import declared_secret_env, mask_file, mask_secrets
 from tfxkit.types.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -211,7 +211,9 @@ class LocalDagRunner(DagRunner):
         run_id = options["run_id"] or datetime.datetime.now(datetime.UTC).strftime(
             "%Y%m%dT%H%M%S%fZ")
         root = Path(pipeline.pipeline_root).absolute()
-        with SignalGuard() as signals:
+        secret_env = {env for node in pipeline.components
+                      for keys in node.node_config.secrets.values() for env in keys.values()}
+        with SignalGuard() as signals, declared_secret_env(secret_env):
             try:
                 with signals.interruptible():  # nothing is recorded yet
                     store = connect(pipeline.metadata)
@@ -285,8 +287,8 @@ class LocalDagRunner(DagRunner):
         result = RunResult(pipeline.pipeline_name, run_id, results, seconds)
         if failed:
             errors = "; ".join(f"{n.id}: {results[n.id].error}" for n in failed)
-            raise ExecutionError(f"Pipeline {pipeline.pipeline_name!r} run {run_id} failed. "
-                                 f"{errors}\n{hint}")
+            raise ExecutionError(mask_secrets(  # with_secret variables are secrets only now
+                f"Pipeline {pipeline.pipeline_name!r} run {run_id} failed. {errors}\n{hint}"))
         return result
 
     @staticmethod

@@ -47,11 +47,14 @@ def make_data(examples: Output[Examples], rows: Parameter[int] = 10, sleep: Para
 
 @component
 def train(examples: Input[Examples], model: Output[Model], fail_msg: Parameter[str] = "",
-          sleep: Parameter[float] = 0.0, talk: Parameter[int] = 0) -> None:
+          sleep: Parameter[float] = 0.0, talk: Parameter[int] = 0,
+          secret_env: Parameter[str] = "") -> None:
     if talk:  # user code printing secrets: they reach the node log
         print("connecting to MYSQL://ml:" + os.environ.get("TFXKIT_METADATA_PASSWORD", "")
               + "@db.example/meta with token " + os.environ.get("TFXKIT_KFP_TOKEN", ""),
               flush=True)
+        if secret_env:
+            print("the with_secret value is " + os.environ.get(secret_env, ""), flush=True)
     time.sleep(sleep)
     if fail_msg:
         raise ValueError(fail_msg)
@@ -62,12 +65,15 @@ def train(examples: Input[Examples], model: Output[Model], fail_msg: Parameter[s
 def create_pipeline(pipeline_root: str = "tiny_output", rows: int = 10,
                     metadata: str | None = None, fail_msg: str = "", sleep: float = 0.0,
                     name: str = "tiny", talk: int = 0, fill_device: int = 0,
-                    write_bytes: int = 0, note: str = "") -> Pipeline:
+                    write_bytes: int = 0, note: str = "", secret_env: str = "") -> Pipeline:
     data = make_data(rows=rows, sleep=sleep, fill_device=fill_device, write_bytes=write_bytes,
                      note=note)
+    trainer = train(examples=data.outputs["examples"], fail_msg=fail_msg, sleep=sleep,
+                    talk=talk, secret_env=secret_env)
+    if secret_env:  # a secret under a name no rule recognises: with_secret declares it
+        trainer.with_secret("team-db", {"password": secret_env})
     return Pipeline(pipeline_name=name, pipeline_root=pipeline_root, metadata=metadata,
-                    components=[data, train(examples=data.outputs["examples"],
-                                            fail_msg=fail_msg, sleep=sleep, talk=talk)])
+                    components=[data, trainer])
 '''
 
 
