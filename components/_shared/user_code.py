@@ -25,8 +25,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.dsl.base_component import import_object
-from tfxkit.dsl.user_code import format_syntax_error, import_roots, local_imports, user_frame
+from tfxkit.dsl.user_code import (
+    format_syntax_error,
+    import_roots,
+    local_imports,
+    locate_user_code,
+    user_frame,
+)
 from tfxkit.errors import ComponentArgumentError, UserCodeError
 
 
@@ -151,7 +158,8 @@ def user_function(
         yield _check_callable(fn, f"{fn_name}={dotted_path!r}", component)
         return
     assert module_file is not None
-    path = Path(module_file).absolute()
+    path = locate_user_code(module_file) if fs.is_object_store(module_file) else Path(
+        module_file).absolute()  # a module file on a store is read from a local copy
     if not path.is_file():
         raise ComponentArgumentError(
             f"{component}: module_file {module_file!r} does not exist (resolved to {path}). "

@@ -137,3 +137,23 @@ def test_import_schema_gen_reads_a_schema_file_on_the_store(bucket: str, tmp_pat
     assert (tmp_path / "schema" / "schema.pbtxt").read_bytes() == text
     fs.write_bytes(uri, text + b'feature { name: "b" type: FLOAT }\n')
     assert component.cache_fingerprint(component.exec_properties) != fingerprint
+
+
+def test_module_file_on_the_store_is_loaded_from_a_fresh_local_copy(bucket: str) -> None:
+    from tfxkit.components._shared.user_code import user_function
+    from tfxkit.dsl.user_code import locate_user_code, user_code_hash
+    from tfxkit.errors import ComponentArgumentError
+
+    uri = f"s3://{bucket}/code/model.py"
+    fs.write_bytes(uri, b"def run_fn(fn_args):\n    return 1\n")
+    first = user_code_hash(uri)
+    assert locate_user_code(uri).read_bytes() == b"def run_fn(fn_args):\n    return 1\n"
+    with user_function(component="Trainer", fn_name="run_fn", module_file=uri) as fn:
+        assert fn(None) == 1
+    fs.write_bytes(uri, b"def run_fn(fn_args):\n    return 2\n")
+    assert user_code_hash(uri) != first  # the cache sees the new code
+    with user_function(component="Trainer", fn_name="run_fn", module_file=uri) as fn:
+        assert fn(None) == 2
+    with pytest.raises(ComponentArgumentError, match=r"User code file 's3://.*/code/none.py' "
+                                                     r"does not exist on the store"):
+        locate_user_code(f"s3://{bucket}/code/none.py")

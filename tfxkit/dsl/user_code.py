@@ -35,6 +35,7 @@ import sysconfig
 import traceback
 from pathlib import Path
 
+from tfxkit import fs
 from tfxkit.errors import ComponentArgumentError
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", ".tfxkit")
@@ -52,9 +53,14 @@ def locate_user_code(value: str, search_path: list[str] | None = None) -> Path:
     """File holding user code named by `value`: a module file path, or a dotted path such as
     `steps.model.run_fn` looked up on `search_path` (default sys.path) without importing it.
 
+    A module file on an object store (`gs://`, `s3://`: not baked into the image) is read
+    through `fetch_user_code`.
+
     Raises:
         ComponentArgumentError: the file does not exist, or no module on the path matches.
     """
+    if fs.is_object_store(value):
+        return fetch_user_code(value)
     path = Path(value)
     if path.suffix == ".py" or os.sep in value or "/" in value:
         if path.is_file():
@@ -72,6 +78,26 @@ def locate_user_code(value: str, search_path: list[str] | None = None) -> Path:
         f"User code {value!r} was not found: no module for it on sys.path. Expected a dotted "
         f"path like 'steps.model.run_fn' importable from the project root, or a .py file path."
     )
+
+
+def fetch_user_code(uri: str) -> Path:
+    """A local copy of the module file at object-store `uri` (its launcher mount path inside a
+    KFP container), fetched afresh on every call into a folder named by the URI, so the module
+    keeps one path. Raises ComponentArgumentError when there is no such object."""
+    import tempfile
+
+    mounted = fs.local_path(uri)
+    if mounted is not None and Path(mounted).is_file():
+        return Path(mounted)
+    if mounted is not None or not fs.is_file(uri):
+        raise ComponentArgumentError(
+            f"User code file {uri!r} does not exist on the store. Upload the module file "
+            f"there, or pass a module file baked into the image (a path in the project).")
+    folder = Path(tempfile.gettempdir()) / "tfxkit-user-code" / hashlib.sha256(
+        uri.encode()).hexdigest()[:16]
+    target = folder / uri.rstrip("/").rsplit("/", 1)[-1]
+    fs.copy_file(uri, str(target))
+    return target
 
 
 def _module_file(root: Path, parts: list[str]) -> Path | None:
