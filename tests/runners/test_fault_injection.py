@@ -3,8 +3,8 @@ a random moment, rerun, and check the rerun pushes the same model as an undistur
 partial artifact was ever reused and that the killed run's executions show as ABANDONED.
 
 Bounded: a fast variant (10 train steps, seeded deterministic training), kill times drawn within
-one undisturbed run's duration, reruns in one warm process; TFXKIT_FAULT_SEEDS (default 20)
-seeds, about 6 minutes on 2 cores.
+one undisturbed run's duration, reruns in one warm process; TFXKIT_FAULT_SEEDS seeds (default
+5 in the suite, about 2 minutes on 2 cores); `bench/fault_injection.py` runs the full 20.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -29,7 +30,7 @@ from tfxkit.metadata import connect
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "examples" / "penguin" / "pipeline.py"
 MODULE = REPO / "examples" / "penguin" / "penguin_module.py"  # seeded, deterministic
-SEEDS = int(os.environ.get("TFXKIT_FAULT_SEEDS", "20"))
+SEEDS = int(os.environ.get("TFXKIT_FAULT_SEEDS", "5"))
 
 
 def arguments(root: Path) -> dict[str, object]:
@@ -124,7 +125,8 @@ def test_sigkill_at_random_moments_then_rerun_pushes_the_same_model(
             figures["abandoned_executions"] += facts.abandoned
             if facts.abandoned:
                 assert main(["runs", "--metadata", metadata]) == 0
-                assert "ABANDONED" in capsys.readouterr().out
+                # `tfxkit runs` speaks the console's words: a killed run's leftovers are "abandoned".
+                assert re.search(r"\babandoned\b", capsys.readouterr().out)
             figures["seeds"] += 1
             shutil.rmtree(root)
     finally:
