@@ -6,8 +6,9 @@ short_description, description}). With `fail_on_anomalies`, raises `AnomaliesFou
 listing them. `required_features` are made required in the schema before validating; examples
 missing one raise `MissingRequiredError` (or are counted in the note with
 `on_missing_required="drop"`). String columns that hold ISO dates, nearly one value per row, are
-named in the note: as vocabulary words they would not generalise. Heavy libraries (TFDV) are
-imported inside functions only.
+named in the note: as vocabulary words they would not generalise. TensorFlow is never imported:
+validation runs TFDV's native validation extension through `tfxkit.components._shared.validation`
+(what `tfdv.validate_statistics` returns, byte for byte).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import os
 import re
 from typing import Any
 
-from tfxkit.components.schema_gen.executor import load_split_statistics
-from tfxkit.components.statistics_gen.executor import load_schema, selected_splits
+from tfxkit.components._shared import validation
+from tfxkit.components.schema_gen.executor import SCHEMA_FILE, load_split_statistics
+from tfxkit.components.statistics_gen.executor import selected_splits
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
 from tfxkit.types.artifact import Artifact
@@ -29,6 +31,18 @@ _MEASURES = ("infinity_norm", "jensen_shannon_divergence")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
                        r"(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def load_schema(artifacts: list[Artifact] | None) -> Any:
+    """The Schema proto of the first artifact in `artifacts` (`{uri}/schema.pbtxt`), or None;
+    read without TensorFlow (statistics_gen's `load_schema` reads the same file through TFDV)."""
+    if not artifacts:
+        return None
+    path = os.path.join(artifacts[0].uri, SCHEMA_FILE)
+    if not os.path.exists(path):
+        raise DataError(f"Schema artifact at {artifacts[0].uri}: expected {path}, which is "
+                        f"missing. Produce it with SchemaGen or ImportSchemaGen.")
+    return validation.load_schema_text(path)
 
 
 class AnomaliesFoundError(DataError):
@@ -170,8 +184,6 @@ class Executor(BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         """Validate each selected split; record the summary; raise if asked to."""
-        import tensorflow_data_validation as tfdv
-
         statistics = input_dict["statistics"][0]
         schema = load_schema(input_dict.get("schema"))
         if schema is None:
@@ -210,7 +222,8 @@ class Executor(BaseExecutor):
                                     f"baseline with the same splits, or exclude {split!r}.")
                 previous = load_split_statistics(baseline, split)
             current = load_split_statistics(statistics, split)
-            anomalies = tfdv.validate_statistics(current, schema, previous_statistics=previous)
+            anomalies = validation.validate_statistics(current, schema,
+                                                       previous_statistics=previous)
             folder = os.path.join(out.uri, f"Split-{split}")
             os.makedirs(folder, exist_ok=True)
             with open(os.path.join(folder, ANOMALIES_FILE), "wb") as f:

@@ -1,6 +1,8 @@
 """SchemaGen executor: statistics of the selected splits -> `{schema.uri}/schema.pbtxt`.
 
-Heavy libraries (TFDV) are imported inside functions only.
+TensorFlow is never imported: schema inference runs TFDV's native validation extension through
+`tfxkit.components._shared.validation`, which produces what `tfdv.infer_schema` /
+`tfdv.update_schema` produce.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tfxkit.components._shared import validation
 from tfxkit.components.statistics_gen.executor import STATS_FILE, selected_splits
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
@@ -18,14 +21,12 @@ SCHEMA_FILE = "schema.pbtxt"
 
 def load_split_statistics(artifact: Artifact, split: str) -> Any:
     """DatasetFeatureStatisticsList of one split (`{uri}/Split-<split>/FeatureStats.pb`)."""
-    import tensorflow_data_validation as tfdv
-
     path = os.path.join(artifact.uri, f"Split-{split}", STATS_FILE)
     if not os.path.exists(path):
         raise DataError(f"ExampleStatistics split {split!r}: expected {path}, which is missing."
                         f" Re-run StatisticsGen, or check split_names "
                         f"({artifact.split_names}).")
-    return tfdv.load_stats_binary(path)
+    return validation.load_statistics(path)
 
 
 def check_not_empty(stats: Any, artifact: Artifact, split: str) -> None:
@@ -57,8 +58,6 @@ class Executor(BaseExecutor):
     ) -> None:
         """Infer the schema from the first split, then widen it with the others. A split with
         0 examples is a DataError (see `check_not_empty`)."""
-        import tensorflow_data_validation as tfdv
-
         statistics = input_dict["statistics"][0]
         infer_shape = exec_properties.get("infer_feature_shape")
         infer_shape = True if infer_shape is None else bool(infer_shape)
@@ -68,9 +67,9 @@ class Executor(BaseExecutor):
             stats = load_split_statistics(statistics, split)
             check_not_empty(stats, statistics, split)
             if schema is None:
-                schema = tfdv.infer_schema(stats, infer_feature_shape=infer_shape)
-            else:
-                schema = tfdv.update_schema(schema, stats, infer_feature_shape=infer_shape)
+                schema = validation.infer_schema(stats, infer_feature_shape=infer_shape)
+            else:  # tfdv.update_schema ignores infer_feature_shape (deprecated there)
+                schema = validation.update_schema(schema, stats)
         out = output_dict["schema"][0]
         os.makedirs(out.uri, exist_ok=True)
-        tfdv.write_schema_text(schema, os.path.join(out.uri, SCHEMA_FILE))
+        validation.write_schema_text(schema, os.path.join(out.uri, SCHEMA_FILE))
