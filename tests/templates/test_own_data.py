@@ -33,12 +33,20 @@ def tfxkit_run(project: Path, *params: str, to: str | None = None
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=1500)
 
 
+def newest(project: Path, *parts: str) -> Path:
+    """The newest artifact folder of `pipeline_output/<parts>/<id>` (a run may have stopped
+    while an earlier Transform ran, so there can be several)."""
+    folders = glob.glob(str(project.joinpath("pipeline_output", *parts, "*")))
+    assert folders, f"no {'/'.join(parts)} artifact"
+    return Path(max(folders, key=lambda f: Path(f).stat().st_mtime))
+
+
 def transformed_values(project: Path, feature: str) -> Counter[int]:
     """How often each value of an int64 transformed feature occurs in the train split."""
     import tensorflow as tf
 
-    files = glob.glob(str(project / "pipeline_output" / "Transform" / "transformed_examples"
-                          / "*" / "Split-train" / "*"))
+    files = glob.glob(str(newest(project, "Transform", "transformed_examples") / "Split-train"
+                          / "*"))
     assert files, "no transformed examples"
     counts: Counter[int] = Counter()
     for record in tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator():
@@ -49,9 +57,14 @@ def transformed_values(project: Path, feature: str) -> Counter[int]:
 
 def assets(project: Path) -> list[str]:
     """Asset file names of the newest transform graph."""
-    [folder] = glob.glob(str(project / "pipeline_output" / "Transform" / "transform_graph" / "*"
-                             / "transform_fn" / "assets"))
-    return sorted(Path(p).name for p in glob.glob(f"{folder}/*"))
+    folder = newest(project, "Transform", "transform_graph") / "transform_fn" / "assets"
+    return sorted(p.name for p in folder.iterdir())
+
+
+def transformed_schema(project: Path) -> str:
+    """The newest transform graph's transformed schema, as text."""
+    return (newest(project, "Transform", "transform_graph") / "transformed_metadata"
+            / "schema.pbtxt").read_text()
 
 
 def test_feature_named_label(tmp_path: Path) -> None:
@@ -95,9 +108,7 @@ def test_dates_case_becomes_numbers(tmp_path: Path) -> None:
                                     tabular.vocabulary_name("plan"),
                                     tabular.label_vocabulary_name("churned")}
     assert len(transformed_values(project, "is_premium_xf")) == 2
-    [schema] = glob.glob(str(project / "pipeline_output" / "Transform" / "transform_graph" / "*"
-                             / "transformed_metadata" / "schema.pbtxt"))
-    text = Path(schema).read_text()
+    text = transformed_schema(project)
     for key in ("signup_date", "last_seen"):
         assert f'"{tabular.transformed_name(key)}"' not in text
         for part in tabular.DEFAULT_DATE_PARTS:
@@ -155,9 +166,7 @@ def test_the_whole_class_in_a_second_project(tmp_path: Path) -> None:
     assert set(names) == {tabular.vocabulary_name(k) for k in ("label", "plan")} | {
         tabular.label_vocabulary_name("churned")}
     assert set(transformed_values(project, "churned_xf")) == {0, 1, -1}  # -1: dropped in fit
-    spec_files = glob.glob(str(project / "pipeline_output" / "Transform" / "transform_graph"
-                               / "*" / "transformed_metadata" / "schema.pbtxt"))
-    schema = Path(spec_files[0]).read_text()
+    schema = transformed_schema(project)
     for part in ("year", "month", "day_of_week", "hour", "days_since_epoch"):
         assert f'"{tabular.transformed_date_name("signup", part)}"' in schema
     answers_file = json.loads((project / ".tfxkit" / "answers.json").read_text())
