@@ -58,6 +58,8 @@ from tfxkit.runners.local.workers import (
     crash_location,
     default_start_method,
     execute,
+    node_modules,
+    preimport_modules,
 )
 from tfxkit.secrets import declared_secret_env, mask_file, mask_secrets
 from tfxkit.types.artifact import Artifact
@@ -553,6 +555,9 @@ class _RunState:
                         self.results.setdefault(node.id, NodeResult("skipped"))
                     pending = []
                 continue
+            if self.pool is not None:  # idle workers import what the coming nodes need
+                self.pool.preimport(preimport_modules(
+                    self.pipeline, pending, {r.node.id for r in self.running.values()}))
             for result in self._wait():
                 self._finish(result)
 
@@ -677,6 +682,7 @@ class _RunState:
             context=context,
             timeout=node.node_config.timeout_seconds,
             env=dict(node.node_config.env),
+            modules=node_modules(node),
         )
         self.running[execution_id] = _Running(node, execution_id, staging, staged, final_uris,
                                               began, inputs, log_file, task)

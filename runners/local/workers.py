@@ -45,6 +45,7 @@ class Task:
     timeout: float | None = None
     log_file: str | None = None
     env: dict[str, str] = dataclasses.field(default_factory=dict)  # the node's with_env
+    modules: tuple[str, ...] = ()  # heavy modules its executor imports (see PREIMPORTS)
 
 
 @dataclasses.dataclass
@@ -168,6 +169,101 @@ def _leave_to_runner(signal_number: int, frame: Any) -> None:
     exec, and would make the processes user code starts (Beam workers, ...) unkillable."""
 
 
+# What the standard executors import (by executor path), in the order they do. While earlier
+# nodes run, an idle worker imports these for the heavy nodes that come next (see
+# `preimport_modules` and `WorkerPool.preimport`), so the 8-14 s import of TensorFlow, TFDV,
+# TFT, TFMA and Beam overlaps other work instead of lengthening the critical path.
+PREIMPORTS: dict[str, tuple[str, ...]] = {
+    "tfxkit.components.statistics_gen.executor.Executor":
+        ("tensorflow", "tensorflow_data_validation"),
+    "tfxkit.components.transform.executor.Executor":
+        ("tensorflow", "tensorflow_transform", "tensorflow_transform.beam"),
+    "tfxkit.components.trainer.executor.Executor": ("tensorflow", "tf_keras"),
+    "tfxkit.components.evaluator.executor.Executor": ("tensorflow", "tensorflow_model_analysis"),
+    "tfxkit.components.bulk_inferrer.executor.Executor": ("tensorflow",),
+}
+PREIMPORT_ENV = "TFXKIT_PREIMPORT"  # "0" turns pre-importing off (benchmarks compare both)
+
+
+def node_modules(node: Any) -> tuple[str, ...]:
+    """The heavy modules `node`'s executor imports: its class's `PREIMPORTS` attribute (a
+    custom component may declare one), else the PREIMPORTS entry of its executor; () for other
+    executors and for nodes with `with_env` variables (they may change how those libraries
+    load)."""
+    if node.node_config.env:
+        return ()
+    declared = getattr(type(node), "PREIMPORTS", None)
+    if declared is not None:
+        return tuple(declared)
+    return PREIMPORTS.get(str(getattr(type(node), "EXECUTOR", "")), ())
+
+
+def preimport_modules(pipeline: Pipeline, pending: list[Any], running: set[str]
+                      ) -> tuple[str, ...]:
+    """Heavy modules worth importing now: those of pending nodes downstream of a running node
+    (their inputs will be new artifacts, so they cannot be cache hits and will run), in the
+    order the nodes come. Empty when nothing runs (a fully cached run imports nothing heavy)
+    or when TFXKIT_PREIMPORT=0."""
+    if not running or os.environ.get(PREIMPORT_ENV, "1") == "0":
+        return ()
+    will_run = set(running)
+    for node in pipeline.components:  # topological order
+        if any(up.id in will_run for up in node.upstream):
+            will_run.add(node.id)
+    names: dict[str, None] = {}
+    for node in pending:
+        if node.id in will_run:
+            names.update(dict.fromkeys(node_modules(node)))
+    return tuple(names)
+
+
+@dataclasses.dataclass
+class Preimport:
+    """Message to an idle worker: import `modules` (stopping early when a task arrives)."""
+
+    modules: tuple[str, ...]
+
+
+@dataclasses.dataclass
+class Preimported:
+    """A worker's reply to Preimport: the modules it imported."""
+
+    modules: tuple[str, ...]
+
+
+def _preimport(conn: Connection, modules: tuple[str, ...]) -> Preimported:
+    """Import `modules` one by one until a message (a task) is waiting; output goes to
+    /dev/null (library import chatter would otherwise reach the run's console). A module that
+    fails to import ends the list: the executor that needs it reports the error."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # as the executors do before importing TF
+    import importlib
+
+    done: list[str] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 1)
+        os.dup2(null.fileno(), 2)
+        try:
+            for name in modules:
+                if conn.poll():
+                    break
+                try:
+                    importlib.import_module(name)
+                except Exception:
+                    break
+                done.append(name)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+    return Preimported(tuple(done))
+
+
 def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
     _die_with_parent()
     # Ctrl-C reaches the whole process group and systemd signals the whole cgroup: the runner
@@ -181,6 +277,9 @@ def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
             return
         if task is None:
             return
+        if isinstance(task, Preimport):
+            conn.send(_preimport(conn, task.modules))
+            continue
         conn.send(execute_logged(pipeline, task))
 
 
@@ -190,6 +289,9 @@ class _Worker:
     conn: Connection
     task: Task | None = None
     deadline: float | None = None
+    preloaded: set[str] = dataclasses.field(default_factory=set)  # asked to import (or did)
+    warming: bool = False  # a Preimport is in progress
+    asked: tuple[str, ...] = ()  # the modules of the latest Preimport
 
 
 # Forking a process that runs these libraries' native threads can deadlock the child (a lock
@@ -237,18 +339,56 @@ class WorkerPool:
         """Whether another task can start now."""
         return self.busy < self.size
 
+    def _start_worker(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(self.pipeline, child),
+                                        daemon=True, name="tfxkit-worker")
+        with contextlib.nullcontext() if self._needs_main else _main_not_imported():
+            process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._workers.append(worker)
+        return worker
+
+    def _pick(self, task: Task) -> _Worker | None:
+        """The idle worker for `task`: for a heavy task the one holding (or importing) most of
+        its modules; for a light one a worker that is not busy importing, if any (else a new
+        worker while the pool has room)."""
+        idle = [w for w in self._workers if w.task is None]
+        if task.modules:
+            needed = set(task.modules)
+            idle.sort(key=lambda w: (-len(needed & w.preloaded), w.warming))
+            return idle[0] if idle else None
+        idle.sort(key=lambda w: (w.warming, len(w.preloaded)))
+        if idle and idle[0].warming and len(self._workers) < self.size:
+            return None
+        return idle[0] if idle else None
+
+    def preimport(self, modules: tuple[str, ...]) -> None:
+        """Have idle workers (starting new ones while the pool has room) import `modules` in
+        the background; a task sent to such a worker runs once its current module is loaded."""
+        if not modules:
+            return
+        wanted = set(modules)
+        idle = [w for w in self._workers if w.task is None]
+        if any(wanted <= w.preloaded for w in idle):
+            return  # one idle worker has them (or is importing them): enough
+        worker = next((w for w in idle if not w.warming), None)
+        if worker is None:
+            if len(self._workers) >= self.size:
+                return
+            worker = self._start_worker()
+        worker.asked = tuple(m for m in modules if m not in worker.preloaded)
+        worker.preloaded.update(worker.asked)
+        worker.warming = True
+        worker.conn.send(Preimport(worker.asked))
+
     def submit(self, task: Task) -> None:
         """Start `task` on an idle worker (forking one if needed)."""
-        worker = next((w for w in self._workers if w.task is None), None)
+        worker = self._pick(task)
         if worker is None:
-            parent, child = self._context.Pipe()
-            process = self._context.Process(target=_worker_main, args=(self.pipeline, child),
-                                            daemon=True, name="tfxkit-worker")
-            with contextlib.nullcontext() if self._needs_main else _main_not_imported():
-                process.start()
-            child.close()
-            worker = _Worker(process, parent)
-            self._workers.append(worker)
+            worker = self._start_worker()
+        worker.preloaded.update(task.modules)
         worker.task = task
         worker.deadline = time.monotonic() + task.timeout if task.timeout else None
         worker.conn.send(task)
@@ -259,20 +399,33 @@ class WorkerPool:
             active = [w for w in self._workers if w.task is not None]
             if not active:
                 return []
+            watched = [w for w in self._workers if w.task is not None or w.warming]
             deadlines = [w.deadline for w in active if w.deadline is not None]
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            ready = wait([w.conn for w in active] + [w.process.sentinel for w in active], timeout)
+            ready = wait([w.conn for w in watched] + [w.process.sentinel for w in watched],
+                         timeout)
             results = []
-            for worker in active:
+            for worker in watched:
                 task = worker.task
-                assert task is not None
                 if worker.conn in ready:
                     try:
-                        results.append(worker.conn.recv())
+                        message = worker.conn.recv()
+                    except (EOFError, OSError):
+                        message = None
+                    if isinstance(message, Preimported):
+                        worker.warming = False
+                        worker.preloaded -= (set(worker.asked) - set(message.modules)
+                                             - set(task.modules if task else ()))
+                        continue  # a task sent meanwhile replies next
+                    if message is not None:
+                        results.append(message)
                         worker.task = worker.deadline = None
                         continue
-                    except (EOFError, OSError):
-                        pass
+                if task is None:  # an idle worker that was importing
+                    if worker.process.sentinel in ready or worker.conn in ready:
+                        worker.process.join(timeout=5)
+                        self._discard(worker)  # died importing: its tasks go elsewhere
+                    continue
                 if worker.process.sentinel in ready or worker.conn in ready:
                     worker.process.join(timeout=5)
                     results.append(TaskResult(task.task_id, False, died=True,
@@ -304,7 +457,7 @@ class WorkerPool:
     def close(self, kill: bool = False) -> None:
         """Stop every worker (politely, or with SIGKILL when `kill`)."""
         for worker in list(self._workers):
-            if kill or worker.task is not None:
+            if kill or worker.task is not None or worker.warming:  # nothing to finish
                 self._kill(worker)
                 continue
             with contextlib.suppress(BrokenPipeError, OSError):
