@@ -68,7 +68,8 @@ def test_non_str_runtime_parameters_are_decoded(scratch: Path,
 ])
 def test_runtime_parameter_mismatch_is_one_line(scratch: Path, capfd: pytest.CaptureFixture[str],
                                                 param: str, message: str | None) -> None:
-    code, _, err = tfxkit(capfd, "compile", "str_param.py", "-p", param, "-o", "x.yaml")
+    code, _, err = tfxkit(capfd, "compile", "str_param.py", "-p", param, "-o", "x.yaml",
+                          "--image", "img:1")
     if message is None:
         assert code == 0, err
         return

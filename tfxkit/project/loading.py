@@ -170,10 +170,14 @@ def import_pipeline_module(path: str) -> types.ModuleType:
         if entry in sys.path:
             sys.path.remove(entry)
         sys.path.insert(0, entry)
-    loaded = sys.modules.get(name)
+    loaded, stale = sys.modules.get(name), name
+    top = sys.modules.get(name.split(".")[0])
+    if "." in name and top is not None and not hasattr(top, "__path__"):
+        # a plain module named like the package (another pipeline.py) hides it
+        loaded, stale = top, name.split(".")[0]
     if loaded is not None and Path(getattr(loaded, "__file__", "") or "").absolute() != file:
         # Another file of the same name was loaded earlier in this process (notebooks, tests).
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        for key in [k for k in sys.modules if k == stale or k.startswith(stale + ".")]:
             del sys.modules[key]
         importlib.invalidate_caches()
     try:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.resources.s3_server import s3_endpoint  # noqa: F401
 from tests.runners.kubeflow import kfp_harness
 from tfxkit.runners import KubeflowDagRunner, KubeflowDagRunnerConfig
 
@@ -39,7 +41,8 @@ def test_penguin_pipeline_runs_from_its_compiled_spec(tmp_path: Path) -> None:
         module_file=str(project / "penguin_module.py"))
     spec_file = tmp_path / "penguin.yaml"
     started = time.perf_counter()
-    KubeflowDagRunner(KubeflowDagRunnerConfig(image="penguin:test", project_root=str(project))) \
+    KubeflowDagRunner(KubeflowDagRunnerConfig(image="penguin:test", project_root=str(project),
+                                              local_push_destination=True)) \
         .run(pipeline, output_file=str(spec_file))
     assert time.perf_counter() - started < 5
     text = spec_file.read_text()
@@ -66,3 +69,41 @@ def test_penguin_pipeline_runs_from_its_compiled_spec(tmp_path: Path) -> None:
     rows, _labels = serialized_examples(5)
     outputs = model.signatures["serving_default"](examples=tf.constant(rows))["outputs"]
     assert outputs.shape == (5, 3)
+
+
+@pytest.mark.e2e
+def test_penguin_spec_with_data_and_push_on_s3_pushes_and_judges_against_the_store(
+        s3_endpoint: str, tmp_path: Path) -> None:  # noqa: F811
+    """The compiled spec run by the harness with input_base and the push destination on s3://
+    (the real S3 server; no launcher mount, so the store is read directly): version 1 is pushed
+    to the store, and a second run takes it from the store as its baseline."""
+    from tests.resources.s3_server import make_bucket
+    from tfxkit import fs
+
+    make_bucket(s3_endpoint, "kfp-team")
+    lines = (REPO / "examples" / "penguin" / "data" / "penguins_processed.csv").read_text() \
+        .splitlines(keepends=True)
+    fs.write_bytes("s3://kfp-team/data/penguins.csv", "".join(lines[:181]).encode())
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "examples" / "penguin", project,
+                    ignore=shutil.ignore_patterns("pipeline_output", "serving_model", "data"))
+    spec_file = tmp_path / "penguin.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "tfxkit", "compile", "pipeline.py", "--image", "penguin:s3",
+         "-o", str(spec_file), "-p", "data_root=s3://kfp-team/data", "-p",
+         "serving_model_dir=s3://kfp-team/serving", "-p", "train_steps=20", "-p",
+         "accuracy_lower_bound=0.0", "-p", "accuracy_max_drop=1.0"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    env = {"PYTHONPATH": str(REPO), "TFXKIT_LAUNCHER_MOUNTS": "{}"}  # no mounts: direct reads
+    for run in (1, 2):
+        results = kfp_harness.run_pipeline(spec_file, tmp_path / f"root{run}", project, env=env)
+        failures = {n: r.stderr[-3000:] for n, r in results.items() if r.returncode != 0}
+        assert not failures and len(results) == 8, failures
+        pushed = results["pusher"].output["artifacts"]["pushed_model"]["artifacts"][0]
+        assert pushed["metadata"]["pushed_destination"] == f"s3://kfp-team/serving/{run}"
+        blessing = results["evaluator"].output["artifacts"]["blessing"]["artifacts"][0]
+        if run == 2:
+            assert blessing["metadata"]["baseline_version"] == 1
+            assert blessing["metadata"]["baseline_model"] == "s3://kfp-team/serving/1"
+    assert [v for v, _ in fs.listdir("s3://kfp-team/serving")] == ["1", "2"]
