@@ -75,12 +75,13 @@ def test_password_lives_only_in_the_environment(mysql_url: str, tmp_path: Path,
     assert main(["runs", "--metadata", mysql_url]) == 0
     from tests.resources.tiny_pipelines import make_examples
     from tfxkit import Pipeline
-    from tfxkit.runners.kubeflow import KubeflowDagRunner
+    from tfxkit.runners.kubeflow import KubeflowDagRunner, KubeflowDagRunnerConfig
 
     spec = tmp_path / "pipeline.yaml"
     kubeflow = Pipeline("secretcheck", "gs://bucket/root", [make_examples(root="gs://bucket/x")],
                         metadata=mysql_url)
-    KubeflowDagRunner().run(kubeflow, output_file=str(spec))
+    KubeflowDagRunner(KubeflowDagRunnerConfig(image="img:1")).run(kubeflow,
+                                                                   output_file=str(spec))
     printed = capsys.readouterr()
 
     places = {
