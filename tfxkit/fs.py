@@ -14,7 +14,7 @@ How a location is reached:
 * inside a KFP container, a URI under a launcher mount (`gs://b/x` -> `/gcs/b/x`, `s3://` ->
   `/s3/`, `minio://` -> `/minio/`, as the KFP v2 launcher mounts them) is used as that local path
   when the mount folder exists (`TFXKIT_LAUNCHER_MOUNTS`, a JSON object of prefix -> folder,
-  replaces the defaults, e.g. for a harness).
+  replaces the defaults, e.g. for a harness; `{}` turns mounts off).
 * otherwise the store is read directly: `gs://` with GcsFileSystem (application default
   credentials), `s3://` with S3FileSystem: endpoint from `AWS_ENDPOINT_URL_S3` or
   `AWS_ENDPOINT_URL` (MinIO and other S3-compatible stores, e.g. `http://minio:9000`), keys
@@ -41,9 +41,10 @@ if TYPE_CHECKING:
     from pyarrow import fs as pafs
 
 __all__ = [
-    "OBJECT_STORE_PREFIXES", "copy_file", "copy_tree", "delete_tree", "exists", "filesystem", "is_dir",
-    "is_file", "is_object_store", "join", "launcher_mounts", "list_files", "listdir", "local_path",
-    "makedirs", "mtime", "open_input", "read_bytes", "write_bytes",
+    "OBJECT_STORE_PREFIXES", "copy_file", "copy_tree", "delete_tree", "exists", "filesystem",
+    "is_dir", "is_file", "is_object_store", "iter_chunks", "join", "launcher_mounts", "list_files",
+    "listdir", "local_path", "makedirs", "mount_path", "mtime", "open_input", "read_bytes",
+    "write_bytes",
 ]
 
 OBJECT_STORE_PREFIXES = ("gs://", "s3://", "minio://")
