@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PIPELINE = REPO / "examples" / "penguin" / "pipeline.py"
-NODE_LINE = re.compile(r"^\s+(\w+)\s+(done|cached)\s+([\d.]+) s$")
+NODE_LINE = re.compile(r"^\s+(\w+)\s+(ran|done|cached)\s+([\d.]+) s$")
 
 
 CPU: list[float] = []  # CPU seconds (user + system, the process and its workers) per run
