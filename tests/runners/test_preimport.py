@@ -67,7 +67,7 @@ def _ended(root: Path, event: str) -> float:
 
 def test_idle_worker_imports_while_the_upstream_node_runs(tmp_path: Path, import_log: Path
                                                           ) -> None:
-    assert _run(_pipeline(tmp_path, sleep=2.0)) == {
+    assert _run(_pipeline(tmp_path, sleep=3.0)) == {
         "make_examples": "ran", "Probe": "ran", "count_rows": "ran"}
     imports = _imports(import_log)
     assert len(imports) == 1  # one worker imported it, once
