@@ -68,6 +68,9 @@ class KubeflowDagRunnerConfig:
         cpu: CPU request and limit of every step that sets none itself with
             `.with_resources()` (e.g. "1"); default: the cluster's.
         memory: memory request and limit of such steps (e.g. "4Gi"); default: the cluster's.
+        step_resources: per-step defaults, node id (or "*" for every step) -> {"cpu": ...,
+            "memory": ...}; default: the project's recorded `kubeflow_resources` (same shape,
+            in `.tfxkit/answers.json`). A step's own `.with_resources()` wins over both.
         local_push_destination: accept a local push destination (every task mounts the same
             volume there); by default it is refused, since a container's files are discarded.
     """
@@ -80,6 +83,7 @@ class KubeflowDagRunnerConfig:
     cpu: str | None = None
     memory: str | None = None
     local_push_destination: bool = False
+    step_resources: dict[str, dict[str, str]] | None = None
 
 
 ANSWERS_FILE = Path(".tfxkit") / "answers.json"
@@ -94,6 +98,26 @@ def recorded_image(project_root: str) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return image if isinstance(image, str) and image.strip() else None
+
+
+def recorded_resources(project_root: str) -> dict[str, dict[str, str]]:
+    """The per-step CPU/memory defaults a generated project recorded (`kubeflow_resources` in
+    `.tfxkit/answers.json`: node id or "*" -> {"cpu": "1", "memory": "4Gi"}); {} when none.
+    Raises CompileError when the entry has another shape."""
+    path = Path(project_root) / ANSWERS_FILE
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("kubeflow_resources")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+            isinstance(step, dict) and set(step) <= {"cpu", "memory"}
+            and all(isinstance(v, str) for v in step.values()) for step in value.values()):
+        raise CompileError(
+            f"{path}: kubeflow_resources must map a step id (or \"*\") to {{\"cpu\": \"1\", "
+            f"\"memory\": \"4Gi\"}}, found {value!r}.")
+    return value
 
 
 def kfp_name(text: str) -> str:
@@ -123,6 +147,7 @@ class KubeflowDagRunner(DagRunner):
     def __init__(self, config: KubeflowDagRunnerConfig | None = None) -> None:
         self.config = config or KubeflowDagRunnerConfig()
         self._image: str | None = None
+        self._resources: dict[str, dict[str, str]] = {}
 
     def _run(self, pipeline: Pipeline, **options: Any) -> str:
         """Compile `pipeline` and write it to `output_file` (option) or the config's filename;
@@ -159,6 +184,8 @@ class KubeflowDagRunner(DagRunner):
         push destination, local paths outside the project, name clashes)."""
         pb, _ = _proto_modules()
         self._image = self.config.image or recorded_image(self.config.project_root)
+        self._resources = {**recorded_resources(self.config.project_root),
+                           **(self.config.step_resources or {})}
         spec = pb.PipelineSpec(schema_version=SCHEMA_VERSION, sdk_version=SDK_VERSION)
         name = kfp_name(pipeline.pipeline_name)
         spec.pipeline_info.name = name
@@ -314,7 +341,9 @@ class KubeflowDagRunner(DagRunner):
                                 for k, v in sorted(node.node_config.env.items())]
         resources: dict[str, Any] = {}
         config = node.node_config
-        cpu, memory = config.cpu or self.config.cpu, config.memory or self.config.memory
+        step = {**self._resources.get("*", {}), **self._resources.get(node.id, {})}
+        cpu = config.cpu or step.get("cpu") or self.config.cpu
+        memory = config.memory or step.get("memory") or self.config.memory
         if cpu:
             resources.update(resourceCpuRequest=cpu, resourceCpuLimit=cpu)
         if memory:

@@ -207,3 +207,35 @@ def test_gs_data_through_the_launcher_mount_and_a_changed_parameter(tmp_path: Pa
     # Launched with other values: the project's local data and another split ratio.
     second = counts(data_root="data", train_buckets=9)
     assert sum(second.values()) == 30 and second["train"] > 3 * second["eval"]
+
+
+def test_per_step_resources_recorded_by_the_project_and_overridden_by_a_step(
+        tmp_path: Path) -> None:
+    from google.protobuf import json_format
+
+    from tests.resources.tiny_pipelines import create_pipeline
+
+    (tmp_path / ".tfxkit").mkdir()
+    (tmp_path / ".tfxkit" / "answers.json").write_text(json.dumps({
+        "kubeflow_image": "team/img:3",
+        "kubeflow_resources": {"*": {"cpu": "1", "memory": "2Gi"},
+                               "count_rows": {"memory": "8Gi"}}}))
+    pipeline = create_pipeline(str(tmp_path / "out"))
+    ids = [node.id for node in pipeline.components]
+    assert "count_rows" in ids and "measure" in ids
+    next(n for n in pipeline.components if n.id == "measure").with_resources(cpu="3")
+    spec, _ = KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(tmp_path))).compile(
+        pipeline)
+    executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
+    resources = {name.removeprefix("exec-"): e["container"]["resources"]
+                 for name, e in executors.items()}
+    assert resources["count-rows"]["resourceMemoryLimit"] == "8Gi"
+    assert resources["count-rows"]["resourceCpuLimit"] == "1"
+    assert resources["measure"]["resourceCpuLimit"] == "3"
+    assert resources["make-examples"] == {
+        "resourceCpuRequest": "1", "resourceCpuLimit": "1",
+        "resourceMemoryRequest": "2Gi", "resourceMemoryLimit": "2Gi"}
+    (tmp_path / ".tfxkit" / "answers.json").write_text(json.dumps({
+        "kubeflow_image": "i", "kubeflow_resources": {"*": {"gpu": 1}}}))
+    with pytest.raises(CompileError, match=r"kubeflow_resources must map a step id"):
+        KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(tmp_path))).compile(pipeline)
