@@ -7,6 +7,7 @@ import os
 import shutil
 from typing import Any
 
+from tfxkit import fs
 from tfxkit.components._shared.examples import single
 from tfxkit.components.pusher.component import check_push_destination
 from tfxkit.components.pusher.registry import push_directory, resolve_base_directory
@@ -72,6 +73,8 @@ class Executor(BaseExecutor):
                 f"Trainer's run_fn must save the model to fn_args.serving_model_dir."
             )
         version, path = push_directory(source, base)
+        if fs.is_object_store(base):  # pushed through a launcher mount: record the URI
+            path = f"{base.rstrip('/')}/{version}"
         os.makedirs(pushed_model.uri, exist_ok=True)
         shutil.copytree(source, pushed_model.uri, dirs_exist_ok=True)
         pushed_model.set_custom_property("pushed", 1)

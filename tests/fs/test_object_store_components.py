@@ -157,3 +157,23 @@ def test_module_file_on_the_store_is_loaded_from_a_fresh_local_copy(bucket: str)
     with pytest.raises(ComponentArgumentError, match=r"User code file 's3://.*/code/none.py' "
                                                      r"does not exist on the store"):
         locate_user_code(f"s3://{bucket}/code/none.py")
+
+
+def test_push_through_a_launcher_mount_records_the_uri(tmp_path: Path) -> None:
+    import json
+
+    from tests.resources.s3_server import environment
+    from tfxkit.components.pusher.executor import Executor
+    from tfxkit.types.standard_artifacts import Model, PushedModel
+
+    _model(tmp_path / "model" / "Format-Serving")
+    mount = tmp_path / "gcs"
+    mount.mkdir()
+    pushed = PushedModel(uri=str(tmp_path / "pushed"))
+    with environment({fs.MOUNTS_ENV: json.dumps({"gs://": str(mount)})}):
+        Executor().Do({"model": [Model(uri=str(tmp_path / "model"))]},
+                      {"pushed_model": [pushed]},
+                      {"push_destination": "gs://bucket/serving"})
+        assert list_pushed_versions("gs://bucket/serving")[0]["complete"]
+    assert pushed.get_custom_property("pushed_destination") == "gs://bucket/serving/1"
+    assert (mount / "bucket" / "serving" / "1" / "saved_model.pb").is_file()
