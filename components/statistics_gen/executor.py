@@ -337,8 +337,8 @@ def bin_weights(boundaries: Any, cumulative_weights: Any) -> tuple[Any, Any, Any
 def equi_width_histogram(quantiles: Any, cumulative_counts: Any, finite_min: float,
                          finite_max: float, num_buckets: int, num_pos_inf: float) -> Any:
     """`tensorflow_data_validation.utils.quantiles_util.generate_equi_width_histogram` with the
-    same result, bit for bit: the same loop and arithmetic (`_overlap`'s cases, in order), over
-    plain floats instead of a 1,000-bucket proto, skipping buckets of zero weight."""
+    same result, bit for bit: the same arithmetic (`_overlap`'s cases) and order of addition, on
+    arrays instead of a 1,000-bucket proto, over only the buckets each interval overlaps."""
     import numpy as np
     from tensorflow_data_validation.utils import quantiles_util
     from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -361,36 +361,27 @@ def equi_width_histogram(quantiles: Any, cumulative_counts: Any, finite_min: flo
     if num_neg_inf:
         result.buckets.add(low_value=float("-inf"), high_value=float("-inf"),
                            sample_count=num_neg_inf)
-    # A bucket of zero weight adds exactly 0 to every sum (its overlap is finite: a point
-    # bucket is always decided before a division); with few distinct values most are empty.
-    keep = weights != 0
-    buckets = list(zip(low[keep].tolist(), high[keep].tolist(), weights[keep].tolist(),
-                       strict=True))
-    start = 0
+    # Buckets entirely before an interval (high < low bound) or of zero weight add exactly 0
+    # to its sum, and every bucket after the first one entirely after it is ignored (lows are
+    # sorted), so each interval sums a slice, in TFDV's order: a sequential cumulative sum.
     for i in range(boundaries.size - 1):
-        low_bound, high_bound = float(boundaries[i]), float(boundaries[i + 1])
+        low_bound, high_bound = boundaries[i], boundaries[i + 1]
+        begin = int(np.searchsorted(high, low_bound, side="left"))
+        end = int(np.searchsorted(low, high_bound, side="right"))
         sample_count: float = 0
-        for index in range(start, len(buckets)):
-            bucket_low, bucket_high, weight = buckets[index]
-            # quantiles_util._overlap, case by case.
-            if bucket_high == bucket_low == low_bound:
-                overlap = 1.0 if i == 0 else 0.0
-                if i:
-                    start = index
-            elif bucket_high < low_bound:
-                overlap, start = 0.0, index
-            elif bucket_low > high_bound:
-                break  # entirely after the interval, and so is every later bucket
-            elif low_bound <= bucket_low and high_bound >= bucket_high:
-                overlap = 1.0
-            elif low_bound <= bucket_low:
-                overlap = (high_bound - bucket_low) / (bucket_high - bucket_low)
-            elif high_bound >= bucket_high:
-                overlap = (bucket_high - low_bound) / (bucket_high - bucket_low)
-            else:
-                overlap = (high_bound - low_bound) / (bucket_high - bucket_low)
-            sample_count += overlap * weight
-        result.buckets.add(low_value=boundaries[i], high_value=boundaries[i + 1],
+        if end > begin:
+            b_low, b_high, b_weight = low[begin:end], high[begin:end], weights[begin:end]
+            width = b_high - b_low
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # quantiles_util._overlap's cases, last first so the first matching one wins.
+                overlap = np.where(high_bound >= b_high, (b_high - low_bound) / width,
+                                   (high_bound - low_bound) / width)
+                overlap = np.where(low_bound <= b_low, (high_bound - b_low) / width, overlap)
+                overlap = np.where((low_bound <= b_low) & (high_bound >= b_high), 1.0, overlap)
+                overlap = np.where((b_high == b_low) & (b_low == low_bound),
+                                   1.0 if i == 0 else 0.0, overlap)
+            sample_count = float(np.cumsum(overlap * b_weight)[-1])
+        result.buckets.add(low_value=low_bound, high_value=high_bound,
                            sample_count=sample_count)
     if num_pos_inf:
         result.buckets.add(low_value=float("inf"), high_value=float("inf"),
