@@ -14,6 +14,11 @@ case's make.py), runs CsvExampleGen once, then in a fresh process per figure:
 
 CPU seconds are the figure to compare on a busy machine; wall time there measures neighbours.
 Target (issue 11): StatisticsGen + SchemaGen in seconds, well under 500 MB over the imports.
+
+Measured 2026-11-30 on the 2 shared cores (load 2-3): before, StatisticsGen was stopped after
+270 s at 1.6 GB (issue) / 77 s CPU at 1.9 GB (here), TFDV's extraction alone ~74 s CPU per
+split; after, StatisticsGen 37.5 s CPU (50 s wall), peak 1008 MB (+244 MB over the imports),
+SchemaGen 4.9 s CPU, 10,000 INT features; extraction ~20 s CPU per split.
 """
 
 from __future__ import annotations
