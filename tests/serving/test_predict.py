@@ -115,3 +115,70 @@ def test_predict_refusals(built: Built, tmp_path: Path, capsys: pytest.CaptureFi
         assert (output / "prediction_logs-00000-of-00001.gz").read_bytes() == b"kept"
     else:
         assert not os.path.exists(output)
+
+
+def _features() -> dict:
+    from tfxkit.components.bulk_inferrer.saved_model import Feature
+
+    return {"bill_length_mm": Feature("bill_length_mm", "float", (1,)),
+            "island": Feature("island", "string", (1,))}
+
+
+@pytest.mark.parametrize("token", ["NA", "N/A", "n/a", "NULL", "null", ""])
+def test_predict_reads_null_tokens_as_csv_example_gen_does(tmp_path: Path, token: str) -> None:
+    """QA walkthrough: the project's own data/penguins.csv holds `NA`; predict read it as text
+    in a number column. It now reads cells with CsvExampleGen's decoding (same defaults)."""
+    import tensorflow as tf
+
+    from tfxkit.serving.batch import read_csv_examples
+
+    data = tmp_path / "penguins.csv"
+    data.write_text(f" bill_length_mm ,island,species\n39.1,Biscoe,0\n{token},{token},1\n")
+    serialized, ignored = read_csv_examples([str(data)], _features())
+    assert ignored == ["species"]
+    first, second = (tf.train.Example.FromString(s).features.feature for s in serialized)
+    assert list(first["bill_length_mm"].float_list.value) == pytest.approx([39.1])
+    assert "bill_length_mm" not in second and "island" not in second
+
+
+def test_predict_null_values_passthrough(tmp_path: Path) -> None:
+    """`--null-values` as CsvExampleGen's `null_values`: only the given tokens are missing;
+    with none, `NA` in a number column is refused with file, line and column."""
+    import tensorflow as tf
+
+    from tfxkit.errors import DataError
+    from tfxkit.serving.batch import read_csv_examples
+
+    data = tmp_path / "a.csv"
+    data.write_text("bill_length_mm,island\n-,NA\n")
+    serialized, _ = read_csv_examples([str(data)], _features(), ("-",))
+    feature = tf.train.Example.FromString(serialized[0]).features.feature
+    assert "bill_length_mm" not in feature
+    assert list(feature["island"].bytes_list.value) == [b"NA"]
+    data.write_text("bill_length_mm,island\n1.5,x\n\nNA,y\n")
+    with pytest.raises(DataError, match=r"a\.csv:4, column 'bill_length_mm': expected a number "
+                                        r".*found 'NA'"):
+        read_csv_examples([str(data)], _features(), ())
+
+
+def test_predict_on_pipeline_data_with_na_is_quiet(built: Built, tmp_path: Path) -> None:
+    """The CLI end to end, in a fresh process as a user runs it: a CSV holding `NA` cells is
+    scored, and no TF/CUDA/FutureWarning chatter reaches the terminal."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "penguins.csv"
+    write_penguin_csv(data, rows=4)
+    lines = data.read_text().splitlines()
+    cells = lines[2].split(",")
+    cells[-1] = "NA"
+    lines[2] = ",".join(cells)
+    data.write_text("\n".join(lines) + "\n")
+    done = subprocess.run([sys.executable, "-m", "tfxkit", "predict", str(built.destination),
+                           "--input", str(data), "--output", str(tmp_path / "preds")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "4 predictions from 1 file(s)" in done.stdout
+    noise = [line for line in done.stderr.splitlines()
+             if "Warning" in line or "cuda" in line.lower() or "tensorflow/" in line]
+    assert noise == [], done.stderr

@@ -86,5 +86,10 @@ def quiet_heavy_imports() -> None:
     import os
     import warnings
 
+    import logging
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in ("tensorflow", "absl", "apache_beam"):  # deprecation notices, Beam set-up
+        logging.getLogger(name).setLevel(logging.ERROR)

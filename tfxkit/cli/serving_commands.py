@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tfxkit.cli.common import UsageError, add_verbose_option
+from tfxkit.cli.common import UsageError, add_verbose_option, quiet_heavy_imports
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -18,13 +18,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """`tfxkit predict DESTINATION --input ... --output ...`: PredictionLogs for CSV rows."""
+    quiet_heavy_imports()
     from tfxkit.serving.batch import predict_files
 
     if args.version is not None and args.alias is not None:
         raise UsageError("pass --version N or --alias NAME, not both.")
     summary = predict_files(args.destination, args.input, args.output, version=args.version,
                             alias=args.alias, beam_pipeline_args=args.beam_arg or [
-                                "--direct_running_mode=in_memory", "--direct_num_workers=1"])
+                                "--direct_running_mode=in_memory", "--direct_num_workers=1"],
+                            null_values=None if args.null_values is None
+                            else tuple(v for v in args.null_values.split(",") if v))
     print(f"version {summary.version} ({summary.model_path}): {summary.count} predictions from "
           f"{len(summary.files)} file(s) -> {summary.output}/prediction_logs-*.gz")
     if summary.ignored_columns:
@@ -80,6 +83,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          help="CSV files or patterns, e.g. 'data/*.csv'")
     predict.add_argument("--output", required=True, help="folder for prediction_logs-*.gz "
                                                           "(must not hold logs already)")
+    predict.add_argument("--null-values", metavar="TOKENS",
+                         help="comma-separated cell values read as missing, as CsvExampleGen's "
+                              "null_values (default: NA,N/A,n/a,NULL,null; '' for none)")
     predict.add_argument("--beam-arg", action="append", metavar="ARG",
                          help="Beam pipeline option, e.g. --beam-arg=--runner=DirectRunner "
                               "(repeatable)")
