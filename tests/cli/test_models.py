@@ -137,3 +137,37 @@ def test_promote_is_recorded_in_the_pipeline_store(tmp_path: Path,
     assert not missing.parent.exists()
     events = sorted((serving / REGISTRY_DIR / "events").iterdir())
     assert json.loads(events[-1].read_text())["alias"] == "canary"
+
+
+def test_models_without_destination_names_only_destination(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA walkthrough: `tfxkit models --metadata z.sqlite` said "required: destination,
+    VERSION"; VERSION belongs to `promote` only."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["models", "--metadata", "z.sqlite"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "the following arguments are required: DESTINATION\n" in err, err
+    assert "VERSION\n" not in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize("flags", [[], ["--history"], ["--at", "2026-11-01T12:00"]])
+def test_models_mistyped_destination_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           flags: list[str]) -> None:
+    """A destination that does not exist (or is a file) exits 1 with one line; an existing but
+    empty folder still says there are no versions, exit 0."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["models", "nothere", *flags]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tfxkit: error: no push destination at nothere:"), err
+    assert len(err.strip().splitlines()) == 1
+    (tmp_path / "afile").write_text("x")
+    assert main(["models", "afile", *flags]) == 1
+    assert "found a file" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    if not flags:
+        assert main(["models", "empty"]) == 0
+        assert "No model versions under empty." in capsys.readouterr().out

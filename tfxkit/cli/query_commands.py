@@ -260,7 +260,8 @@ def add_commands(sub: Any) -> None:
     registry_commands.extend_report(rep)  # --compare
 
     models = sub.add_parser("models", help="list pushed model versions and what produced them")
-    models.add_argument("destination", help="the Pusher's base directory")
+    models.add_argument("destination", metavar="DESTINATION",
+                        help="the Pusher's base directory")
     add_pipeline_options(models, store=True)
     add_verbose_option(models)
     models.set_defaults(handler=cmd_models)

@@ -41,7 +41,7 @@ def extend_models(parser: argparse.ArgumentParser) -> None:
     """Add `promote`, `--alias`, `--remove`, `--note`, `--at` and `--history` to the `models`
     parser (after its positionals) and route it through `cmd_models`."""
     parser.usage = MODELS_USAGE
-    parser.add_argument("rest", nargs="*", metavar="VERSION",
+    parser.add_argument("rest", nargs="*", default=[], metavar="VERSION",  # never required
                         help="with `promote`: the version to give the alias")
     parser.add_argument("--alias", help="with `promote`: the alias to set (e.g. production)")
     parser.add_argument("--remove", action="store_true",
@@ -67,6 +67,12 @@ def cmd_models(args: argparse.Namespace, listing: Any) -> int:
         raise UsageError(f"unexpected argument(s) {' '.join(args.rest)}: `tfxkit models "
                          f"DESTINATION [PIPELINE_FILE]` lists versions; to set an alias use "
                          f"`tfxkit models promote DESTINATION VERSION --alias NAME`.")
+    if not os.path.isdir(args.destination):
+        from tfxkit.errors import DataError
+
+        raise DataError(f"no push destination at {args.destination}: expected the Pusher's "
+                        f"push_destination folder (e.g. serving/<model>), found "
+                        f"{'a file' if os.path.exists(args.destination) else 'nothing'}.")
     if args.history:
         return _print_history(args.destination)
     if args.at:
