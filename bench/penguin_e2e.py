@@ -5,7 +5,10 @@ changed (every node a cache hit). Each is the median of 3 runs; per-component se
 the runner's progress lines. Reference (our 2-core machine, DESIGN/issue 4): TFX 1.16's
 LocalDagRunner takes about 47 s cold and 15 s for the unchanged rerun, from process start.
 
-    .venv/bin/python bench/penguin_e2e.py [--repeats 3]
+    .venv/bin/python bench/penguin_e2e.py [--repeats 3] [--cold-only]
+
+Idle workers pre-import TF/TFDV/TFT/TFMA only while a core is idle; compare with
+TFXKIT_PREIMPORT=1 (always) against TFXKIT_PREIMPORT=0 (never), alternating runs.
 """
 
 from __future__ import annotations

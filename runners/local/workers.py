@@ -182,7 +182,21 @@ PREIMPORTS: dict[str, tuple[str, ...]] = {
     "tfxkit.components.evaluator.executor.Executor": ("tensorflow", "tensorflow_model_analysis"),
     "tfxkit.components.bulk_inferrer.executor.Executor": ("tensorflow",),
 }
-PREIMPORT_ENV = "TFXKIT_PREIMPORT"  # "0" turns pre-importing off (benchmarks compare both)
+PREIMPORT_ENV = "TFXKIT_PREIMPORT"  # "0": off, "1": always; unset: when a core is idle
+
+
+def preimport_enabled() -> bool:
+    """TFXKIT_PREIMPORT=1: pre-import; =0: never; unset: only while a CPU core is idle (1-minute
+    load average + the node running now <= cores). On a saturated machine importing ahead only
+    competes with the running node for CPU: measured on 2 busy cores it saved nothing."""
+    setting = os.environ.get(PREIMPORT_ENV, "")
+    if setting in ("0", "1"):
+        return setting == "1"
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return True
+    return load + 1 <= (os.cpu_count() or 1)
 
 
 def node_modules(node: Any) -> tuple[str, ...]:
@@ -203,8 +217,8 @@ def preimport_modules(pipeline: Pipeline, pending: list[Any], running: set[str]
     """Heavy modules worth importing now: those of pending nodes downstream of a running node
     (their inputs will be new artifacts, so they cannot be cache hits and will run), in the
     order the nodes come. Empty when nothing runs (a fully cached run imports nothing heavy)
-    or when TFXKIT_PREIMPORT=0."""
-    if not running or os.environ.get(PREIMPORT_ENV, "1") == "0":
+    or when `preimport_enabled()` says no."""
+    if not running or not preimport_enabled():
         return ()
     will_run = set(running)
     for node in pipeline.components:  # topological order

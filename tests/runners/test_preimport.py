@@ -8,6 +8,7 @@ a component's `PREIMPORTS`; it logs each import (process and time) to a file.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,19 @@ from tfxkit.components import (
 )
 from tfxkit.runners import LocalDagRunner
 from tfxkit.runners.local import SilentReporter
-from tfxkit.runners.local.workers import PREIMPORT_ENV, node_modules, preimport_modules
+from tfxkit.runners.local.workers import (
+    PREIMPORT_ENV,
+    node_modules,
+    preimport_enabled,
+    preimport_modules,
+)
 
 
 @pytest.fixture()
 def import_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log = tmp_path / "imports.log"
     monkeypatch.setenv("TFXKIT_TEST_PREIMPORT_LOG", str(log))
-    monkeypatch.delenv(PREIMPORT_ENV, raising=False)
+    monkeypatch.setenv(PREIMPORT_ENV, "1")  # whatever the machine's load
     return log
 
 
@@ -127,7 +133,7 @@ def _penguin_like(root: Path) -> dict[str, object]:
 
 def test_modules_of_the_standard_nodes_that_will_run(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PREIMPORT_ENV, raising=False)
+    monkeypatch.setenv(PREIMPORT_ENV, "1")
     (tmp_path / "module.py").write_text("def preprocessing_fn(inputs):\n    return inputs\n"
                                         "def run_fn(fn_args):\n    pass\n")
     p = _penguin_like(tmp_path)
@@ -151,3 +157,17 @@ def test_modules_of_the_standard_nodes_that_will_run(tmp_path: Path,
     monkeypatch.setenv(PREIMPORT_ENV, "0")
     assert preimport_modules(pipeline, nodes[1:], {"CsvExampleGen"}) == ()
 
+
+
+def test_by_default_only_while_a_core_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PREIMPORT_ENV, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.0, 0.0))
+    assert preimport_enabled()  # the running node takes one core, the other is idle
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert not preimport_enabled()  # both cores busy: importing ahead would only compete
+    monkeypatch.setenv(PREIMPORT_ENV, "1")
+    assert preimport_enabled()
+    monkeypatch.setenv(PREIMPORT_ENV, "0")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not preimport_enabled()
