@@ -102,6 +102,16 @@ class PipelineConfig:
     # A new model may be at most this much less accurate than the pushed one (the baseline).
     accuracy_max_drop: float = 0.05
 {%- endif %}
+    # The pushed model new models are compared with: "latest" (the highest pushed version) or
+    # an alias set with `tfxkit models promote <serving_model_dir> <version> --alias production`
+    # (then "production"). An alias not set yet means no baseline, as on the first push.
+    baseline: str = "latest"
+
+    # Batch prediction (TFX's BulkInferrer): True adds a step after the Evaluator that predicts
+    # with the new model, if blessed, on `bulk_inference_splits` of the examples and writes
+    # PredictionLog records (its `inference_result`).
+    bulk_inference: bool = False
+    bulk_inference_splits: list[str] = dataclasses.field(default_factory=lambda: ["eval"])
 
     def path(self, value: str) -> str:
         """`value` as an absolute path under the project (URIs and absolute paths unchanged)."""

@@ -1,10 +1,12 @@
-"""The pipeline: the 8 standard components wired together. Settings live in config.py, the code
-of each step in steps/. Run it with `tfxkit run pipeline/pipeline.py` (or `make run`)."""
+"""The pipeline: the 8 standard components wired together, plus an optional BulkInferrer
+(`bulk_inference` in config.py). Settings live in config.py, the code of each step in steps/.
+Run it with `tfxkit run pipeline/pipeline.py` (or `make run`)."""
 
 from __future__ import annotations
 
-from tfxkit import Pipeline
+from tfxkit import BaseComponent, Pipeline
 from tfxkit.components import (
+    BulkInferrer,
     CsvExampleGen,
     Evaluator,
     ExampleValidator,
@@ -52,16 +54,24 @@ def create_pipeline(**overrides: object) -> Pipeline:
     evaluator = Evaluator(examples=example_gen.outputs["examples"],
                           model=trainer.outputs["model"],
                           eval_config=evaluation.eval_config(config),
-                          push_destination=push_destination)
+                          push_destination=push_destination,
+                          baseline=config.baseline)
     pusher = Pusher(model=trainer.outputs["model"],
                     model_blessing=evaluator.outputs["blessing"],
                     push_destination=push_destination)
+    components: list[BaseComponent] = [example_gen, statistics_gen, schema_gen,
+                                       example_validator, transform, trainer, evaluator, pusher]
+    if config.bulk_inference:
+        # Predicts only with a blessed model (a NOT_BLESSED one is skipped, with the reason).
+        components.append(BulkInferrer(
+            examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+            model_blessing=evaluator.outputs["blessing"],
+            data_spec={"example_splits": config.bulk_inference_splits}))
     return Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.path(config.pipeline_root),
         metadata=config.path(config.metadata) if config.metadata else None,
-        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
-                    trainer, evaluator, pusher],
+        components=components,
         enable_cache=config.enable_cache,
         beam_pipeline_args=config.beam_pipeline_args,
     )
