@@ -199,6 +199,11 @@ def locate_user_frame(exc: BaseException, user_dir: Path | None) -> tuple[str, i
     return user_frame(exc, user_dir)
 
 
+# Where a UserCodeError's full traceback is: chained to the exception (`tfxkit run -v` prints
+# it). LocalDagRunner replaces this text with the node's log file when the node logged to one.
+TRACEBACK_NOTE = "the full traceback is chained to this error (printed with -v)"
+
+
 def user_code_error(
     exc: BaseException, what: str, user_dir: Path | None, component: str
 ) -> UserCodeError:
@@ -218,7 +223,7 @@ def user_code_error(
     return UserCodeError(
         f"{component}: {what} raised {type(exc).__name__} {where}:{source}\n"
         f"  {type(exc).__name__}: {first_line}\n"
-        f"Fix the user code at that line and rerun; the full traceback is chained below."
+        f"Fix the user code at that line and rerun; {TRACEBACK_NOTE}."
     )
 
 
@@ -275,6 +280,7 @@ def check_one_source(component: str, fn_name: str, module_file: object, dotted_p
 
 
 __all__ = [
+    "TRACEBACK_NOTE",
     "call_user_function",
     "check_one_source",
     "locate_user_frame",

@@ -41,6 +41,14 @@ class FileBasedExampleGen(BaseComponent):
             return None
         return plan.split_names if output_key == "examples" else None
 
+    def check_before_run(self, exec_properties: dict[str, Any]) -> None:
+        """Called by LocalDagRunner before any node runs: raise DataError when `input_base`
+        (its value for this run) is a local path that is missing or not a directory."""
+        from tfxkit.components.example_gen.config import check_input_base
+
+        if isinstance(exec_properties.get("input_base"), str):
+            check_input_base(exec_properties["input_base"])
+
     def cache_fingerprint(self, exec_properties: dict[str, Any]) -> str:
         """sha256 of the input files' names and contents (see the class docstring)."""
         return content_fingerprint(str(exec_properties.get("input_base", "")),

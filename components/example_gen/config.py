@@ -262,6 +262,23 @@ def _glob(folder: str, parts: list[str], ancestors: frozenset[str],
             yield from _glob(path, rest, ancestors, loops)
 
 
+def check_input_base(input_base: str) -> None:
+    """Raise DataError unless local `input_base` is an existing directory (an object-store URI
+    passes unless a KFP launcher mount shows it missing). Called when a run starts, before any
+    node runs, and again when the files are matched."""
+    if fs.is_object_store(input_base):
+        mounted = fs.local_path(input_base)
+        if mounted is None:
+            return
+        input_base = mounted
+    if not input_base or not os.path.exists(input_base):
+        raise DataError(f"ExampleGen input_base: directory {input_base!r} does not exist. Pass "
+                        f"input_base= the folder holding your data files.")
+    if not os.path.isdir(input_base):
+        raise DataError(f"ExampleGen input_base: expected a directory, found the file "
+                        f"{input_base!r}. Pass its folder, {os.path.dirname(input_base)!r}.")
+
+
 def match_input_files(input_base: str, input_splits: tuple[InputSplit, ...],
                       follow_symlinks: bool = False, stage_dir: str | None = None) -> InputFiles:
     """Match each split's pattern under `input_base` and check every match on its real path.
@@ -285,12 +302,7 @@ def match_input_files(input_base: str, input_splits: tuple[InputSplit, ...],
         if mounted is None:
             return _match_in_store(input_base, input_splits, stage_dir)
         input_base = mounted
-    if not input_base or not os.path.exists(input_base):
-        raise DataError(f"ExampleGen input_base: directory {input_base!r} does not exist. Pass "
-                        f"input_base= the folder holding your data files.")
-    if not os.path.isdir(input_base):
-        raise DataError(f"ExampleGen input_base: expected a directory, found the file "
-                        f"{input_base!r}. Pass its folder, {os.path.dirname(input_base)!r}.")
+    check_input_base(input_base)
     base_real = real_path(input_base)
     found = InputFiles({})
     owner: dict[str, str] = {}  # real path -> split that has it

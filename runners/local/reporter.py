@@ -64,6 +64,7 @@ class NodeFailure:
     error: str
     where: str
     log_file: str | None
+    has_traceback: bool = True  # False: an expected error whose message says it all
 
 
 # `... failed: ValueError: msg (at /path/file.py:18 in train)`: the runner's user-frame suffix.
@@ -278,7 +279,8 @@ class ConsoleReporter:
             if name and name[1] in _tfxkit_error_names():  # its message says it all
                 cause = cause[name.end():]
             error = f"{prefix['node']}{kind} failed: {cause}"
-        self.failures.append(NodeFailure(node_id, error.strip(), where, log_file))
+        self.failures.append(NodeFailure(node_id, error.strip(), where, log_file,
+                                         has_traceback=bool(details.strip())))
 
     def on_node_note(self, node_id: str, note: str) -> None:
         """Print an executor's note under its node."""
@@ -321,7 +323,7 @@ class ConsoleReporter:
             facts.append(f"at {failure.where}")
         if failure.log_file:
             facts.append(f"log: {_shown(failure.log_file)}")
-        elif not self.verbose:
+        elif not self.verbose and failure.has_traceback:
             facts.append("run with -v for the traceback")
         if facts:
             lines.append("  " + "; ".join(facts))

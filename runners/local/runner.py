@@ -28,7 +28,9 @@ import shutil
 import signal
 import threading
 import time
+import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,7 @@ from tfxkit.errors import (
     MetadataError,
     PipelineDefinitionError,
     RunInterrupted,
+    TfxkitError,
     disk_full_error,
     is_disk_full,
     shown_path,
@@ -133,8 +136,9 @@ class LocalDagRunner(DagRunner):
         workers: how many nodes may run at once (default: CPU count). 0 runs every node in this
             process, one at a time, without isolation (for debugging and notebooks).
         hooks: lifecycle hooks; default prints progress to stderr.
-        resume_command: shown after a failure, with `{node}` replaced by the failed node's id
-            (the CLI sets it to the `tfxkit run ... --from {node}` command).
+        resume_command: shown after a failure: a callable taking the failed node's id and
+            returning the command (the CLI's repeats the user's `tfxkit run ...` with `--from`
+            or `--only`), or a string in which the literal `{node}` is replaced by that id.
         capture_logs: send what executors print (TensorFlow's and Beam's chatter included) to
             `{pipeline_root}/{node_id}/.logs/{execution_id}.log` instead of the console; the
             tail of the log is shown when a node fails. Ignored when `workers` is 0.
@@ -149,7 +153,7 @@ class LocalDagRunner(DagRunner):
         self,
         workers: int | None = None,
         hooks: RunHooks | None = None,
-        resume_command: str | None = None,
+        resume_command: str | Callable[[str], str] | None = None,
         capture_logs: bool = True,
         start_method: str | None = None,
     ) -> None:
@@ -158,6 +162,7 @@ class LocalDagRunner(DagRunner):
         self.resume_command = resume_command
         self.capture_logs = capture_logs
         self.start_method = start_method
+        self._selection: tuple[bool, str | None] = (False, None)  # (only_node?, to_node) of run
 
     # -- public ------------------------------------------------------------------------------
     def run(
@@ -206,7 +211,12 @@ class LocalDagRunner(DagRunner):
         started = time.perf_counter()
         selected = self._select(pipeline, options["from_node"], options["to_node"],
                                 options["only_node"])
+        self._selection = (bool(options["only_node"]), options["to_node"])  # for _resume
         exec_properties = self._resolve_parameters(pipeline, options["run_params"] or {})
+        for node in selected:  # e.g. a missing input_base: said before anything runs
+            check = getattr(node, "check_before_run", None)
+            if callable(check):
+                check(exec_properties[node.id])
         if self.workers > 0:  # before anything is recorded: can workers start cleanly?
             check_workers_can_start(pipeline, self.start_method or default_start_method())
         cache = pipeline.enable_cache if options["enable_cache"] is None else options["enable_cache"]
@@ -330,9 +340,21 @@ class LocalDagRunner(DagRunner):
         }
 
     def _resume(self, node_id: str) -> str:
-        """The command that resumes the run from `node_id` (secrets in it masked)."""
-        command = self.resume_command or "LocalDagRunner().run(pipeline, from_node={node!r})"
-        return mask_secrets(command.format(node=node_id))
+        """The command that resumes the run at `node_id` with the same selection (`only_node`
+        again for a run of one node, else `from_node`, keeping `to_node`); secrets masked.
+
+        The user's text is never used as a format template: a callable `resume_command` gets
+        the node id, a string one has its literal `{node}` replaced."""
+        only, to_node = self._selection
+        command = self.resume_command
+        if callable(command):
+            return mask_secrets(command(node_id))
+        if command:
+            return mask_secrets(command.replace("{node}", node_id))
+        if only:
+            return f"LocalDagRunner().run(pipeline, only_node={node_id!r})"
+        until = f", to_node={to_node!r}" if to_node else ""
+        return f"LocalDagRunner().run(pipeline, from_node={node_id!r}{until})"
 
     def _interrupted(self, number: int, stopped: list[str], resume_from: str | None
                      ) -> RunInterrupted:
@@ -607,13 +629,16 @@ class _RunState:
                 fingerprints: dict[str, str] = {}  # recorded: `tfxkit runs --diff` shows them
                 key, code = cache_key(node, properties, inputs, fingerprints)
         except Exception as exc:  # bad user-code reference etc.: fail this node, not the runner
-            self._fail(node, f"{type(exc).__name__}: {exc}", began, None)
+            # recorded FAILED (with no cache key) so `tfxkit runs` and `report` show it; only
+            # an unexpected error carries a traceback (a tfxkit error's message says it all)
+            details = "" if isinstance(exc, TfxkitError) else traceback.format_exc()
+            execution_id = record.start_execution(
+                self.store, node.type_name, self._node_contexts(node),
+                inputs, {**self._facts(node, began_at), **record.encode_parameters(properties)})
+            self._fail(node, f"{type(exc).__name__}: {exc}", began, execution_id, details)
             return
-        contexts = [*self.contexts, record.node_context(self.store, self.pipeline.pipeline_name,
-                                                        node.id)]
-        facts = {"node_id": node.id, "run_id": self.run_id, "pipeline_name":
-                 self.pipeline.pipeline_name, "component": node.type_name,
-                 "executor": node.executor_identity(), "cache_key": key, "started_at": began_at,
+        contexts = self._node_contexts(node)
+        facts = {**self._facts(node, began_at), "cache_key": key,
                  **record.encode_parameters(properties),
                  **{f"code.{name}": digest for name, digest in code.items()},
                  **{f"fingerprint.{name}": value for name, value in fingerprints.items()}}
@@ -789,10 +814,25 @@ class _RunState:
             self.pool.submit(running.task)
         return True
 
-    def _fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
-              details: str = "", log_file: str | None = None) -> None:
+    def _node_contexts(self, node: BaseComponent) -> list[Context]:
         from tfxkit.metadata import record
 
+        return [*self.contexts, record.node_context(self.store, self.pipeline.pipeline_name,
+                                                    node.id)]
+
+    def _facts(self, node: BaseComponent, began_at: float) -> dict[str, Any]:
+        """The custom properties every execution of `node` in this run records."""
+        return {"node_id": node.id, "run_id": self.run_id, "pipeline_name":
+                self.pipeline.pipeline_name, "component": node.type_name,
+                "executor": node.executor_identity(), "started_at": began_at}
+
+    def _fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
+              details: str = "", log_file: str | None = None) -> None:
+        from tfxkit.components._shared.user_code import TRACEBACK_NOTE
+        from tfxkit.metadata import record
+
+        if log_file:  # a UserCodeError says where its traceback is: in this log
+            error = error.replace(TRACEBACK_NOTE, f"the full traceback is in {log_file}")
         error, details = mask_secrets(error), mask_secrets(details)
         seconds = time.perf_counter() - began  # read as the store stamps finished_at
         if execution_id is not None:

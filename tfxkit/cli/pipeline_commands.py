@@ -4,7 +4,10 @@ Kubeflow Pipelines."""
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +27,26 @@ class RunFailedError(Exception):
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`tfxkit run`: run the pipeline locally."""
+    from tfxkit.errors import DataError
+
+    verbose = bool(getattr(args, "verbose", False))
+    try:
+        pipeline, run_params = load_from_args(args)
+        return _run(args, pipeline, run_params, verbose)
+    except DataError as exc:  # e.g. a missing input_base: name the -p option it came from
+        named = name_path_parameters(str(exc), args.param or [])
+        if named == str(exc):
+            raise
+        raise DataError(named) from exc
+
+
+def _run(args: argparse.Namespace, pipeline: Any, run_params: dict[str, Any],
+         verbose: bool) -> int:
     from tfxkit.errors import ExecutionError
     from tfxkit.runners import LocalDagRunner
     from tfxkit.runners.local import ConsoleReporter
 
-    verbose = bool(getattr(args, "verbose", False))
-    pipeline, run_params = load_from_args(args)
-    base = ["tfxkit", "run", args.pipeline_file] + [a for p in args.param or [] for a in ("-p", p)]
-    resume = shlex.join(base) + " --from {node}"
+    resume = resume_command(args)
     report = shlex.join(["tfxkit", "report", "latest", args.pipeline_file])
     reporter = ConsoleReporter(verbose=verbose, report_command=report)
     runner = LocalDagRunner(workers=args.workers, hooks=reporter, resume_command=resume,
@@ -45,6 +60,46 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise RunFailedError() from exc
         raise
     return 0
+
+
+_QUOTED = re.compile(r"'([^'\n]+)'")
+
+
+def name_path_parameters(message: str, pairs: list[str]) -> str:
+    """`message` with `(-p KEY)` after the first quoted path that came from `-p KEY=VALUE` (the
+    value itself, or an absolute path the pipeline made of it, e.g. `<project>/VALUE`); a
+    "Pass input_base=" fix then names the option the user set instead ("Pass -p KEY=")."""
+    for item in pairs:
+        key, _, value = item.partition("=")
+        tail = os.path.normpath(value).lstrip(os.sep) if value else ""
+        if not tail or tail == ".":
+            continue
+        for match in _QUOTED.finditer(message):
+            path = match[1]
+            if path == value or (os.path.isabs(path) and os.path.normpath(path).endswith(
+                    os.sep + tail)):
+                message = f"{message[:match.end()]} (-p {key}){message[match.end():]}"
+                message = message.replace("Pass input_base=", f"Pass -p {key}=", 1)
+                break
+    return message
+
+
+def resume_command(args: argparse.Namespace) -> Callable[[str], str]:
+    """The function giving the `tfxkit run` command that resumes this run at a node: the user's
+    file and `-p` options, shell-quoted (pasteable, whatever braces or quotes they hold), with
+    the same selection: `--only NODE` after `--only`, else `--from NODE` (and `--to` kept)."""
+    base = ["tfxkit", "run", args.pipeline_file]
+    base += [a for p in args.param or [] for a in ("-p", p)]
+    if getattr(args, "workers", None) is not None:
+        base += ["--workers", str(args.workers)]
+
+    def command(node: str) -> str:
+        if args.only_node:
+            return shlex.join([*base, "--only", node])
+        until = ["--to", args.to_node] if args.to_node else []
+        return shlex.join([*base, "--from", node, *until])
+
+    return command
 
 
 def _kubeflow_config(args: argparse.Namespace) -> Any:
@@ -71,13 +126,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         parameters, _ = traced_parameters(args.pipeline_file, args.param or [], runner.portable)
         runner.run(pipeline, output_file=output, parameters=parameters)
     except CompileError as exc:  # name the -p option a refused local path came from
-        message = str(exc)
-        for item in args.param or []:
-            key, _, value = item.partition("=")
-            given = f"local path {value!r}"
-            if value and given in message:
-                message = message.replace(given, f"{given} (-p {key})", 1)
-        raise CompileError(message) from None
+        raise CompileError(name_path_parameters(str(exc), args.param or [])) from None
     print(output)
     return 0
 
