@@ -162,23 +162,35 @@ def test_predict_null_values_passthrough(tmp_path: Path) -> None:
 
 
 def test_predict_on_pipeline_data_with_na_is_quiet(built: Built, tmp_path: Path) -> None:
-    """The CLI end to end, in a fresh process as a user runs it: a CSV holding `NA` cells is
-    scored, and no TF/CUDA/FutureWarning chatter reaches the terminal."""
+    """The CLI end to end, in a fresh process as a user runs it: `NA` is read as a missing
+    value (as CsvExampleGen reads it), so a feature the model requires is reported missing
+    in one line, with no TF/CUDA/FutureWarning chatter before it; rows are scored once the
+    NA cells are gone."""
     import subprocess
     import sys
 
     data = tmp_path / "penguins.csv"
     write_penguin_csv(data, rows=4)
     lines = data.read_text().splitlines()
+    header = lines[0].split(",")
     cells = lines[2].split(",")
-    cells[-1] = "NA"
+    cells[header.index("body_mass_g")] = "NA"
     lines[2] = ",".join(cells)
     data.write_text("\n".join(lines) + "\n")
-    done = subprocess.run([sys.executable, "-m", "tfxkit", "predict", str(built.destination),
-                           "--input", str(data), "--output", str(tmp_path / "preds")],
-                          capture_output=True, text=True, timeout=600)
+    command = [sys.executable, "-m", "tfxkit", "predict", str(built.destination), "--input",
+               str(data), "--output", str(tmp_path / "preds")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"tfxkit: error: {data}:3: feature 'body_mass_g' missing; the model requires it "
+        f"(features: body_mass_g (float), culmen_depth_mm (float), culmen_length_mm (float), "
+        f"flipper_length_mm (float), island (string))."], done.stderr
+    del lines[2]
+    data.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "4 predictions from 1 file(s)" in done.stdout
+    assert "3 predictions from 1 file(s)" in done.stdout
     noise = [line for line in done.stderr.splitlines()
-             if "Warning" in line or "cuda" in line.lower() or "tensorflow/" in line]
+             if "Warning" in line or "cuda" in line.lower() or "tensorflow/" in line
+             or "deprecated" in line]
     assert noise == [], done.stderr

@@ -83,10 +83,9 @@ def find_store_for_uri(uri: str) -> str | None:
 def quiet_heavy_imports() -> None:
     """Keep TensorFlow's and Google client libraries' start-up chatter (CUDA probes, Python
     version notices) off the terminal of commands that load them in-process."""
+    import logging
     import os
     import warnings
-
-    import logging
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", category=FutureWarning)

@@ -125,13 +125,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     facts, tree, anomalies_uri = None, None, None
     store_location = args.metadata or (None if args.artifact.isdigit() else
                                        find_store_for_uri(args.artifact))
-    store = None
+    store, where = None, "a metadata store (pass --metadata LOCATION for ids)"
     if store_location:
         from tfxkit.metadata import connect
 
         store = connect(store_location, read_only=True)
+        where = f"the metadata store {store_location}"
     else:
         store = _project_store(args)
+        if store is not None:
+            where = "this project's metadata store"
     if store is not None:
         artifact = find_artifact(store, args.artifact)
         if artifact is not None:
@@ -143,17 +146,34 @@ def cmd_show(args: argparse.Namespace) -> int:
     if type_name is None:
         if not Path(uri).is_dir():
             raise UsageError(f"{args.artifact!r} is neither an artifact folder nor an artifact id "
-                             f"in a metadata store (pass --metadata for ids).")
+                             f"in {where}; expected an artifact id such as 3 (`tfxkit lineage "
+                             f"ID` and the run report show them) or an artifact's folder.")
         type_name = guess_type(uri)
     if type_name is None:
         raise UsageError(f"Cannot tell what kind of artifact {uri} is from its files; pass its "
                          f"id with --metadata LOCATION so the store says its type.")
     page = render_html(type_name, str(uri), facts, tree, anomalies_uri=anomalies_uri,
                        sort_by=args.sort)
-    output = Path(args.output or f"{type_name}-{Path(uri).name}.html").absolute()
+    output = report_path(args.output, f"{type_name}-{Path(uri).name}.html")
     output.write_text(page)
     print(output)
     return 0
+
+
+REPORTS_DIR = "reports"
+
+
+def report_path(chosen: str | None, name: str) -> Path:
+    """Where an HTML page goes: `chosen` (`-o`) as given, else `reports/<name>` under the
+    project root (the templates' .gitignore ignores `reports/`), or under the working directory
+    outside a project. The folder is created; the absolute path is returned."""
+    from tfxkit.project.loading import find_project_root
+
+    if chosen:
+        return Path(chosen).absolute()
+    folder = (find_project_root() or Path.cwd()).absolute() / REPORTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def _project_store(args: argparse.Namespace) -> Any:
@@ -177,7 +197,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from tfxkit.reports import load_run, run_report_page
 
     report = load_run(open_store(args), args.run, args.pipeline)
-    output = Path(args.output or f"run-{report.run_id}.html").absolute()
+    output = report_path(args.output, f"run-{report.run_id}.html")
     output.write_text(run_report_page(report))
     print(output)
     return 0
@@ -242,7 +262,8 @@ def add_commands(sub: Any) -> None:
     show = sub.add_parser("show", help="write an HTML view of an artifact and print its path")
     show.add_argument("artifact", help="artifact folder (uri) or id")
     show.add_argument("--metadata", help="metadata location, to look artifacts up by id")
-    show.add_argument("-o", "--output", help="HTML file to write (default: <type>-<id>.html)")
+    show.add_argument("-o", "--output", help="HTML file to write (default: reports/<type>-<id>.html under "
+                           "the project root, or the working directory)")
     show.add_argument("--sort", choices=["name", "missing", "drift", "anomalies"], default="name",
                       help="order of the statistics view's features (the page can re-sort)")
     add_verbose_option(show)
@@ -254,7 +275,8 @@ def add_commands(sub: Any) -> None:
     rep.add_argument("run", nargs="?", help="run id, or 'latest'")
     add_pipeline_options(rep, store=True)
     rep.add_argument("--pipeline", help="pipeline name, when run ids repeat across pipelines")
-    rep.add_argument("-o", "--output", help="HTML file to write (default: run-<id>.html)")
+    rep.add_argument("-o", "--output", help="HTML file to write (default: reports/run-<id>.html under the "
+                          "project root, or the working directory)")
     add_verbose_option(rep)
     rep.set_defaults(handler=cmd_report)
     registry_commands.extend_report(rep)  # --compare

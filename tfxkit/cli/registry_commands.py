@@ -363,8 +363,6 @@ def cmd_report(args: argparse.Namespace, report: Any) -> int:
             raise UsageError("Which run? `tfxkit report RUN_ID` (or 'latest'), or "
                              "`tfxkit report --compare` for runs side by side.")
         return int(report(args))
-    from pathlib import Path
-
     from tfxkit.metadata.query import compare_runs
     from tfxkit.reports import page
     from tfxkit.reports.experiments import experiments_fragment
@@ -377,7 +375,9 @@ def cmd_report(args: argparse.Namespace, report: Any) -> int:
             runs.insert(0, args.run)
     store = open_store(args)
     table = compare_runs(store, runs or None, _pipeline_name(args), 10, args.sort)
-    output = Path(args.output or "runs-compare.html").absolute()
+    from tfxkit.cli.query_commands import report_path
+
+    output = report_path(args.output, "runs-compare.html")
     output.write_text(page("Runs compared", experiments_fragment(table)))
     print(output)
     return 0
