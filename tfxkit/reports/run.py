@@ -71,7 +71,9 @@ class RunReport:
 
     @property
     def seconds(self) -> float:
-        """Wall time from the first node's start to the last node's end."""
+        """Nodes' time: wall time from the first node's start to the last node's end (the
+        `started_at` / `finished_at` the store records). Shorter than the whole-run time the
+        runner reports, which also counts loading the pipeline and opening the store."""
         return max((n.started + n.seconds for n in self.nodes), default=0.0)
 
 
@@ -213,8 +215,11 @@ def run_fragment(report: RunReport) -> str:
                      "" if node.execution_id is None else f"+{node.started:.2f}",
                      node.execution_id, outputs, node.error])
     return (f"<div class='tfxkit-run'><p>Pipeline <b>{esc(report.pipeline_name)}</b>, run "
-            f"<code>{esc(report.run_id)}</code>, started {esc(when)}: {esc(summary)} in "
-            f"{report.seconds:.2f} s.</p><h2>Graph</h2><div class='graph'>"
+            f"<code>{esc(report.run_id)}</code>, started {esc(when)}: {esc(summary)}; "
+            f"nodes' time {report.seconds:.2f} s <small>(first node's start to last node's "
+            f"end, as recorded in ML Metadata; the whole-run time `tfxkit run` prints also "
+            f"counts loading the pipeline and opening the store)</small>.</p>"
+            f"<h2>Graph</h2><div class='graph'>"
             f"{run_dag_svg(report)}</div><h2>Timeline</h2>{timeline_svg(timed)}"
             f"<h2>Nodes</h2>"
             + table(["node", "component", "outcome", "seconds", "started", "execution",
