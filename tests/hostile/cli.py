@@ -49,6 +49,28 @@ TYPED = '''
                                              tag=RuntimeParameter("tag", str, ""))])
 '''
 
+FAILS = '''
+    from tfxkit import Output, Parameter, Pipeline, component
+    from tfxkit.types.standard_artifacts import Examples
+
+    @component
+    def fail(examples: Output[Examples], msg: Parameter[str] = "") -> None:
+        raise ValueError(msg)
+
+    def create_pipeline(root: str, msg: str = "") -> Pipeline:
+        return Pipeline("fails", root, [fail(msg=msg)])
+'''
+
+DATA_ROOT = '''
+    from pathlib import Path
+
+    from tfxkit import Pipeline
+    from tfxkit.components import CsvExampleGen
+
+    def create_pipeline(root: str, data_root: str = "data") -> Pipeline:
+        return Pipeline("data", root, [CsvExampleGen(input_base=str(Path(root) / data_root))])
+'''
+
 CASES: list[Any] = [
     ("cli_not_python_file", pipeline_file("hostname", "hello\n"),
      r"tfxkit: error: \S*hostname is not a Python file \(expected a \.py file defining "
@@ -96,4 +118,17 @@ CASES: list[Any] = [
      lambda root: cli("new", "tabular-classification", "-o", str(root / "projects"),
                       "project_slug=x", "--no-input", "--colour"),
      r"unrecognized arguments: --colour"),
+    # user text is never a format template: the node's own error and a pasteable resume line
+    ("cli_failing_node_with_braces_in_param",
+     pipeline_file("fails.py", FAILS, "-p", "root={root}", "-p", "msg=bad {row}"),
+     r"tfxkit: error: fail failed: ValueError: bad \{row\}\n[\s\S]*resume with: tfxkit run "
+     r"\S*fails\.py -p root=\S* -p 'msg=bad \{row\}' --from fail\n(?![\s\S]*bug in tfxkit)"),
+    ("cli_failing_node_with_json_param",
+     pipeline_file("fails.py", FAILS, "-p", "root={root}", "-p", 'msg={"splits": [{}, "%s"]}'),
+     r"failed: ValueError: \{\"splits\": \[\{\}, \"%s\"\]\}[\s\S]*resume with: .* "
+     r"-p 'msg=\{\"splits\": \[\{\}, \"%s\"\]\}' --from fail\n(?![\s\S]*IndexError)"),
+    ("cli_missing_data_folder_from_p_option",
+     pipeline_file("data.py", DATA_ROOT, "-p", "root={root}", "-p", "data_root=dta"),
+     r"^(?![\s\S]*-v)[\s\S]*tfxkit: error: ExampleGen input_base: directory '\S*/dta' "
+     r"\(-p data_root\) does not exist\. Pass -p data_root= the folder holding your data"),
 ]

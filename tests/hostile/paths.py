@@ -48,6 +48,39 @@ def example_gen(root: Path, link: str | None = None, target: str = "../outside/o
     return build_and_run
 
 
+def cli_input_config(root: Path) -> Callable[[], None]:
+    """`tfxkit run` with the eval pattern `lnk/*.csv` (data/lnk -> ../outside) given as JSON in
+    `-p input_config=...`: the refusal is printed, not a KeyError of the resume hint."""
+    def call() -> None:
+        import json
+
+        from tests.hostile.harness import cli
+
+        data, _ = _layout(root)
+        (data / "lnk").symlink_to("../outside")
+        path = root / "case" / "pipeline.py"
+        path.write_text(
+            "from tfxkit import Pipeline\nfrom tfxkit.components import CsvExampleGen\n\n"
+            "def create_pipeline(root: str, input_config: dict | None = None) -> Pipeline:\n"
+            f"    return Pipeline('paths', root, [CsvExampleGen(input_base={str(data)!r}, "
+            "input_config=input_config)])\n")
+        config = {"splits": [{"name": "train", "pattern": "*.csv"},
+                             {"name": "eval", "pattern": "lnk/*.csv"}]}
+        cli("run", str(path), "-p", f"root={root}", "-p", f"input_config={json.dumps(config)}")()
+    return call
+
+
+def missing_input_base(root: Path, kind: str) -> Callable[[], None]:
+    """An ExampleGen whose input_base is missing (or a file): refused before any node runs."""
+    def build_and_run() -> None:
+        from tfxkit.components import CsvExampleGen
+
+        data, _ = _layout(root)
+        base = data / "in.csv" if kind == "file" else root / "case" / "dta"
+        run(Pipeline("paths", str(root), [CsvExampleGen(input_base=str(base))]))
+    return build_and_run
+
+
 def import_schema(root: Path) -> Callable[[], None]:
     def build_and_run() -> None:
         from tfxkit.components import ImportSchemaGen
@@ -139,6 +172,15 @@ CASES: list[Any] = [
      r"data/extra\.csv " + OUTSIDE),
     ("symlinked folder leaving input_base", lambda r: example_gen(
         r, link="more", target="../outside", pattern="more/*.csv"), r"data/more/out\.csv " + OUTSIDE),
+    ("symlinked folder leaving input_base, input_config given as JSON to tfxkit run",
+     cli_input_config, r"^(?![\s\S]*(KeyError|bug in tfxkit|run with -v))[\s\S]*tfxkit: error: "
+     r"CsvExampleGen failed: ExampleGen input file \S*/data/lnk/out\.csv " + OUTSIDE),
+    ("input_base missing: refused before any node runs", lambda r: missing_input_base(r, "dir"),
+     r"^(?![\s\S]*metadata\.sqlite)[\s\S]*ExampleGen input_base: directory '\S*/case/dta' "
+     r"does not exist\. Pass input_base= the folder holding your data files\."),
+    ("input_base is a file", lambda r: missing_input_base(r, "file"),
+     r"ExampleGen input_base: expected a directory, found the file '\S*/data/in\.csv'\. Pass "
+     r"its folder, '\S*/case/data'\."),
     ("symlink to a non-CSV file outside input_base", lambda r: example_gen(
         r, link="notes.csv", target="../outside/notes.txt"),
      r"^(?![\s\S]*PRIVATE-NOTE)[\s\S]*notes\.csv -> \S*/outside/notes\.txt is outside"),
