@@ -91,9 +91,47 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _LINE_BREAKS = re.compile(r"[\r\n\x08]+")
 
 
+# Library chatter that says nothing about a node's progress (skipped as its latest line):
+# the warnings module's two lines, TF's C++ log lines (`W0000 00:00:...`, `2026-...: I
+# tensorflow/...`), absl / TF / Beam Python log records, and a few known one-off notices.
+_NOISE = re.compile("|".join((
+    r"^\S*:\d+: [A-Z]\w*(?:Warning|Deprecation)\b",      # path.py:12: FutureWarning: ...
+    r"^warnings\.warn\(",                                   # its source line
+    r"^[IWEF]\d{4} \d\d:\d\d:[\d.]+\s+\d+ \S+:\d+\]",  # absl/glog C++ prefix
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.\d]*: [IWEF] \S+",  # TF C++ log prefix
+    r"^[IWEF] (?:tensorflow|external|xla)/",
+    r"^(?:DEBUG|INFO|WARNING|ERROR):(?:absl|tensorflow|apache_beam|root:Make sure)",
+    r"^Instructions for updating:",
+    r"Couldn't find python-snappy",
+    r"Local rendezvous is (?:aborting|recv)",
+    r"^To enable the following instructions: ",
+    r"oneDNN custom operations are on",
+)))
+LATEST_WIDTH = 160  # characters of a log line a plain `running` line shows
+
+
+def is_library_noise(line: str) -> bool:
+    """True for a log line that is TF / absl / Beam / warnings-module chatter rather than the
+    node's own progress (see `_NOISE`)."""
+    return bool(_NOISE.search(line))
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to at most `width` characters at a word boundary, with an ellipsis when cut
+    (a single word longer than the width is cut inside it)."""
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1]
+    space = cut.rfind(" ")
+    if space > width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def latest_log_line(log_file: str | None, tail_bytes: int = 8192) -> str:
-    """The last non-blank line of `log_file` (progress bars' carriage returns and backspaces
-    count as line ends, colour codes are dropped), or "" when there is none yet."""
+    """The last meaningful line of `log_file` (progress bars' carriage returns and backspaces
+    count as line ends, colour codes are dropped, library chatter such as warnings and TF's
+    C++ log lines is skipped: `is_library_noise`), or "" when there is none yet."""
     if not log_file:
         return ""
     try:
@@ -105,7 +143,7 @@ def latest_log_line(log_file: str | None, tail_bytes: int = 8192) -> str:
     except OSError:
         return ""
     lines = [" ".join(line.split()) for line in _LINE_BREAKS.split(_ANSI.sub("", text))]
-    return next((line for line in reversed(lines) if line), "")
+    return next((line for line in reversed(lines) if line and not is_library_noise(line)), "")
 
 
 def _shown(path: str) -> str:
@@ -225,7 +263,7 @@ class ConsoleReporter:
             latest = latest_log_line(log_file)
             where = f"[dim]log: {_shown(log_file)}[/dim]" if log_file else ""
             table.add_row(f"[bold]{node_id}[/bold]", f"{now - start:7.1f} s",
-                          _escape(latest) or where)
+                          _escape(shorten(latest, 90)) or where)
             if latest and where:
                 table.add_row("", "", where)
         return table
@@ -240,7 +278,7 @@ class ConsoleReporter:
                 latest = latest_log_line(log_file)
                 self._print(f"  {node_id:<{self.width}}  running {now - start:6.0f} s"
                             + (f"  [{_shown(log_file)}]" if log_file else "")
-                            + (f"  {latest[:160]}" if latest else ""))
+                            + (f"  {shorten(latest, LATEST_WIDTH)}" if latest else ""))
 
     def close(self) -> None:
         """Stop the live view or heartbeat (the runner calls it when a run ends in any way,

@@ -215,3 +215,56 @@ def test_keras_epoch_metrics_reach_the_progress_lines(tmp_path: Path) -> None:
     assert len(metrics) >= 2 and "/step" in metrics[-1], done.stderr
     assert done.stderr.strip().splitlines()[-1].endswith(
         "; see it: tfxkit report latest --metadata out/metadata.sqlite")
+
+
+NOISE_TAIL = (
+    "/x/.venv/lib/python3.11/site-packages/google/api_core/_python_version_support.py:273: "
+    "FutureWarning: You are using a Python version (3.11.7) which Google will stop supporting\n"
+    "  warnings.warn(message, FutureWarning)\n"
+    "WARNING:apache_beam.io.tfrecordio:Couldn't find python-snappy so the implementation of "
+    "_TFRecordUtil._masked_crc32c is not as fast as it could be.\n"
+    "2026-11-30 03:10:00.123456: I tensorflow/core/framework/local_rendezvous.cc:404] Local "
+    "rendezvous is aborting with status: OUT_OF_RANGE: End of sequence\n"
+    "W0000 00:00:1764471000.123456   12345 gpu_device.cc:2341] Cannot dlopen some GPU "
+    "libraries.\n"
+    "I0000 00:00:1764471000.654321   12345 service.cc:145] XLA service initialized\n"
+    "WARNING:absl:You are saving your model as an HDF5 file via `model.save()`.\n"
+    "WARNING:tensorflow:From /x/reader.py:8: tf_record_iterator (from tensorflow.python.lib."
+    "io.tf_record) is deprecated and will be removed in a future version.\n"
+    "Instructions for updating:\n"
+    "W tensorflow/core/framework/op_kernel.cc:1839] OP_REQUIRES failed\n"
+    "Local rendezvous is aborting with status: OUT_OF_RANGE: End of sequence\n"
+)
+
+
+@pytest.mark.parametrize("noise", NOISE_TAIL.splitlines())
+def test_latest_log_line_skips_each_kind_of_library_noise(tmp_path: Path, noise: str) -> None:
+    """QA walkthrough: `running` lines showed `warnings.warn(message, FutureWarning)`,
+    `Couldn't find python-snappy…`, `Local rendezvous is aborting…` as a node's latest line."""
+    log = tmp_path / "node.log"
+    log.write_text(f"Epoch 3/10\n{noise}\n")
+    assert latest_log_line(str(log)) == "Epoch 3/10"
+
+
+def test_latest_log_line_keeps_the_nodes_own_lines(tmp_path: Path) -> None:
+    log = tmp_path / "node.log"
+    log.write_text("reading 3 files\n" + NOISE_TAIL)
+    assert latest_log_line(str(log)) == "reading 3 files"
+    for own in ("WARNING:root:column age has 12 missing values", "Epoch 2/2 - loss: 0.4",
+                "my_module.py line 3: a Warning about nothing", "INFO: wrote 340 examples"):
+        log.write_text(f"{NOISE_TAIL}{own}\n")
+        assert latest_log_line(str(log)) == own
+    log.write_text(NOISE_TAIL)
+    assert latest_log_line(str(log)) == ""  # only chatter: the view shows the log's path
+
+
+def test_long_latest_line_is_shortened_at_a_word_boundary() -> None:
+    from tfxkit.runners.local.reporter import LATEST_WIDTH, shorten
+
+    words = "training the wide and deep model on " + "many more rows " * 20
+    short = shorten(words, LATEST_WIDTH)
+    assert len(short) <= LATEST_WIDTH and short.endswith("\u2026")
+    assert words.startswith(short[:-1]) and words[len(short) - 1] == " "  # a whole word kept
+    assert shorten("Epoch 1/2", LATEST_WIDTH) == "Epoch 1/2"
+    assert shorten("x" * 300, 40) == "x" * 39 + "\u2026"  # one long word: cut inside it
+    assert shorten("loss: 0.71, accuracy: 0.6, val_loss: 0.8", 30) == "loss: 0.71, accuracy: 0.6\u2026"
