@@ -132,3 +132,27 @@ CASES: list[Any] = [
      r"^(?![\s\S]*-v)[\s\S]*tfxkit: error: ExampleGen input_base: directory '\S*/dta' "
      r"\(-p data_root\) does not exist\. Pass -p data_root= the folder holding your data"),
 ]
+
+
+def _file_named(name: str) -> Callable[[Path], Callable[[], None]]:
+    def make(root: Path) -> Callable[[], None]:
+        _file(root, name, "not a folder")
+        return cli("models", str(root / name))
+    return make
+
+
+# `tfxkit models` / `tfxkit show` (QA walkthrough): a mistyped destination or id is an error
+# (exit 1) naming what was expected, not an empty listing or a hint for the wrong option.
+CASES += [
+    ("cli_models_mistyped_destination", lambda root: cli("models", str(root / "nothere")),
+     r"(?m)^tfxkit: error: no push destination at \S*nothere: expected the Pusher's "
+     r"push_destination folder \(e\.g\. serving/<model>\), found nothing\.$"),
+    ("cli_models_destination_is_a_file", _file_named("serving"),
+     r"no push destination at \S*serving: .*found a file\."),
+    ("cli_models_history_of_mistyped_destination",
+     lambda root: cli("models", str(root / "nothere"), "--history"),
+     r"no push destination at \S*nothere"),
+    ("cli_show_word_that_is_no_id", lambda root: cli("show", str(root / "latest")),
+     r"is neither an artifact folder nor an artifact id in a metadata store \(pass --metadata "
+     r"LOCATION for ids\); expected an artifact id such as 3"),
+]
