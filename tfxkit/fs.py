@@ -9,12 +9,14 @@ be two more dependency trees for what pyarrow already does.
 
 How a location is reached:
 
-* a local path (or `file://`): the local file system, unchanged; callers keep their own
+* a local path (or `file://`): the local file system, unchanged, through the standard library
+  only (`os`, `open`; pyarrow is imported for object stores alone, so a local run, its cache
+  fingerprints included, keeps the runner free to fork its workers); callers keep their own
   symlink and inside-the-root rules for local paths (`tfxkit.paths`).
 * inside a KFP container, a URI under a launcher mount (`gs://b/x` -> `/gcs/b/x`, `s3://` ->
   `/s3/`, `minio://` -> `/minio/`, as the KFP v2 launcher mounts them) is used as that local path
-  when the mount folder exists (`TFXKIT_LAUNCHER_MOUNTS`, a JSON object of prefix -> folder,
-  replaces the defaults, e.g. for a harness; `{}` turns mounts off).
+  (standard library too) when the mount folder exists (`TFXKIT_LAUNCHER_MOUNTS`, a JSON
+  object of prefix -> folder, replaces the defaults, e.g. for a harness; `{}` turns mounts off).
 * otherwise the store is read directly: `gs://` with GcsFileSystem (application default
   credentials), `s3://` with S3FileSystem: endpoint from `AWS_ENDPOINT_URL_S3` or
   `AWS_ENDPOINT_URL` (MinIO and other S3-compatible stores, e.g. `http://minio:9000`), keys
@@ -27,13 +29,15 @@ prefix", and publication is ordered writes (see `copy_tree`'s `last`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import posixpath
 import shutil
+import stat
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from tfxkit.errors import DataError
 
@@ -145,15 +149,104 @@ def filesystem(location: str) -> tuple[pafs.FileSystem, str]:
     return _store("s3", endpoint, http, region), rest
 
 
-def _where(location: str) -> tuple[pafs.FileSystem, str]:
+class _Local:
+    """The local file system (and launcher mounts) through the standard library only, so a
+    local run never imports pyarrow: the runner stays fork-safe (`runners.local.workers`).
+
+    Mirrors `pyarrow.fs.LocalFileSystem`: symlinks are followed (a broken one is absent),
+    OSErrors propagate to the caller, who names the location."""
+
+    def info(self, path: str) -> tuple[str | None, int, float | None]:
+        """(kind "file"/"dir"/None when missing, size, mtime) of `path`."""
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None, 0, None
+        return ("dir" if stat.S_ISDIR(st.st_mode) else "file"), st.st_size, st.st_mtime
+
+    def entries(self, path: str, recursive: bool,
+                allow_not_found: bool) -> list[tuple[str, bool, int]]:
+        """(path, is_folder, size) of every entry under folder `path` (one level, or all)."""
+        found: list[tuple[str, bool, int]] = []
+        seen: set[str] = set()
+
+        def walk(folder: str) -> None:
+            seen.add(os.path.realpath(folder))
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    child = posixpath.join(folder, entry.name)
+                    if entry.is_dir():
+                        found.append((child, True, 0))
+                        if recursive and os.path.realpath(child) not in seen:  # no symlink loops
+                            walk(child)
+                    elif entry.is_file():
+                        found.append((child, False, entry.stat().st_size))
+
+        try:
+            walk(path)
+        except FileNotFoundError:
+            if not allow_not_found:
+                raise
+        return found
+
+    def open_read(self, path: str) -> IO[bytes]:
+        return open(path, "rb")
+
+    def open_write(self, path: str) -> IO[bytes]:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, "wb")
+
+    def delete_tree(self, path: str) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class _Arrow:
+    """An object store through a `pyarrow.fs` FileSystem, with `_Local`'s methods."""
+
+    def __init__(self, store: pafs.FileSystem) -> None:
+        self.store = store
+
+    def info(self, path: str) -> tuple[str | None, int, float | None]:
+        from pyarrow import fs as pafs
+
+        info = self.store.get_file_info(path)
+        kind = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type)
+        return kind, int(info.size or 0), info.mtime.timestamp() if info.mtime else None
+
+    def entries(self, path: str, recursive: bool,
+                allow_not_found: bool) -> list[tuple[str, bool, int]]:
+        from pyarrow import fs as pafs
+
+        selector = pafs.FileSelector(path, recursive=recursive, allow_not_found=allow_not_found)
+        return [(i.path, i.type == pafs.FileType.Directory, int(i.size or 0))
+                for i in self.store.get_file_info(selector)
+                if i.type in (pafs.FileType.File, pafs.FileType.Directory)]
+
+    def open_read(self, path: str) -> IO[bytes]:
+        return cast("IO[bytes]", self.store.open_input_stream(path))
+
+    def open_write(self, path: str) -> IO[bytes]:
+        return cast("IO[bytes]", self.store.open_output_stream(path))
+
+    def delete_tree(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.store.delete_dir(path)
+
+
+def _where(location: str) -> tuple[_Local | _Arrow, str]:
+    """The backend for `location` and its path there: `_Local` (no pyarrow import) for a local
+    path, a `file://` URI or a launcher-mounted URI; pyarrow for an object store."""
     local = local_path(location)
-    return filesystem(local if local is not None else location)
+    if local is not None:
+        return _Local(), os.path.abspath(local)
+    store, path = filesystem(location)
+    return _Arrow(store), path
 
 
-def _info(location: str) -> Any:
-    fs, path = _where(location)
+def _info(location: str) -> tuple[str | None, int, float | None]:
+    backend, path = _where(location)
     try:
-        return fs.get_file_info(path)
+        return backend.info(path)
     except OSError as exc:
         raise _store_error(location, exc) from None
 
@@ -169,31 +262,28 @@ def _store_error(location: str, exc: OSError) -> DataError:
     return DataError(f"Could not reach {location}{hint}: {exc}")
 
 
+def _relative(path: str, base: str) -> str:
+    return path[len(base):].lstrip("/")
+
+
 def exists(location: str) -> bool:
     """Whether a file or folder (an object or a prefix on a store) is at `location`."""
-    from pyarrow import fs as pafs
-
-    return bool(_info(location).type != pafs.FileType.NotFound)
+    return _info(location)[0] is not None
 
 
 def is_dir(location: str) -> bool:
     """Whether `location` is a folder (on a store: a prefix holding objects, or a bucket)."""
-    from pyarrow import fs as pafs
-
-    return bool(_info(location).type == pafs.FileType.Directory)
+    return _info(location)[0] == "dir"
 
 
 def is_file(location: str) -> bool:
     """Whether `location` is a file (an object)."""
-    from pyarrow import fs as pafs
-
-    return bool(_info(location).type == pafs.FileType.File)
+    return _info(location)[0] == "file"
 
 
 def mtime(location: str) -> float | None:
     """Modification time of `location` (seconds since the epoch), None when unknown/missing."""
-    info = _info(location)
-    return info.mtime.timestamp() if info.mtime is not None else None
+    return _info(location)[2]
 
 
 def join(location: str, *parts: str) -> str:
@@ -205,43 +295,40 @@ def join(location: str, *parts: str) -> str:
 
 def list_files(location: str) -> list[tuple[str, int]]:
     """Every file under folder `location`, recursively: (path relative to it with '/', size),
-    sorted. Hidden names (a part starting with '.') are skipped. A missing folder has none."""
-    from pyarrow import fs as pafs
-
-    fs, path = _where(location)
+    sorted. Hidden names (a part starting with '.') are skipped. A missing folder has none.
+    Raises DataError when `location` is a file or cannot be read."""
+    backend, path = _where(location)
     try:
-        infos = fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
+        entries = backend.entries(path, recursive=True, allow_not_found=True)
     except OSError as exc:
         raise _store_error(location, exc) from None
     found = []
-    for info in infos:
-        if info.type != pafs.FileType.File:
+    for entry, is_folder, size in entries:
+        relative = _relative(entry, path)
+        if is_folder or any(part.startswith(".") for part in relative.split("/")):
             continue
-        relative = info.path[len(path):].lstrip("/")
-        if any(part.startswith(".") for part in relative.split("/")):
-            continue
-        found.append((relative, int(info.size or 0)))
+        found.append((relative, size))
     return sorted(found)
 
 
 def listdir(location: str) -> list[tuple[str, bool]]:
-    """The entries directly under folder `location`: (name, is_folder), sorted; [] if missing."""
-    from pyarrow import fs as pafs
-
-    fs, path = _where(location)
+    """The entries directly under folder `location`: (name, is_folder), sorted; [] if missing.
+    Raises DataError when `location` is a file or cannot be read."""
+    backend, path = _where(location)
     try:
-        infos = fs.get_file_info(pafs.FileSelector(path, recursive=False, allow_not_found=True))
+        entries = backend.entries(path, recursive=False, allow_not_found=True)
     except OSError as exc:
         raise _store_error(location, exc) from None
-    return sorted((posixpath.basename(i.path.rstrip("/")), i.type == pafs.FileType.Directory)
-                  for i in infos)
+    return sorted((posixpath.basename(entry.rstrip("/")), is_folder)
+                  for entry, is_folder, _size in entries)
 
 
 def open_input(location: str) -> IO[bytes]:
-    """A binary file object reading `location` (streamed from a store)."""
-    fs, path = _where(location)
+    """A binary file object reading `location` (streamed from a store). Raises DataError when
+    it is missing or cannot be read."""
+    backend, path = _where(location)
     try:
-        return fs.open_input_stream(path)
+        return backend.open_read(path)
     except OSError as exc:
         raise _store_error(location, exc) from None
 
@@ -260,11 +347,9 @@ def read_bytes(location: str) -> bytes:
 
 def write_bytes(location: str, data: bytes) -> None:
     """Write `data` to file `location` (folders created; on a store, one object PUT)."""
-    fs, path = _where(location)
+    backend, path = _where(location)
     try:
-        if local_path(location) is not None:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        with fs.open_output_stream(path) as out:
+        with backend.open_write(path) as out:
             out.write(data)
     except OSError as exc:
         raise _store_error(location, exc) from None
@@ -279,57 +364,44 @@ def makedirs(location: str) -> None:
 
 def delete_tree(location: str) -> None:
     """Remove folder `location` and everything under it; a missing one is fine."""
-    local = local_path(location)
-    if local is not None:
-        shutil.rmtree(local, ignore_errors=True)
-        return
-    fs, path = filesystem(location)
+    backend, path = _where(location)
     try:
-        fs.delete_dir(path)
-    except FileNotFoundError:
-        pass
+        backend.delete_tree(path)
     except OSError as exc:
         raise _store_error(location, exc) from None
 
 
+def _copy(source: tuple[_Local | _Arrow, str], target: tuple[_Local | _Arrow, str]) -> None:
+    with source[0].open_read(source[1]) as inp, target[0].open_write(target[1]) as out:
+        while chunk := inp.read(1 << 22):
+            out.write(chunk)
+
+
 def copy_file(source: str, target: str) -> None:
     """Copy file `source` to `target` (either local or on a store), streamed."""
-    target_fs, target_path = _where(target)
     try:
-        if local_path(target) is not None:
-            os.makedirs(os.path.dirname(target_path), exist_ok=True)
-        with open_input(source) as inp, target_fs.open_output_stream(target_path) as out:
-            while chunk := inp.read(1 << 22):
-                out.write(chunk)
+        _copy(_where(source), _where(target))
     except OSError as exc:
         raise _store_error(f"{source} -> {target}", exc) from None
 
 
 def copy_tree(source: str, target: str, last: tuple[str, ...] = ()) -> int:
     """Copy every file under folder `source` to folder `target` (either may be local or on a
-    store); return the number of files copied.
+    store); return the number of files copied. Raises DataError when `source` is missing.
 
     Files named in `last` (relative paths, e.g. `saved_model.pb`) are written after all others,
     so a reader that takes their presence as "complete" never sees a half-copied folder. Hidden
     files are copied too (they are part of the tree, unlike in `list_files`)."""
-    from pyarrow import fs as pafs
-
-    source_fs, source_path = _where(source)
-    target_fs, target_path = _where(target)
-    target_local = local_path(target) is not None
+    source_backend, source_path = _where(source)
+    target_backend, target_path = _where(target)
     try:
-        infos = source_fs.get_file_info(pafs.FileSelector(source_path, recursive=True))
-        files = sorted(i.path[len(source_path):].lstrip("/") for i in infos
-                       if i.type == pafs.FileType.File)
+        files = sorted(_relative(entry, source_path) for entry, is_folder, _size
+                       in source_backend.entries(source_path, recursive=True,
+                                                 allow_not_found=False) if not is_folder)
         files.sort(key=lambda rel: rel in last)
         for relative in files:
-            destination = posixpath.join(target_path, relative)
-            if target_local:
-                os.makedirs(posixpath.dirname(destination), exist_ok=True)
-            with source_fs.open_input_stream(posixpath.join(source_path, relative)) as inp, \
-                    target_fs.open_output_stream(destination) as out:
-                while chunk := inp.read(1 << 22):
-                    out.write(chunk)
+            _copy((source_backend, posixpath.join(source_path, relative)),
+                  (target_backend, posixpath.join(target_path, relative)))
     except OSError as exc:
         raise _store_error(f"{source} -> {target}", exc) from None
     return len(files)
