@@ -35,7 +35,8 @@ def test_default_answers_generate_a_complete_project(template: str, tmp_path: Pa
     expected = ["pipeline/pipeline.py", "pipeline/config.py", "steps/preprocessing.py",
                 "steps/model.py", "steps/evaluation.py", "steps/data.py", "tests/test_model.py",
                 "tests/test_preprocessing.py", "tests/test_evaluation.py", "tests/test_data.py",
-                "tests/test_pipeline_e2e.py", "tests/test_kubeflow_compile.py", "README.md",
+                "tests/test_pipeline_e2e.py", "tests/test_kubeflow_compile.py",
+                "tests/test_pipeline.py", "README.md",
                 "Makefile", "Dockerfile", "CODEOWNERS", ".github/workflows/ci.yml",
                 ".gitignore", ".tfxkit/answers.json", ".tfxkit/template.json", "pyproject.toml"]
     for name in expected:
@@ -55,6 +56,7 @@ def test_default_answers_generate_a_complete_project(template: str, tmp_path: Pa
     assert answers["_tfxkit_template_version"] == config["_tfxkit_template_version"]
     assert str(tmp_path) not in json.dumps(answers), "no machine paths in the answers"
     assert not (project / ".cruft.json").exists()
+    assert not list(project.rglob(".ruff_cache")), "no tool caches copied from the template"
     for text_file in project.rglob("*.py"):
         assert "{{" not in text_file.read_text() or "cookiecutter" not in text_file.read_text()
     log = subprocess.run(["git", "log", "--oneline"], cwd=project, capture_output=True,
