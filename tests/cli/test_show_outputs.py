@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PenguinSession
 from tests.metadata.cli_pipeline import run_tfxkit, write_tiny
 from tfxkit.cli.main import main
 
@@ -86,3 +87,22 @@ def test_pages_go_to_reports_under_the_project_root(
 def test_templates_ignore_the_reports_folder(template: str) -> None:
     ignore = REPO / "templates" / template / "{{cookiecutter.project_slug}}" / ".gitignore"
     assert "reports/" in ignore.read_text().split()
+
+
+@pytest.mark.integration
+def test_show_evaluation_prints_only_its_path(penguin_context: PenguinSession,
+                                              tmp_path: Path) -> None:
+    """QA walkthrough: `tfxkit show <evaluation>` printed TF's 4-line `tf_record_iterator is
+    deprecated` notice (TFMA reads its records with it); the command is quiet now."""
+    import subprocess
+    import sys
+
+    context, c = penguin_context.context, penguin_context.components
+    [evaluation] = context.artifacts(c["Evaluator"].outputs["evaluation"])
+    output = tmp_path / "evaluation.html"
+    done = subprocess.run([sys.executable, "-m", "tfxkit", "show", evaluation.uri, "-o",
+                           str(output)], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(output) and "Metrics by slice" in output.read_text()
+    assert done.stderr == "", done.stderr
