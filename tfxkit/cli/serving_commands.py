@@ -9,6 +9,7 @@ from tfxkit.cli.common import UsageError, add_verbose_option, quiet_heavy_import
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """`tfxkit serve DESTINATION`: TF Serving's REST API over the pushed versions."""
+    quiet_heavy_imports()
     from tfxkit.serving.server import serve
 
     serve(args.destination, port=args.port, host=args.host, model_name=args.model_name,
