@@ -71,7 +71,9 @@ class NodeFailure:
 _WHERE = re.compile(r"\s*\(at (?P<file>[^()\n]+?):(?P<line>\d+) in (?P<name>[^()\s]+)\)\s*$")
 _PREFIX = re.compile(r"^component (?P<node>\S+) \((?P<type>[^()]+)\) failed: ")
 _ERROR_NAME = re.compile(r"(\w+): ")
-_RESUME = re.compile(r"resume with:\s*\n\s*(?P<command>.+)")
+# the command may span lines (a quoted -p value holding a newline): up to the runner's last line
+_RESUME = re.compile(r"resume with:[ \t]*\n[ \t]*(?P<command>[\s\S]+?)\n\s*\(completed nodes|"
+                     r"resume with:\s*\n\s*(?P<line>.+)")
 
 
 def _tfxkit_error_names() -> set[str]:
@@ -344,7 +346,8 @@ class ConsoleReporter:
             self._print(self.failure_block(failure))
         if resume_hint:
             match = _RESUME.search(resume_hint)
-            self._print(f"  fix it, then resume with: {match['command'].strip()}" if match
+            command = match and (match["command"] or match["line"])
+            self._print(f"  fix it, then resume with: {command.strip()}" if command
                         else resume_hint)
 
     def _report_command(self) -> str:
