@@ -168,22 +168,21 @@ class _Local:
                 allow_not_found: bool) -> list[tuple[str, bool, int]]:
         """(path, is_folder, size) of every entry under folder `path` (one level, or all)."""
         found: list[tuple[str, bool, int]] = []
-        seen: set[str] = set()
 
-        def walk(folder: str) -> None:
-            seen.add(os.path.realpath(folder))
+        def walk(folder: str, above: frozenset[str]) -> None:
+            above = above | {os.path.realpath(folder)}
             with os.scandir(folder) as listing:
                 for entry in listing:
                     child = posixpath.join(folder, entry.name)
                     if entry.is_dir():
                         found.append((child, True, 0))
-                        if recursive and os.path.realpath(child) not in seen:  # no symlink loops
-                            walk(child)
+                        if recursive and os.path.realpath(child) not in above:  # symlink loop
+                            walk(child, above)
                     elif entry.is_file():
                         found.append((child, False, entry.stat().st_size))
 
         try:
-            walk(path)
+            walk(path, frozenset())
         except FileNotFoundError:
             if not allow_not_found:
                 raise
