@@ -200,3 +200,41 @@ def test_second_answer_set_compiles_with_its_image_and_bucket(tmp_path: Path) ->
     document = compiled(project)
     assert images(document) == {"registry.acme.io/ml/churn:1.2"}
     assert document["defaultPipelineRoot"] == "gs://churn-radar-ml/churn-radar"
+
+
+def count_records(pattern: list[Path]) -> int:
+    """Records in gzipped TFRecord files."""
+    import tensorflow as tf
+
+    return sum(1 for _ in tf.data.TFRecordDataset([str(p) for p in pattern],
+                                                  compression_type="GZIP"))
+
+
+@pytest.mark.e2e
+def test_bulk_inference_run_then_make_predict(tmp_path: Path) -> None:
+    """The whole pipeline with bulk_inference=true: the BulkInferrer writes one TFX
+    PredictionLog per eval example with the blessed model; `make predict` then scores the
+    sample data with the pushed version."""
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    project = new_project("tabular-classification", tmp_path)
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+    done = subprocess.run([str(Path(BIN) / "tfxkit"), "run", "-p", "bulk_inference=true"],
+                          cwd=project, capture_output=True, text=True, timeout=1800, env=env)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "9 ran" in done.stdout + done.stderr
+    eval_count = count_records(sorted(
+        (project / "pipeline_output" / "CsvExampleGen").glob("examples/*/Split-eval/*.gz")))
+    logs = sorted((project / "pipeline_output" / "BulkInferrer").glob(
+        "inference_result/*/prediction_logs-*.gz"))
+    assert logs and count_records(logs) == eval_count > 0
+    import tensorflow as tf
+
+    [first] = tf.data.TFRecordDataset([str(logs[0])], compression_type="GZIP").take(1)
+    log = prediction_log_pb2.PredictionLog.FromString(first.numpy())
+    assert log.WhichOneof("log_type") == "predict_log"
+    predicted = make(project, "predict", timeout=900)
+    assert predicted.returncode == 0, predicted.stdout + predicted.stderr
+    [output] = list((project / "predictions").iterdir())
+    rows = len((project / "data" / "penguins.csv").read_text().splitlines()) - 1
+    assert count_records(sorted(output.glob("prediction_logs-*.gz"))) == rows
