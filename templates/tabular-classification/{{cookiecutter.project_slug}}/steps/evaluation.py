@@ -1,8 +1,9 @@
 """Evaluation and the bar a model must clear to be pushed. Owner: {{ cookiecutter.owner_evaluation }}.
 
 The Evaluator computes these metrics with TFMA on the eval split, overall and per slice, and
-compares the new model with the one currently pushed (the baseline). The model is pushed only
-if every threshold holds. The config is TFMA's EvalConfig in its JSON form.
+compares the new model with the one currently pushed (the baseline: `baseline` in
+pipeline/config.py, the latest version or an alias set with `tfxkit models promote`). The
+model is pushed only if every threshold holds. The config is TFMA's EvalConfig in its JSON form.
 
 Test this step alone: `python -m pytest tests/test_evaluation.py`.
 """
