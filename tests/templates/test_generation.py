@@ -261,3 +261,21 @@ def test_own_data_is_a_configuration_change(dataset: str, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-4000:]
     assert "BLESSED: all thresholds passed" in done.stderr, done.stderr[-3000:]
     assert "pushed version 1" in done.stderr
+
+
+def test_tool_caches_in_the_template_folder_never_reach_a_project(tmp_path: Path) -> None:
+    """A template checkout that was linted or tested holds .ruff_cache/, __pycache__/ ...:
+    generation leaves them out, so no project commits another machine's caches."""
+    import shutil
+
+    template = tmp_path / "template"
+    shutil.copytree(next(t.path for t in list_templates() if t.name == "tabular-classification"),
+                    template, symlinks=False)
+    inner = next(template.glob("{{*"))
+    for cache in (".ruff_cache", "steps/__pycache__", ".mypy_cache", ".pytest_cache"):
+        (inner / cache).mkdir(parents=True, exist_ok=True)
+        (inner / cache / "planted").write_text("from another machine")
+    project = new_project(str(template), tmp_path / "out", answers={"project_name": "Cache Check"},
+                          init_git=False)
+    assert not list(project.rglob("planted"))
+    assert (project / "steps" / "model.py").is_file()

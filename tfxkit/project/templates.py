@@ -97,6 +97,17 @@ def template_reference(template_dir: Path) -> str:
     return str(template_dir.absolute())
 
 
+# Folders that tools write inside a template checkout (linting or testing the template itself):
+# never part of a generated project, which would otherwise commit another machine's caches.
+TOOL_CACHES = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
+
+
+def _remove_tool_caches(project: Path) -> None:
+    for folder in sorted(project.rglob("*"), reverse=True):
+        if folder.name in TOOL_CACHES and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+
+
 def render_project(template_dir: Path, context: Mapping[str, Any], output_dir: Path) -> Path:
     """Render `template_dir` with finished values `context` into a new folder under
     `output_dir` (cookiecutter's file generation and the template's hooks), record the template
@@ -123,6 +134,7 @@ def render_project(template_dir: Path, context: Mapping[str, Any], output_dir: P
         project = Path(generate_files(repo_dir=str(template_dir),
                                       context={"cookiecutter": dict(context)},
                                       output_dir=str(output_dir), accept_hooks=True))
+        _remove_tool_caches(project)
         (project / SOURCE_FILE).parent.mkdir(exist_ok=True)
         if not (project / ANSWERS_FILE).exists():  # a template without tfxkit's hook
             (project / ANSWERS_FILE).write_text(
