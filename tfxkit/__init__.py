@@ -7,6 +7,14 @@
 Importing tfxkit loads no TensorFlow; executors import heavy libraries when they run.
 """
 
+from pkgutil import extend_path
+
+# components/ and runners/ live beside tfxkit/ and install as tfxkit.components/.runners. The
+# editable install (setup.py, strict mode) links them into a tree under build/; a checkout's
+# own tfxkit/ folder earlier on sys.path (the repository root, as pytest and `python -c` there
+# put it) would hide that tree, so tfxkit is every `tfxkit` folder on sys.path, in order.
+__path__ = extend_path(__path__, __name__)
+
 from tfxkit._version import __version__
 from tfxkit.dsl import (
     BaseComponent,

@@ -95,7 +95,7 @@ class Executor(BaseExecutor):
             raise ExecutionError(
                 f"{COMPONENT}: Examples at {examples.uri} have no splits (no Split-* folders); "
                 f"expected ExampleGen's output.")
-        inputs = {split: split_file_pattern(examples, split, COMPONENT,
+        inputs: dict[str, str | list[bytes]] = {split: split_file_pattern(examples, split, COMPONENT,
                                             "data_spec['example_splits']")
                   for split in wanted}
         model_spec = exec_properties.get("model_spec")

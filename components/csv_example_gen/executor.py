@@ -341,11 +341,10 @@ class Executor(BaseExampleGenExecutor):
             plan.column_types[name] = kind
             plan.plain[name] = state.plain
         self._report_shapes(plan, states, mixed)
-        for path, rows in drops.items():
+        for path, dropped in drops.items():
             known = set(plan.drop_rows.get(path, []))
-            added = rows - known
-            plan.skipped += len(added)
-            plan.drop_rows[path] = sorted(known | rows)
+            plan.skipped += len(dropped - known)
+            plan.drop_rows[path] = sorted(known | dropped)
 
     @staticmethod
     def _report_shapes(plan: CsvPlan, states: dict[str, ColumnState],
@@ -353,7 +352,7 @@ class Executor(BaseExampleGenExecutor):
         """Notes and artifact properties for string columns that hold dates, decimal-comma
         numbers or values that all start with a space, and for replaced null tokens."""
         strings = [n for n in plan.column_names if plan.column_types[n] == STRING]
-        dates = {n: states[n].date for n in strings if states[n].date}
+        dates = {n: date for n in strings if (date := states[n].date)}
         if dates:
             plan.properties["date_columns"] = json.dumps(dates, sort_keys=True)
             kinds = " and ".join(f"{kind}s" for kind in sorted(set(dates.values())))

@@ -165,7 +165,7 @@ class LocalDagRunner(DagRunner):
         self._selection: tuple[bool, str | None] = (False, None)  # (only_node?, to_node) of run
 
     # -- public ------------------------------------------------------------------------------
-    def run(
+    def run(  # type: ignore[override]  # DagRunner.run takes **options; these are ours
         self,
         pipeline: Pipeline,
         run_params: dict[str, Any] | None = None,
