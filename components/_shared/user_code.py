@@ -90,14 +90,17 @@ def _fresh_project_modules(path: Path) -> Iterator[None]:
     """Within the context, the project modules that `path` imports are imported afresh from
     their files (an earlier import in this process may hold an older version: the cache key saw
     the new one); afterwards the modules imported meanwhile are dropped and earlier ones
-    restored."""
+    restored. A module of the same name from elsewhere (another project's `steps` package,
+    imported earlier in this process) is set aside the same way, so it cannot shadow them."""
     local = {os.path.abspath(p) for p in local_imports(path)}
+    names = _project_module_names(local, [str(root) for root in import_roots(path)])
 
     def is_local(module: Any) -> bool:
         filename = getattr(module, "__file__", None)
         return isinstance(filename, str) and os.path.abspath(filename) in local
 
-    saved = {key: module for key, module in list(sys.modules.items()) if is_local(module)}
+    saved = {key: module for key, module in list(sys.modules.items())
+             if key in names or is_local(module)}
     for key in saved:
         del sys.modules[key]
     before = set(sys.modules)
@@ -108,6 +111,22 @@ def _fresh_project_modules(path: Path) -> Iterator[None]:
             if is_local(sys.modules.get(key)):
                 sys.modules.pop(key, None)
         sys.modules.update(saved)
+
+
+def _project_module_names(files: set[str], roots: list[str]) -> set[str]:
+    """Dotted names (and their parent packages) under which `files` import from `roots`:
+    `{root}/steps/features.py` gives `steps.features` and `steps`."""
+    names: set[str] = set()
+    for root in roots:
+        for file in files:
+            relative = os.path.relpath(file, os.path.abspath(root))
+            if relative.startswith(os.pardir) or not relative.endswith(".py"):
+                continue
+            parts = relative[:-3].split(os.sep)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return names
 
 
 def _pickle_by_value(module: Any) -> Any:
