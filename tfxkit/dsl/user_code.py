@@ -146,7 +146,11 @@ def _excluded_prefixes() -> tuple[str, ...]:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
             spec = None
-        folders += list(spec.submodule_search_locations or []) if spec is not None else []
+        if spec is None:
+            continue
+        folders += list(spec.submodule_search_locations or [])
+        if spec.origin:  # a strict editable install links files, not folders: the real folder
+            folders.append(str(Path(spec.origin).resolve().parent))
     paths = sysconfig.get_paths()
     folders += [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
     prefixes = set()
