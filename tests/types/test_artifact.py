@@ -17,7 +17,7 @@ def test_standard_types_use_tfx_names_and_properties() -> None:
     names = {cls.TYPE_NAME for cls in STANDARD_TYPES}
     assert names == {"Examples", "ExampleStatistics", "Schema", "ExampleAnomalies",
                      "TransformGraph", "TransformCache", "Model", "ModelRun", "ModelEvaluation",
-                     "ModelBlessing", "PushedModel", "HyperParameters"}
+                     "ModelBlessing", "PushedModel", "HyperParameters", "InferenceResult"}
     assert set(Examples.PROPERTIES) == {"span", "version", "split_names"}
 
 
