@@ -32,7 +32,11 @@ def run_and_signal(folder: Path, number: int, *extra: str, whole_group: bool = F
         tfxkit_command("run", str(tiny), "-p", "pipeline_root=out", "-p", f"sleep={sleep}",
                        *extra),
         cwd=folder, env=tfxkit_env(), stderr=subprocess.PIPE, text=True,
-        start_new_session=whole_group)
+        start_new_session=whole_group,
+        # As from a terminal: SIGINT and SIGTERM at their defaults. A child inherits ignored
+        # signals, and the pytest process may carry one from a library an earlier test ran
+        # (the runner rightly keeps an ignored SIGINT ignored: a background job's).
+        preexec_fn=_default_signals)
     assert process.stderr is not None
     lines = []
     deadline = time.monotonic() + 120
@@ -56,6 +60,11 @@ def run_and_signal(folder: Path, number: int, *extra: str, whole_group: bool = F
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _default_signals() -> None:
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def node_states(folder: Path) -> dict[str, tuple[str, float, str]]:
