@@ -11,8 +11,8 @@ import dataclasses
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.errors import DataError
 from tfxkit.metadata import record
+from tfxkit.metadata.query import find_run
 from tfxkit.reports.artifacts import esc, table
 from tfxkit.reports.svg import DagNode, dag_svg, timeline_svg
 from tfxkit.types.artifact import Artifact
@@ -77,33 +77,6 @@ class RunReport:
         return max((n.started + n.seconds for n in self.nodes), default=0.0)
 
 
-def find_run_context(store: MetadataStore, run: str, pipeline_name: str | None = None) -> Any:
-    """The ML Metadata context of run `run` (a run id, or "latest"), optionally of one pipeline.
-
-    Raises DataError naming the recent run ids when there is no such run, or the pipelines when
-    the id is ambiguous.
-    """
-    contexts = [c for c in store.get_contexts_by_type(record.RUN_CONTEXT)
-                if pipeline_name is None or record.custom(c, "pipeline_name") == pipeline_name]
-    contexts.sort(key=lambda c: (c.create_time_since_epoch, c.id), reverse=True)
-    where = f" of pipeline {pipeline_name!r}" if pipeline_name else ""
-    if not contexts:
-        raise DataError(f"No runs{where} are recorded in this metadata store; run the pipeline "
-                        f"first (`tfxkit run pipeline.py`).")
-    if run == "latest":
-        return contexts[0]
-    found = [c for c in contexts if record.custom(c, "run_id", "") == run or c.name == run]
-    if not found:
-        recent = ", ".join(record.custom(c, "run_id", c.name) for c in contexts[:5])
-        raise DataError(f"No run {run!r}{where} in this metadata store. Recent runs: {recent}. "
-                        f"Pass one of them, or 'latest' (`tfxkit runs` lists runs).")
-    if len(found) > 1:
-        names = ", ".join(sorted({record.custom(c, "pipeline_name", "?") for c in found}))
-        raise DataError(f"Run id {run!r} exists in several pipelines ({names}); pass the "
-                        f"pipeline name (--pipeline NAME).")
-    return found[0]
-
-
 def _outcome(execution: Any) -> str:
     from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -116,7 +89,7 @@ def load_run(store: MetadataStore, run: str, pipeline_name: str | None = None) -
     """Read run `run` (id or "latest") back from ML Metadata as a RunReport."""
     from ml_metadata.proto import metadata_store_pb2 as pb
 
-    context = find_run_context(store, run, pipeline_name)
+    context = find_run(store, run, pipeline_name)
     executions = sorted(store.get_executions_by_context(context.id), key=lambda e: e.id)
     events = store.get_events_by_execution_ids([e.id for e in executions]) if executions else []
     in_run = {e.id: record.custom(e, "node_id", "?") for e in executions}
