@@ -186,7 +186,12 @@ def fit(model: Output[Model]) -> None:
     y = (x.sum(axis=1) > 0).astype("float32")
     net = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1, "sigmoid")])
     net.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    slow = tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: time.sleep(1.0))
+    # Keras prints an epoch's closing line (step time, loss, metrics) after the callbacks' own
+    # on_epoch_end, so the pause goes where that line is the last one in the log: before the
+    # next epoch starts and after the last one.
+    slow = tf.keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: time.sleep(1.0) if epoch else None,
+        on_train_end=lambda logs: time.sleep(1.0))
     net.fit(x, y, epochs=4, batch_size=16, callbacks=[slow])  # verbose="auto", as users do
     (Path(model.uri) / "done.txt").write_text("ok")
 
