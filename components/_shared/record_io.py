@@ -7,20 +7,19 @@ when writing, so the per-record work is done in C++ (TensorFlow's example parser
 and numpy. Both read and write through Beam's FileSystems, so any runner and filesystem Beam
 supports works. Written files read back with `tf.data.TFRecordDataset` (GZIP when gzipped),
 tfx-bsl's TFXIO and Beam's ReadFromTFRecord. Beam, TensorFlow, numpy and tfx-bsl are imported
-inside the functions (executors only).
+inside the functions (executors only). The TFRecord format itself (framing, gzip, checksums)
+is `tfxkit.components._shared.tfrecord`.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from tfxkit.components._shared.tfrecord import GzipTFRecordWriter, frame_bytes, read_records
+
 DEFAULT_BATCH_ROWS = 8192
 _READ_CHUNK_BYTES = 1 << 20
-_GZIP_WBITS = 31  # zlib wbits for a gzip header/trailer
-_MASK_DELTA = 0xA282EAD8
 
 
 def read_record_batches(file_pattern: str, schema: Any,
@@ -56,7 +55,7 @@ def decode_file(path: str, serialized_schema: bytes, batch_rows: int) -> Iterato
     """Record batches of the tf.Examples in the TFRecord file at `path`."""
     decode = batch_decoder(serialized_schema)
     pending: list[bytes] = []
-    for records in read_records(path):
+    for records in read_records(path, verify=True, chunk_size=_READ_CHUNK_BYTES):
         pending.extend(records)
         while len(pending) >= batch_rows:
             yield decode(pending[:batch_rows])
@@ -113,96 +112,6 @@ def batch_decoder(serialized_schema: bytes) -> Callable[[list[bytes]], Any]:
     return decode
 
 
-def read_records(path: str) -> Iterator[list[bytes]]:
-    """Lists of the records of a TFRecord file (any Beam filesystem), gzipped or not, with
-    length and data checksums verified. Raises ValueError naming `path` if the file is corrupt
-    or truncated."""
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        raw = f.read(_READ_CHUNK_BYTES)
-        inflate = zlib.decompressobj(_GZIP_WBITS) if raw[:2] == b"\x1f\x8b" else None
-        in_member = False  # inside a gzip member that has not ended yet
-        pending = b""
-        offset = 0  # of `pending` in the uncompressed file, for error messages
-        while raw:
-            if inflate is not None:
-                parts, data = [], raw
-                while data:
-                    parts.append(inflate.decompress(data))
-                    in_member = not inflate.eof
-                    data = b""
-                    if inflate.eof:  # concatenated gzip members: start a new stream
-                        data = inflate.unused_data
-                        inflate = zlib.decompressobj(_GZIP_WBITS)
-                raw = b"".join(parts)
-            buf = pending + raw if pending else raw
-            records, used = _split_records(buf, path, offset)
-            pending = buf[used:]
-            offset += used
-            if records:
-                yield records
-            raw = f.read(_READ_CHUNK_BYTES)
-        if in_member:
-            raise ValueError(f"{path}: truncated gzip stream.")
-    if pending:
-        raise ValueError(f"{path}: truncated TFRecord file ({len(pending)} trailing bytes at "
-                         f"offset {offset}).")
-
-
-def _split_records(buf: bytes, path: str, offset: int) -> tuple[list[bytes], int]:
-    """The complete records at the start of `buf`, checked, and how many bytes they span."""
-    import google_crc32c
-    import numpy as np
-
-    starts: list[int] = []
-    lengths: list[int] = []
-    unpack = struct.Struct("<Q").unpack_from
-    pos, end = 0, len(buf)
-    while pos + 12 <= end:
-        (length,) = unpack(buf, pos)
-        stop = pos + length + 16
-        if stop > end:
-            break
-        starts.append(pos)
-        lengths.append(length)
-        pos = stop
-    if not starts:
-        return [], 0
-    view = np.frombuffer(buf, dtype=np.uint8)
-    first = np.asarray(starts, dtype=np.int64)
-    sizes = np.asarray(lengths, dtype=np.int64)
-    stored_length_crcs = _gather_u32(view, first + 8)
-    stored_data_crcs = _gather_u32(view, first + 12 + sizes)
-    records = [buf[s + 12: s + 12 + n] for s, n in zip(starts, lengths, strict=True)]
-    data_crcs = np.fromiter(map(google_crc32c.value, records), dtype=np.uint32,
-                            count=len(records))
-    unique, inverse = np.unique(sizes, return_inverse=True)
-    length_crcs = np.array([google_crc32c.value(struct.pack("<Q", int(n))) for n in unique],
-                           dtype=np.uint32)[inverse]
-    bad = (_masked(length_crcs) != stored_length_crcs) | (_masked(data_crcs) != stored_data_crcs)
-    if bad.any():
-        at = int(np.argmax(bad))
-        raise ValueError(f"{path}: corrupt TFRecord (checksum mismatch) in the record at "
-                         f"uncompressed offset {offset + starts[at]}.")
-    return records, pos
-
-
-def _gather_u32(view: Any, at: Any) -> Any:
-    import numpy as np
-
-    return view[at[:, None] + np.arange(4)].reshape(-1).view("<u4")
-
-
-def _masked(crcs: Any) -> Any:
-    import numpy as np
-
-    crcs = crcs.astype(np.uint64)
-    rotated = ((crcs >> np.uint64(15)) | (crcs << np.uint64(17))) & np.uint64(0xFFFFFFFF)
-    return ((rotated + np.uint64(_MASK_DELTA)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-
-
 def encode_and_frame(record_batch: Any) -> bytes:
     """The rows of `record_batch` as tf.Examples, framed as TFRecords back to back: one
     element for `write_framed_records`.
@@ -221,40 +130,7 @@ def encode_and_frame(record_batch: Any) -> bytes:
         lengths = np.fromiter(map(len, serialized), dtype=np.int64, count=len(serialized))
         encoded = b"".join(serialized), lengths
     data, lengths = encoded
-    return _frame(data, lengths)
-
-
-def _frame(data: bytes, lengths: Any) -> bytes:
-    """Records `data` (back to back, of `lengths`) in TFRecord framing: `uint64 length |
-    uint32 masked_crc32c(length) | data | uint32 masked_crc32c(data)`, little-endian."""
-    import google_crc32c
-    import numpy as np
-
-    n = len(lengths)
-    if not n:
-        return b""
-    ends = np.cumsum(lengths)
-    begins = ends - lengths
-    spans = zip(begins.tolist(), ends.tolist(), strict=True)
-    data_crcs = np.fromiter((google_crc32c.value(data[b:e]) for b, e in spans),
-                            dtype=np.uint32, count=n)
-    unique, inverse = np.unique(lengths, return_inverse=True)
-    length_crcs = np.array([google_crc32c.value(struct.pack("<Q", int(x))) for x in unique],
-                           dtype=np.uint32)[inverse]
-    header = np.empty(n, dtype=[("length", "<u8"), ("crc", "<u4")])
-    header["length"] = lengths
-    header["crc"] = _masked(length_crcs)
-    framing = np.concatenate([header.view(np.uint8).reshape(n, 12),
-                              _masked(data_crcs).astype("<u4").view(np.uint8).reshape(n, 4)],
-                             axis=1)
-    out = np.empty(len(data) + 16 * n, dtype=np.uint8)
-    starts = begins + 16 * np.arange(n, dtype=np.int64)
-    is_data = np.ones(len(out), dtype=bool)
-    is_data[(starts[:, None] + np.arange(12)).ravel()] = False
-    is_data[((starts + 12 + lengths)[:, None] + np.arange(4)).ravel()] = False
-    out[is_data] = np.frombuffer(data, dtype=np.uint8)
-    out[~is_data] = framing.ravel()
-    return out.tobytes()
+    return frame_bytes(data, lengths).tobytes()
 
 
 def _encode_single_values(record_batch: Any) -> tuple[bytes, Any] | None:
@@ -371,7 +247,7 @@ def _framed_sink(file_path_prefix: str, file_name_suffix: str, compression_level
         def open(self, temp_path: str) -> Any:
             handle = FileSystems.create(temp_path, self.mime_type,
                                         CompressionTypes.UNCOMPRESSED)
-            return _GzipWriter(handle, compression_level) if gzip else handle
+            return GzipTFRecordWriter(handle, compression_level) if gzip else handle
 
         def write_encoded_record(self, file_handle: Any, encoded_value: bytes) -> None:
             file_handle.write(encoded_value)
@@ -380,18 +256,3 @@ def _framed_sink(file_path_prefix: str, file_name_suffix: str, compression_level
                               file_name_suffix=file_name_suffix,
                               mime_type="application/octet-stream",
                               compression_type=CompressionTypes.UNCOMPRESSED)
-
-
-class _GzipWriter:
-    """A writable file that gzips into `handle` (closed with it)."""
-
-    def __init__(self, handle: Any, level: int) -> None:
-        self._handle = handle
-        self._zip = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
-
-    def write(self, data: bytes) -> None:
-        self._handle.write(self._zip.compress(data))
-
-    def close(self) -> None:
-        self._handle.write(self._zip.flush())
-        self._handle.close()

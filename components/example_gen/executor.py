@@ -8,7 +8,7 @@ of one file as Arrow RecordBatches, or as serialized tf.Examples). Everything af
 - a deterministic split per row: a vectorized 64-bit hash of the row's values (or crc32c of the
   value of `partition_feature_name`; for imported records, of the record) modulo the total hash
   buckets, the same in every run and process,
-- gzipped TFRecord writing (`tfrecord.py`), one file per worker thread per split.
+- gzipped TFRecord writing (`_shared/tfrecord.py`), one file per worker thread per split.
 
 Worker threads run encode, hash, frame and compress in parallel (all release the GIL for the
 heavy part); the reader streams, so memory stays bounded by a few batches per worker.
@@ -34,8 +34,8 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tfxkit.components._shared import tfrecord
 from tfxkit.components.example_gen import config as split_config
-from tfxkit.components.example_gen import tfrecord
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
 from tfxkit.types.artifact import Artifact

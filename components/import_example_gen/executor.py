@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tfxkit.components.example_gen import tfrecord
+from tfxkit.components._shared import tfrecord
 from tfxkit.components.example_gen.executor import BaseExampleGenExecutor, _Item
 from tfxkit.errors import DataError
 
@@ -28,7 +28,8 @@ class Executor(BaseExampleGenExecutor):
         decoder = example_coder.ExamplesToRecordBatchDecoder()
         for path in files:
             try:
-                first: list[bytes] = next(tfrecord.read_records(path, chunk_size=1 << 16), [])[:1]
+                chunks = tfrecord.read_records(path, verify=False, chunk_size=1 << 16)
+                first: list[bytes] = next(chunks, [])[:1]
                 if first:
                     decoder.DecodeBatch(first)
             except Exception as exc:  # zlib, framing or proto errors alike
@@ -41,7 +42,7 @@ class Executor(BaseExampleGenExecutor):
              ) -> Iterator[_Item]:
         """Stream the records of `path`."""
         try:
-            for records in tfrecord.read_records(path):
+            for records in tfrecord.read_records(path, verify=False):
                 yield _Item(records=records)
         except ValueError as exc:
             raise DataError(f"TFRecord file {path}: {exc}. Re-create or remove the file.") \

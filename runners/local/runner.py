@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import re
 import shutil
 import signal
 import threading
@@ -434,15 +433,10 @@ def _holds_files(folder: Path) -> bool:
         return False
 
 
-_READ_ERROR = re.compile(
-    r"DataLoss|corrupt|truncat|crc|unexpected end|EOFError|BadGzipFile|gzip|zlib|"
-    r"incorrect header|invalid (stored )?block|premature end", re.IGNORECASE)
-
-
 def _damaged_inputs_note(inputs: dict[str, list[Artifact]]) -> str:
     """Name the input artifacts whose files are damaged, for an error that looks like a read
     of corrupted or truncated data (the library's own message rarely says which file)."""
-    from tfxkit.metadata.cache import damaged_files
+    from tfxkit.components._shared.tfrecord import damaged_files
 
     found = []
     for key, group in inputs.items():
@@ -744,7 +738,7 @@ class _RunState:
                     with open(running.log_file, "a") as log:
                         log.write(mask_secrets(f"\n--- tfxkit: {node.id} failed ---\n"
                                                f"{result.details}"))
-            if _READ_ERROR.search(error):
+            if result.damaged_input:
                 error += _damaged_inputs_note(running.inputs)
             self._fail(node, error, running.started, running.execution_id, details,
                        running.log_file)

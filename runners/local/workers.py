@@ -58,6 +58,7 @@ class TaskResult:
     error: str = ""
     details: str = ""
     died: bool = False  # the worker process ended (crash, os._exit, timeout kill)
+    damaged_input: bool = False  # the executor read damaged data (a typed read error)
 
 
 def _is_user_code(path: str) -> bool:
@@ -120,7 +121,10 @@ def _execute(pipeline: Pipeline, task: Task) -> TaskResult:
         else:
             summary = f"{type(exc).__name__}: {exc}"
         message = f"{summary} (at {where})" if where else summary
-        return TaskResult(task.task_id, False, error=message, details=traceback.format_exc())
+        from tfxkit.components._shared.tfrecord import is_damaged_data_error
+
+        return TaskResult(task.task_id, False, error=message, details=traceback.format_exc(),
+                          damaged_input=is_damaged_data_error(exc))
 
 
 def _die_with_parent() -> None:

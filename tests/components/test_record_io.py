@@ -49,7 +49,7 @@ def _write(path: Path, records: list[bytes], compression: str | None) -> None:
 
 @pytest.mark.parametrize("compression", [None, "GZIP"])
 def test_read_records_round_trips_tensorflow_files(tmp_path: Path, compression: str | None) -> None:
-    from tfxkit.components._shared.record_io import read_records
+    from tfxkit.components._shared.tfrecord import read_records
 
     records = _examples(3000)
     path = tmp_path / "data.tfrecord"
@@ -58,7 +58,7 @@ def test_read_records_round_trips_tensorflow_files(tmp_path: Path, compression: 
 
 
 def test_read_records_names_a_corrupt_or_truncated_file(tmp_path: Path) -> None:
-    from tfxkit.components._shared.record_io import read_records
+    from tfxkit.components._shared.tfrecord import read_records
 
     path = tmp_path / "data.tfrecord"
     _write(path, _examples(10), None)

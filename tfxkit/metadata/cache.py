@@ -17,7 +17,6 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfxkit._version import __version__
@@ -133,62 +132,3 @@ def find_cache_hit(
         if outputs_intact(outputs):
             return execution.id, outputs
     return None
-
-
-_RECORD_HEADER = 12  # TFRecord: uint64 length, uint32 masked CRC of the length
-_RECORD_FOOTER = 4   # uint32 masked CRC of the data
-
-
-def _tfrecord_problem(stream: Any) -> str:
-    """Why a TFRecord byte stream is cut short ("" when its framing is whole)."""
-    import struct
-
-    offset = 0
-    while True:
-        header = stream.read(_RECORD_HEADER)
-        if not header:
-            return ""
-        if len(header) < _RECORD_HEADER:
-            return f"ends inside a record header at byte {offset}"
-        (length,) = struct.unpack("<Q", header[:8])
-        if length > 1 << 30:
-            return f"has a corrupted record header at byte {offset} (length {length})"
-        body = stream.read(length + _RECORD_FOOTER)
-        if len(body) < length + _RECORD_FOOTER:
-            return f"ends inside a record of {length} bytes starting at byte {offset}"
-        offset += _RECORD_HEADER + length + _RECORD_FOOTER
-
-
-def damaged_files(artifact: Artifact) -> list[str]:
-    """What is wrong with `artifact`'s files, one line each (empty when nothing is found):
-    a file count or size that differs from what was published, a gzip file that does not
-    decompress, a TFRecord file cut short."""
-    import gzip
-    import zlib
-
-    problems = []
-    expected = (artifact.get_custom_property("tfxkit_file_count"),
-                artifact.get_custom_property("tfxkit_total_bytes"))
-    if not os.path.exists(artifact.uri):
-        return [f"{artifact.uri} is missing"]
-    if None not in expected and record.files_fingerprint(artifact.uri) != expected:
-        found = record.files_fingerprint(artifact.uri)
-        problems.append(f"{artifact.uri} holds {found[0]} file(s), {found[1]} bytes; "
-                        f"{expected[0]} file(s), {expected[1]} bytes were published")
-    for path in sorted(Path(artifact.uri).rglob("*")):
-        name = path.name.lower()
-        if not path.is_file() or not (name.endswith(".gz") or "tfrecord" in name):
-            continue
-        try:
-            with (gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb")) as stream:
-                if "tfrecord" in name:
-                    problem = _tfrecord_problem(stream)
-                else:
-                    while stream.read(1 << 20):  # a gzip error surfaces while reading
-                        pass
-                    problem = ""
-        except (OSError, EOFError, zlib.error) as exc:
-            problem = f"does not decompress ({exc})"
-        if problem:
-            problems.append(f"{path} {problem}")
-    return problems
