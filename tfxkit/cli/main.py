@@ -14,6 +14,7 @@
     tfxkit templates | new [TEMPLATE] [KEY=VALUE ...] | update
     tfxkit serve DESTINATION [--port N] [--model-name NAME]
     tfxkit predict DESTINATION [--version N | --alias A] --input CSV... --output DIR
+    tfxkit snapshot NODE [PIPELINE_FILE] [--rows N] [--to tests/fixtures] [--run RUN]
 
 A pipeline file exposes `create_pipeline(**params) -> Pipeline`; inside a project made by
 `tfxkit new` it is found without being named. Imports of the runner, ML Metadata and user code
@@ -29,7 +30,13 @@ import traceback
 from collections.abc import Sequence
 
 from tfxkit._version import __version__
-from tfxkit.cli import pipeline_commands, project_commands, query_commands, serving_commands
+from tfxkit.cli import (
+    pipeline_commands,
+    project_commands,
+    query_commands,
+    serving_commands,
+    testing_commands,
+)
 from tfxkit.cli.common import UsageError
 from tfxkit.errors import TfxkitError
 from tfxkit.secrets import mask_secrets
@@ -51,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     query_commands.add_commands(sub)
     project_commands.add_commands(sub)
     serving_commands.add_commands(sub)
+    testing_commands.add_commands(sub)
     return parser
 
 
