@@ -612,7 +612,7 @@ class _RunState:
     # -- one node ----------------------------------------------------------------------------
     def _start(self, node: BaseComponent) -> None:
         from tfxkit.metadata import record
-        from tfxkit.metadata.cache import cache_key, find_cache_hit
+        from tfxkit.metadata.cache import compute_cache_key, find_cache_hit
 
         began, began_at = time.perf_counter(), time.time()  # the node's clock, also recorded
         inputs = {key: list(self.results[channel.producer.id].outputs.get(channel.output_key, []))
@@ -620,8 +620,7 @@ class _RunState:
         properties = self.exec_properties[node.id]
         try:
             with self.signals.interruptible():  # hashing inputs and code: nothing recorded
-                fingerprints: dict[str, str] = {}  # recorded: `tfxkit runs --diff` shows them
-                key, code = cache_key(node, properties, inputs, fingerprints)
+                computed = compute_cache_key(node, properties, inputs)  # as --dry-run does
         except Exception as exc:  # bad user-code reference etc.: fail this node, not the runner
             # recorded FAILED (with no cache key) so `tfxkit runs` and `report` show it; only
             # an unexpected error carries a traceback (a tfxkit error's message says it all)
@@ -632,12 +631,13 @@ class _RunState:
             self._fail(node, f"{type(exc).__name__}: {exc}", began, execution_id, details)
             return
         contexts = self._node_contexts(node)
-        facts = {**self._facts(node, began_at), "cache_key": key,
-                 **record.encode_parameters(properties),
-                 **{f"code.{name}": digest for name, digest in code.items()},
-                 **{f"fingerprint.{name}": value for name, value in fingerprints.items()}}
+        # the key and its parts (`runs --diff`, `runs --why`, `run --dry-run` read them)
+        facts = {**self._facts(node, began_at), **computed.facts(),
+                 **record.encode_parameters(properties)}
         use_cache = self.cache if node.node_config.enable_cache is None else (
             node.node_config.enable_cache)
+        facts["cache_enabled"] = int(bool(use_cache))
+        key = computed.key
         if use_cache:
             with self.signals.interruptible():  # reads, and checks files are intact
                 hit = find_cache_hit(self.store, self.pipeline.pipeline_name, node.id, key)

@@ -43,6 +43,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, pipeline: Any, run_params: dict[str, Any],
          verbose: bool) -> int:
     from tfxkit.errors import ExecutionError
+
+    if getattr(args, "dry_run", False):
+        return _dry_run(args, pipeline, run_params)
+    if getattr(args, "format", "text") != "text":
+        raise UsageError("--format goes with --dry-run (e.g. `tfxkit run --dry-run --format "
+                         "json`); a run itself reports on the terminal.")
     from tfxkit.runners import LocalDagRunner
     from tfxkit.runners.local import ConsoleReporter
 
@@ -59,6 +65,17 @@ def _run(args: argparse.Namespace, pipeline: Any, run_params: dict[str, Any],
         if reporter.failures:
             raise RunFailedError() from exc
         raise
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, pipeline: Any, run_params: dict[str, Any]) -> int:
+    """`tfxkit run --dry-run`: per node, "would run" or "cached" and why; touches nothing."""
+    from tfxkit.runners.local.plan import plan_json, plan_run
+
+    plan = plan_run(pipeline, run_params=run_params, from_node=args.from_node,
+                    to_node=args.to_node, only_node=args.only_node,
+                    enable_cache=False if args.no_cache else None)
+    print(plan_json(plan) if args.format == "json" else plan.text())
     return 0
 
 
@@ -188,6 +205,12 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--only", dest="only_node", metavar="NODE",
                      help="run only NODE, on the latest upstream outputs")
     run.add_argument("--no-cache", action="store_true", help="run every node even if cached")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print, per node, whether it would run or is cached and why (which "
+                          "parameter, input, code file or library changed); runs and writes "
+                          "nothing")
+    run.add_argument("--format", choices=("text", "json"), default="text",
+                     help="output of --dry-run: text (default) or json (for scripts)")
     add_verbose_option(run)
     run.add_argument("--workers", type=int, default=None,
                      help="nodes that may run at once (default: CPU count; 0 = in-process)")

@@ -41,6 +41,31 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_why(args: argparse.Namespace) -> int:
+    """`tfxkit runs --why NODE [RUN]`: why NODE ran or was cached in RUN (default latest),
+    compared with the execution it could have reused (`tfxkit.metadata.explain`)."""
+    from tfxkit.metadata.explain import explain_execution, explanation_lines
+
+    why = list(args.why)
+    if why and why[-1].endswith(".py") and not args.pipeline_file:  # `--why NODE RUN p.py`
+        args.pipeline_file = why.pop()
+    if len(why) > 2 or args.compare is not None or args.diff:
+        raise UsageError("--why takes a node and optionally a run: `tfxkit runs --why Trainer` "
+                         "or `tfxkit runs --why Trainer 20260101T120000000000Z` (one question "
+                         "at a time: not with --compare or --diff).")
+    if args.format not in ("table", "json"):
+        raise UsageError("--why prints text, or JSON with --format json.")
+    node, run = why[0], why[1] if len(why) > 1 else "latest"
+    store = open_store(args)
+    pipeline = args.pipeline or getattr(args, "loaded_pipeline_name", None)
+    explanation = explain_execution(store, pipeline, node, run)
+    if args.format == "json":
+        print(json.dumps(explanation.to_dict(), indent=2, default=str))
+    else:
+        print("\n".join(explanation_lines(explanation)))
+    return 0
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     """`tfxkit lineage`: what produced an artifact, from which inputs, parameters and code.
 
@@ -251,6 +276,12 @@ def add_commands(sub: Any) -> None:
     add_verbose_option(runs)
     runs.set_defaults(handler=cmd_runs)
     registry_commands.extend_runs(runs)  # --compare, --diff
+    runs.add_argument("--why", nargs="+", metavar=("NODE", "RUN"),
+                      help="why NODE ran or was cached in RUN (default: latest): the "
+                           "parameter, input, code file or library that changed since the "
+                           "execution it could have reused")
+    listing = runs.get_default("handler")
+    runs.set_defaults(handler=lambda args: cmd_why(args) if args.why else listing(args))
 
     lin = sub.add_parser("lineage", help="show what produced an artifact")
     lin.add_argument("artifact", help="artifact id or uri, or a pushed model version folder")

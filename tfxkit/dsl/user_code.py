@@ -325,15 +325,28 @@ def user_code_files(value: str, search_path: list[str] | None = None) -> list[Pa
     return [main, *local_imports(main)]
 
 
+def user_code_file_hashes(value: str, search_path: list[str] | None = None) -> dict[str, str]:
+    """SHA-256 of each file of the user code named by `value` (`user_code_files`), by its path
+    relative to the module file's folder, the module file first (what `tfxkit run --dry-run`
+    names when code changed)."""
+    files = user_code_files(value, search_path)
+    return {os.path.relpath(file, files[0].parent): hashlib.sha256(file.read_bytes()).hexdigest()
+            for file in files}
+
+
+def combine_file_hashes(file_hashes: dict[str, str]) -> str:
+    """The user-code hash of `user_code_file_hashes`' result (see `user_code_hash`)."""
+    digest = hashlib.sha256()
+    for relative, file_digest in file_hashes.items():
+        digest.update(relative.encode() + b"\0")
+        digest.update(bytes.fromhex(file_digest))
+    return digest.hexdigest()
+
+
 def user_code_hash(value: str, search_path: list[str] | None = None) -> str:
     """SHA-256 over the user code named by `value`: its file and every project module it
     imports, each as (path relative to the file's folder, content)."""
-    files = user_code_files(value, search_path)
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(os.path.relpath(file, files[0].parent).encode() + b"\0")
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
-    return digest.hexdigest()
+    return combine_file_hashes(user_code_file_hashes(value, search_path))
 
 
 @functools.lru_cache(maxsize=1)
@@ -350,6 +363,7 @@ def library_versions() -> dict[str, str]:
 
 
 __all__ = [
+    "combine_file_hashes",
     "dynamic_imports",
     "format_syntax_error",
     "import_roots",
@@ -358,6 +372,7 @@ __all__ = [
     "local_imports",
     "locate_user_code",
     "project_root",
+    "user_code_file_hashes",
     "user_code_files",
     "user_code_hash",
     "user_frame",

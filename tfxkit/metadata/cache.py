@@ -7,10 +7,13 @@ project module it imports, see `tfxkit.dsl.user_code`), and the component's own 
 (e.g. ExampleGen's input file contents).
 A hit is a COMPLETE execution of the same node with the same key whose output artifacts are
 LIVE and whose files are still all there, with the sizes recorded at publish time.
+Each execution also records the parts of its key (`CacheKey.parts`), which
+`tfxkit.metadata.explain` compares to say why a node runs or hits the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -21,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from tfxkit._version import __version__
 from tfxkit.dsl.user_code import (
+    combine_file_hashes,
     dynamic_imports,
     library_versions,
     locate_user_code,
-    user_code_hash,
+    user_code_file_hashes,
 )
 from tfxkit.metadata import record
 from tfxkit.types.artifact import Artifact, ArtifactState
@@ -48,27 +52,71 @@ def _warn_untracked_imports(path: str, mtime: float) -> None:
             "after changing them.", path, ", ".join(lines[:5]))
 
 
-def cache_key(
+# Custom property of an execution: the parts its cache key was made of (`CacheKey.parts`, JSON),
+# so that `tfxkit run --dry-run` and `tfxkit runs --why` can say which part changed.
+CACHE_KEY_PARTS = "cache_key_parts"
+PARTS_VERSION = 1
+
+
+@dataclasses.dataclass
+class CacheKey:
+    """A node's cache key and what it was made of.
+
+    Attributes:
+        key: SHA-256 hex of the key material (see the module docstring).
+        code: user-code hash by parameter (`module_file`, ...), recorded as `code.<name>`.
+        fingerprints: `input_data`: the component's own fingerprint when it has one (e.g.
+            ExampleGen's input file contents), recorded as `fingerprint.input_data`.
+        parts: JSON-ready parts of the key, recorded as `cache_key_parts`: `component`,
+            `executor`, `tfxkit`, `libraries` (name -> version), `parameters` (name -> SHA-256
+            of the value's canonical JSON), `inputs` (key -> {"from": "Producer.output_key",
+            "ids": artifact ids}), `code` (parameter -> {"hash", "folder", "files": path
+            relative to the module's folder -> SHA-256}) and `fingerprint`.
+    """
+
+    key: str
+    code: dict[str, str]
+    fingerprints: dict[str, str]
+    parts: dict[str, Any]
+
+    def facts(self) -> dict[str, str]:
+        """The custom properties an execution records about its key: `cache_key`,
+        `code.<name>`, `fingerprint.<name>` and `cache_key_parts` (JSON)."""
+        return {"cache_key": self.key,
+                **{f"code.{name}": digest for name, digest in self.code.items()},
+                **{f"fingerprint.{name}": value for name, value in self.fingerprints.items()},
+                CACHE_KEY_PARTS: json.dumps(self.parts, sort_keys=True)}
+
+
+def parameter_digest(value: Any) -> str:
+    """SHA-256 of a parameter value's canonical JSON (sorted keys), as `CacheKey.parts` holds
+    it; equal to the digest of the `param.<name>` text an execution records."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def compute_cache_key(
     node: BaseComponent,
     exec_properties: Mapping[str, Any],
     inputs: Mapping[str, list[Artifact]],
-    fingerprints: dict[str, str] | None = None,
-) -> tuple[str, dict[str, str]]:
-    """Return (cache key, user-code hashes by parameter) for running `node` on `inputs`.
+) -> CacheKey:
+    """The cache key of running `node` with `exec_properties` on `inputs`, with its parts.
 
-    `fingerprints`, when given, receives `input_data`: the component's own fingerprint (e.g.
-    ExampleGen's input file contents) when it has one, for the run record (`tfxkit runs
-    --diff`). Raises ComponentArgumentError when a user-code parameter names no existing file
-    or module.
+    The one computation behind both a run (`LocalDagRunner`) and its preview (`tfxkit run
+    --dry-run`), so they never disagree. Reads the user code and the component's fingerprint
+    (hashlib only; nothing heavy is imported). Raises ComponentArgumentError when a user-code
+    parameter names no existing file or module.
     """
     spec = type(node).SPEC_CLASS
-    code = {}
+    code: dict[str, str] = {}
+    code_parts: dict[str, dict[str, Any]] = {}
     for name, param in spec.PARAMETERS.items():
         if param.user_code and exec_properties.get(name):
             value = str(exec_properties[name])
             main = locate_user_code(value)
             _warn_untracked_imports(str(main), main.stat().st_mtime)
-            code[name] = user_code_hash(value)
+            files = user_code_file_hashes(value)
+            code[name] = combine_file_hashes(files)
+            code_parts[name] = {"hash": code[name], "folder": str(main.parent), "files": files}
     material = {
         "component": node.type_name,
         "executor": node.executor_identity(),
@@ -79,10 +127,43 @@ def cache_key(
         "user_code": code,
         "fingerprint": node.cache_fingerprint(dict(exec_properties)),
     }
-    if fingerprints is not None and material["fingerprint"]:
-        fingerprints["input_data"] = str(material["fingerprint"])
+    fingerprints = {"input_data": str(material["fingerprint"])} if material["fingerprint"] else {}
     text = json.dumps(material, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest(), code
+    sources = {key: f"{channel.producer.id}.{channel.output_key}"
+               for key, channel in node.inputs.items() if channel.producer is not None}
+    parts = {
+        "version": PARTS_VERSION,
+        "component": material["component"],
+        "executor": material["executor"],
+        "tfxkit": __version__,
+        "libraries": library_versions().copy(),
+        "parameters": {k: parameter_digest(v) for k, v in sorted(exec_properties.items())},
+        "inputs": {key: {"from": sources.get(key, ""), "ids": [a.id for a in group]}
+                   for key, group in sorted(inputs.items())},
+        "code": code_parts,
+        "fingerprint": str(material["fingerprint"] or ""),
+    }
+    return CacheKey(hashlib.sha256(text.encode()).hexdigest(), code, fingerprints, parts)
+
+
+def cache_key(
+    node: BaseComponent,
+    exec_properties: Mapping[str, Any],
+    inputs: Mapping[str, list[Artifact]],
+    fingerprints: dict[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """Return (cache key, user-code hashes by parameter) for running `node` on `inputs`
+    (`compute_cache_key` without the parts).
+
+    `fingerprints`, when given, receives `input_data`: the component's own fingerprint (e.g.
+    ExampleGen's input file contents) when it has one, for the run record (`tfxkit runs
+    --diff`). Raises ComponentArgumentError when a user-code parameter names no existing file
+    or module.
+    """
+    computed = compute_cache_key(node, exec_properties, inputs)
+    if fingerprints is not None:
+        fingerprints.update(computed.fingerprints)
+    return computed.key, computed.code
 
 
 def outputs_intact(artifacts: Mapping[str, list[Artifact]]) -> bool:
