@@ -8,9 +8,9 @@ import logging
 import os
 from typing import Any
 
+from tfxkit.components._shared.blessing import is_blessed
 from tfxkit.components._shared.examples import single, split_file_pattern, split_names
 from tfxkit.components.bulk_inferrer.config import signature_name, tags
-from tfxkit.components.pusher.executor import is_blessed
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError
 from tfxkit.types.artifact import Artifact

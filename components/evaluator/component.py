@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tfxkit.components._shared.model_registry import check_push_destination
 from tfxkit.components.evaluator.config_check import check_eval_config
 from tfxkit.components.evaluator.spec import EvaluatorSpec
-from tfxkit.components.pusher.component import check_push_destination
 from tfxkit.dsl.base_component import BaseComponent, check_splits_exist
 from tfxkit.dsl.component_spec import normalize_value
 from tfxkit.dsl.names import check_split_name
@@ -19,7 +19,7 @@ def check_baseline_choice(baseline: Any, push_destination: Any, baseline_model: 
     """Check the Evaluator's `baseline` parameter when the pipeline is built: "latest" or a
     valid alias name, with a `push_destination` to look it up in and no `baseline_model`
     input competing with it. Raises ComponentArgumentError."""
-    from tfxkit.components.pusher.registry import RegistryError, check_alias_name
+    from tfxkit.components._shared.model_registry import RegistryError, check_alias_name
 
     if baseline == "latest":
         pass

@@ -10,17 +10,18 @@ from typing import Any
 
 from tfxkit import fs
 from tfxkit.components._shared.beam import make_beam_pipeline
+from tfxkit.components._shared.blessing import BLESSED_FILE, NOT_BLESSED_FILE
 from tfxkit.components._shared.examples import single, split_file_pattern
+from tfxkit.components._shared.model_registry import (
+    SAVED_MODEL_FILES,
+    check_push_destination,
+    latest_complete_version,
+    resolve_base_directory,
+)
 from tfxkit.components._shared.schema import load_schema
 from tfxkit.components.evaluator.schema_check import (
     check_eval_config_features,
     schema_feature_names,
-)
-from tfxkit.components.pusher.component import check_push_destination
-from tfxkit.components.pusher.registry import (
-    SAVED_MODEL_FILES,
-    latest_complete_version,
-    resolve_base_directory,
 )
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 COMPONENT = "Evaluator"
 SERVING_DIR = "Format-Serving"
-BLESSED_FILE = "BLESSED"
-NOT_BLESSED_FILE = "NOT_BLESSED"
 _TELEMETRY = ["tfxkit", "Evaluator"]
 
 
@@ -330,7 +329,7 @@ def _alias_baseline(base: str, alias: str) -> Baseline:
     """The baseline named by alias `alias` at push destination `base` (its alias history);
     no baseline when the alias is not set yet. Raises ExecutionError when it points to a
     version folder that is gone or holds no SavedModel."""
-    from tfxkit.components.pusher.registry import (
+    from tfxkit.components._shared.model_registry import (
         RegistryError,
         UnknownAliasError,
         list_pushed_versions,

@@ -2,61 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from tfxkit.components.pusher.registry import resolve_base_directory
+from tfxkit.components._shared.model_registry import check_push_destination
 from tfxkit.components.pusher.spec import PusherSpec
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
-from tfxkit.errors import ComponentArgumentError
 from tfxkit.types.channel import Channel
-
-
-def check_push_destination(destination: Any, where: str, *, for_writing: bool = True) -> Any:
-    """Check a push destination when the pipeline is built; return it with its base directory
-    made absolute.
-
-    A local base directory may be missing (the Pusher creates it) but must not be a file or lie
-    under a file, and (`for_writing`) its nearest existing folder must be writable. A relative
-    path is resolved against the current working directory, the folder the run starts from, as
-    `pipeline_root` is, and stored absolute, so the Pusher, the Evaluator's baseline lookup and
-    `tfxkit models` all see the same folder whatever directory a worker runs in. Object-store
-    URIs (`gs://`, `s3://`) are left to the executor. Raises ComponentArgumentError.
-    """
-    base = resolve_base_directory(destination, where)
-    if "://" in base:
-        return destination
-    if "\0" in base:
-        raise ComponentArgumentError(
-            f"{where}: {base!r} contains a NUL character; expected a directory path.")
-    absolute = os.path.abspath(os.path.expanduser(base))
-    real = os.path.realpath(absolute)
-    shown = absolute if real == absolute else f"{absolute} (real path {real})"
-    if os.path.exists(real) and not os.path.isdir(real):
-        raise ComponentArgumentError(
-            f"{where}: push destination {shown} is a file; expected a directory (it is created "
-            f"if missing). Fix: point base_directory at a folder, e.g. "
-            f"{os.path.join(os.path.dirname(absolute), 'serving_model')!r}.")
-    existing = real
-    while not os.path.exists(existing):
-        parent = os.path.dirname(existing)
-        if parent == existing:
-            break
-        existing = parent
-    if existing != real and not os.path.isdir(existing):
-        raise ComponentArgumentError(
-            f"{where}: push destination {shown} is under the file {existing}; expected a "
-            f"directory (it is created if missing), which cannot be made inside a file. Fix: "
-            f"choose a folder outside {existing}.")
-    if for_writing and os.path.isdir(existing) and not os.access(existing, os.W_OK | os.X_OK):
-        raise ComponentArgumentError(
-            f"{where}: push destination {shown} cannot be written: {existing} is not writable "
-            f"by this user. Fix: choose a writable folder or change its permissions.")
-    if isinstance(destination, dict):
-        return {**destination, "filesystem": {**destination["filesystem"],
-                                               "base_directory": absolute}}
-    return absolute
 
 
 class Pusher(BaseComponent):

@@ -8,9 +8,13 @@ import shutil
 from typing import Any
 
 from tfxkit import fs
+from tfxkit.components._shared.blessing import is_blessed
 from tfxkit.components._shared.examples import single
-from tfxkit.components.pusher.component import check_push_destination
-from tfxkit.components.pusher.registry import push_directory, resolve_base_directory
+from tfxkit.components._shared.model_registry import (
+    check_push_destination,
+    push_directory,
+    resolve_base_directory,
+)
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError
 from tfxkit.types.artifact import Artifact
@@ -18,14 +22,6 @@ from tfxkit.types.artifact import Artifact
 logger = logging.getLogger(__name__)
 
 SERVING_DIR = "Format-Serving"
-
-
-def is_blessed(blessing: Artifact) -> bool:
-    """Whether a ModelBlessing says BLESSED: its `blessed` property, else its marker file."""
-    value = blessing.get_custom_property("blessed")
-    if value is not None:
-        return int(value) == 1
-    return os.path.exists(os.path.join(blessing.uri, "BLESSED"))
 
 
 class Executor(BaseExecutor):

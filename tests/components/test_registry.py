@@ -280,7 +280,7 @@ def test_aliases_on_an_object_store(s3_endpoint: str) -> None:  # noqa: F811
 
     from tests.resources.s3_server import make_bucket
     from tfxkit import fs
-    from tfxkit.components.pusher.registry import _change
+    from tfxkit.components._shared.model_registry import _change
 
     bucket = f"r-{uuid.uuid4().hex[:12]}"
     make_bucket(s3_endpoint, bucket)

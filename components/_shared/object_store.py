@@ -1,6 +1,6 @@
 """Pushed versions on an object store (`gs://`, `s3://`, `minio://`) reached directly.
 
-The registry (`registry.py`) calls these when the base directory is an object-store URI with
+The registry (`model_registry.py`) calls these when the base directory is an object-store URI with
 no launcher mount (see `tfxkit.fs`). Object stores have no atomic folder rename, so a version
 is published by ordered writes: the model's files are copied into `<base>/<version>/` with
 `saved_model.pb` written last. A version folder without it is incomplete: readers
