@@ -18,13 +18,19 @@ How a location is reached:
   (standard library too) when the mount folder exists (`TFXKIT_LAUNCHER_MOUNTS`, a JSON
   object of prefix -> folder, replaces the defaults, e.g. for a harness; `{}` turns mounts off).
 * otherwise the store is read directly: `gs://` with GcsFileSystem (application default
-  credentials), `s3://` with S3FileSystem: endpoint from `AWS_ENDPOINT_URL_S3` or
+  credentials: `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's application default credentials, or
+  the GCE/GKE metadata server; checked before the first request, so that missing credentials
+  are a clear DataError instead of the client's minutes of retries; `STORAGE_EMULATOR_HOST`,
+  Google's variable for a local emulator such as fake-gcs-server, is the endpoint override and
+  connects anonymously), `s3://` with S3FileSystem: endpoint from `AWS_ENDPOINT_URL_S3` or
   `AWS_ENDPOINT_URL` (MinIO and other S3-compatible stores, e.g. `http://minio:9000`), keys
   from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, region from `AWS_REGION`; `minio://` is
   `s3://` with the endpoint from the same variables (KFP's in-cluster MinIO by default).
 
 Object stores have no folders and no atomic rename: `is_dir` means "some object has this
-prefix", and publication is ordered writes (see `copy_tree`'s `last`).
+prefix", and publication is ordered writes (see `copy_tree`'s `last`). A folder published whole
+(`publish_tree`) ends with a marker object, `.tfxkit-published`, written after every file:
+`is_published` is true only once it is there, so a reader never takes a half-copied folder.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ import os
 import posixpath
 import shutil
 import stat
+import time
+import urllib.request
+import uuid
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -45,16 +54,19 @@ if TYPE_CHECKING:
     from pyarrow import fs as pafs
 
 __all__ = [
-    "OBJECT_STORE_PREFIXES", "copy_file", "copy_tree", "delete_tree", "exists", "filesystem",
-    "is_dir", "is_file", "is_object_store", "iter_chunks", "join", "launcher_mounts", "list_files",
-    "listdir", "local_path", "makedirs", "mount_path", "mtime", "open_input", "read_bytes",
-    "write_bytes",
+    "OBJECT_STORE_PREFIXES", "PUBLISHED_MARKER", "copy_file", "copy_tree", "delete_tree",
+    "exists", "filesystem", "is_dir", "is_file", "is_object_store", "is_published",
+    "iter_chunks", "join", "launcher_mounts", "list_files", "listdir", "local_path", "makedirs",
+    "mount_path", "mtime", "open_input", "publish_tree", "published", "read_bytes",
+    "tree_fingerprint", "write_bytes",
 ]
 
 OBJECT_STORE_PREFIXES = ("gs://", "s3://", "minio://")
 DEFAULT_MOUNTS = {"gs://": "/gcs/", "minio://": "/minio/", "s3://": "/s3/"}
 MOUNTS_ENV = "TFXKIT_LAUNCHER_MOUNTS"
 KFP_MINIO_ENDPOINT = "http://minio-service.kubeflow:9000"
+PUBLISHED_MARKER = ".tfxkit-published"
+GCS_EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 
 
 def is_object_store(location: str) -> bool:
@@ -117,11 +129,55 @@ def _endpoint(default: str | None) -> tuple[str | None, str]:
     return host.rstrip("/"), scheme or "https"
 
 
+@functools.lru_cache(maxsize=4)
+def _on_gce(host: str, timeout: float = 1.0) -> bool:
+    """Whether a GCE/GKE metadata server answers at `host` (as google-auth's `is_on_gce` asks
+    it, with the Metadata-Flavor header)."""
+    request = urllib.request.Request(f"http://{host}/", headers={"Metadata-Flavor": "Google"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return bool(reply.headers.get("Metadata-Flavor") == "Google")
+    except Exception:  # refused, timed out, an HTTP error: no metadata server
+        return False
+
+
+def _gcs_credentials() -> str | None:
+    """Where Google credentials come from ("" when anonymous through an emulator), or None
+    when there are none: the GCS client would then retry for minutes before failing."""
+    if os.environ.get(GCS_EMULATOR_ENV):
+        return ""
+    explicit = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if explicit:
+        return explicit if os.path.isfile(explicit) else None
+    config = os.environ.get("CLOUDSDK_CONFIG") or os.path.join(
+        os.path.expanduser("~"), ".config", "gcloud")
+    adc = os.path.join(config, "application_default_credentials.json")
+    if os.path.isfile(adc):
+        return adc
+    host = (os.environ.get("GCE_METADATA_HOST") or os.environ.get("GCE_METADATA_IP")
+            or "169.254.169.254")
+    return "metadata server" if _on_gce(host) else None
+
+
+def _no_gcs_credentials(location: str) -> DataError:
+    explicit = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    found = (f"GOOGLE_APPLICATION_CREDENTIALS={explicit!r}, which is no file" if explicit else
+             "no GOOGLE_APPLICATION_CREDENTIALS, no gcloud application default credentials and "
+             "no GCE/GKE metadata server")
+    return DataError(
+        f"Could not reach {location}: expected Google credentials, found {found}. Fix: set "
+        f"GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run `gcloud auth "
+        f"application-default login`, or for a local emulator (fake-gcs-server) set "
+        f"{GCS_EMULATOR_ENV}=http://host:port.")
+
+
 @functools.lru_cache(maxsize=8)
 def _store(kind: str, endpoint: str | None, scheme: str, region: str | None) -> pafs.FileSystem:
     from pyarrow import fs as pafs
 
     if kind == "gs":
+        if endpoint:  # an emulator: no credentials
+            return pafs.GcsFileSystem(anonymous=True, endpoint_override=endpoint, scheme=scheme)
         return pafs.GcsFileSystem()
     options: dict[str, Any] = {"scheme": scheme}
     if endpoint:
@@ -143,6 +199,13 @@ def filesystem(location: str) -> tuple[pafs.FileSystem, str]:
     if not rest or rest.startswith("/"):
         raise DataError(f"Location {location!r}: expected {scheme}://<bucket>/<path>.")
     if scheme == "gs":
+        emulator = os.environ.get(GCS_EMULATOR_ENV)
+        if emulator:
+            host, http = (emulator.rpartition("://")[2].rstrip("/"),
+                          emulator.rpartition("://")[0] or "http")
+            return _store("gs", host, http, None), rest
+        if _gcs_credentials() is None:
+            raise _no_gcs_credentials(location)
         return _store("gs", None, "https", None), rest
     endpoint, http = _endpoint(KFP_MINIO_ENDPOINT if scheme == "minio" else None)
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -384,19 +447,36 @@ def copy_file(source: str, target: str) -> None:
         raise _store_error(f"{source} -> {target}", exc) from None
 
 
-def copy_tree(source: str, target: str, last: tuple[str, ...] = ()) -> int:
+def _check_relative(relative: str, source: str, target: str) -> str:
+    """`relative` (a file's path under `source`) when it stays under `target`: an object key
+    may hold any text, and `a/../../x` or `/x` written locally would leave the folder."""
+    parts = relative.split("/")
+    if not relative or "\0" in relative or any(p in ("", ".", "..") for p in parts):
+        raise DataError(
+            f"Copying {source} to {target}: the object {source.rstrip('/')}/{relative} has a "
+            f"name that would leave the target folder (expected path parts without '', '.' "
+            f"or '..'); nothing of it was copied. Remove or rename that object on the store.")
+    return relative
+
+
+def copy_tree(source: str, target: str, last: tuple[str, ...] = (),
+              skip: tuple[str, ...] = ()) -> int:
     """Copy every file under folder `source` to folder `target` (either may be local or on a
-    store); return the number of files copied. Raises DataError when `source` is missing.
+    store); return the number of files copied. Raises DataError when `source` is missing, or
+    when a file's name would leave `target` (`..` parts, as an object key may hold).
 
     Files named in `last` (relative paths, e.g. `saved_model.pb`) are written after all others,
-    so a reader that takes their presence as "complete" never sees a half-copied folder. Hidden
-    files are copied too (they are part of the tree, unlike in `list_files`)."""
+    so a reader that takes their presence as "complete" never sees a half-copied folder; files
+    named in `skip` are not copied. Hidden files are copied too (they are part of the tree,
+    unlike in `list_files`)."""
     source_backend, source_path = _where(source)
     target_backend, target_path = _where(target)
     try:
-        files = sorted(_relative(entry, source_path) for entry, is_folder, _size
+        files = sorted(_check_relative(_relative(entry, source_path), source, target)
+                       for entry, is_folder, _size
                        in source_backend.entries(source_path, recursive=True,
-                                                 allow_not_found=False) if not is_folder)
+                                                 allow_not_found=False)
+                       if not is_folder and _relative(entry, source_path) not in skip)
         files.sort(key=lambda rel: rel in last)
         for relative in files:
             _copy((source_backend, posixpath.join(source_path, relative)),
@@ -404,3 +484,56 @@ def copy_tree(source: str, target: str, last: tuple[str, ...] = ()) -> int:
     except OSError as exc:
         raise _store_error(f"{source} -> {target}", exc) from None
     return len(files)
+
+
+def tree_fingerprint(location: str) -> tuple[int, int]:
+    """(file count, total bytes) of file `location` or of every file under folder `location`
+    (hidden ones included, the `publish_tree` marker not): cheap evidence that published files
+    are intact. A missing location has (0, 0)."""
+    kind, size, _ = _info(location)
+    if kind == "file":
+        return 1, size
+    backend, path = _where(location)
+    try:
+        entries = backend.entries(path, recursive=True, allow_not_found=True)
+    except OSError as exc:
+        raise _store_error(location, exc) from None
+    sizes = [size for entry, is_folder, size in entries
+             if not is_folder and _relative(entry, path) != PUBLISHED_MARKER]
+    return len(sizes), sum(sizes)
+
+
+def publish_tree(source: str, target: str) -> dict[str, Any]:
+    """Publish folder `source` as folder `target`: copy every file, then write the marker
+    object `{target}/.tfxkit-published` last (JSON: `files`, `bytes`, a unique `publication`
+    id, `published_at`), so `is_published(target)` holds only for a whole copy. Return the
+    marker's content. Raises DataError when `source` is missing or a copy fails (the marker is
+    then not written: the partial copy is never taken as published)."""
+    copy_tree(source, target, skip=(PUBLISHED_MARKER,))
+    count, size = tree_fingerprint(source)
+    marker = {"files": count, "bytes": size, "publication": uuid.uuid4().hex,
+              "published_at": time.time()}
+    write_bytes(join(target, PUBLISHED_MARKER), json.dumps(marker, sort_keys=True).encode())
+    return marker
+
+
+def published(location: str) -> dict[str, Any] | None:
+    """The marker content of a folder published with `publish_tree`, None when the marker is
+    missing or unreadable (an interrupted publication)."""
+    marker = join(location, PUBLISHED_MARKER)
+    try:
+        if not is_file(marker):
+            return None
+        content = json.loads(read_bytes(marker))
+    except (DataError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
+
+
+def is_published(location: str) -> bool:
+    """Whether `location` is there to be used: on a store (or its launcher mount), a folder
+    whose `publish_tree` marker was written; a local path (artifacts published by rename)
+    when it exists."""
+    if not is_object_store(location):
+        return os.path.exists(local_path(location) or location)
+    return is_file(join(location, PUBLISHED_MARKER))
