@@ -70,8 +70,9 @@ class CacheKey:
         parts: JSON-ready parts of the key, recorded as `cache_key_parts`: `component`,
             `executor`, `tfxkit`, `libraries` (name -> version), `parameters` (name -> SHA-256
             of the value's canonical JSON), `inputs` (key -> {"from": "Producer.output_key",
-            "ids": artifact ids}), `code` (parameter -> {"hash", "folder", "files": path
-            relative to the module's folder -> SHA-256}) and `fingerprint`.
+            "ids": artifact ids}), `code` (parameter -> {"hash", "folder", "main": the module
+            file's name, "files": path relative to the module's folder -> SHA-256}) and
+            `fingerprint`.
     """
 
     key: str
@@ -116,7 +117,8 @@ def compute_cache_key(
             _warn_untracked_imports(str(main), main.stat().st_mtime)
             files = user_code_file_hashes(value)
             code[name] = combine_file_hashes(files)
-            code_parts[name] = {"hash": code[name], "folder": str(main.parent), "files": files}
+            code_parts[name] = {"hash": code[name], "folder": str(main.parent),
+                                "main": main.name, "files": files}
     material = {
         "component": node.type_name,
         "executor": node.executor_identity(),

@@ -169,9 +169,9 @@ def _code_reasons(name: str, old: Mapping[str, Any] | None, new: Mapping[str, An
         return []
     old_files, new_files = old.get("files"), new.get("files")
     folder = new.get("folder") or old.get("folder")
+    main_file = new.get("main") or old.get("main")
     if not isinstance(old_files, dict) or not isinstance(new_files, dict):
-        main = _code_file(folder, next(iter(new_files))) if isinstance(new_files, dict) and \
-            new_files else name
+        main = _code_file(folder, main_file) if main_file else name
         why = ("which of its files changed was not recorded by this older run" if not complete
                else "which of its files changed is not recorded")
         return [Reason("code", main, old.get("hash"), new.get("hash"),
@@ -188,7 +188,7 @@ def _code_reasons(name: str, old: Mapping[str, Any] | None, new: Mapping[str, An
             what = "is no longer imported"
         else:
             what = "changed"
-        role = "" if relative == next(iter(new_files), None) else " (imported)"
+        role = "" if relative == main_file else " (imported)"
         found.append(Reason("code", shown, before, after, f"code {name}: {shown}{role} {what}"))
     if not found:  # same files and contents, a different path relative to the module
         found.append(Reason("code", name, old.get("hash"), new.get("hash"),
