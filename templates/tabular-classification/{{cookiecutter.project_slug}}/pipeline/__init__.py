@@ -1,1 +1,1 @@
-"""Pipeline wiring (pipeline.py) and its configuration (config.py)."""
+"""Pipeline wiring (pipeline.py) and the settings put together (config.py); the lead's."""

@@ -1,25 +1,44 @@
-"""Everything about this pipeline that is a setting rather than code.
+"""The pipeline's settings: the lead's own, and every step's put together by name.
 
-Each field can be overridden for one run without editing this file:
-    tfxkit run pipeline/pipeline.py -p train_steps=300 -p data_root=/path/to/other/data
+Owner: {{ cookiecutter.owner_lead }} (CODEOWNERS). Each step's settings live with its code and
+belong to the step's owner, so that changing them needs no other team's review:
 
-Pointing the project at other data is a configuration change: set `data_root`, `label_key`
-and, if you want to choose, `numeric_features` / `categorical_features` (left as None, the
-features come from the inferred schema: numbers are z-scored, strings get a vocabulary).
+    steps/data.py           DataSettings           data_root, label_key, split, schema, checks
+    steps/preprocessing.py  PreprocessingSettings  which columns become which features
+    steps/model.py          ModelSettings          train_steps, hidden_units, learning_rate, ...
+    steps/evaluation.py     EvaluationSettings     thresholds, slices, baseline, bulk inference
+    pipeline/config.py      PipelineSettings       name, output folders, cache, Beam (below)
+
+Any setting can be changed for one run by its name, without editing a file:
+    tfxkit run pipeline/pipeline.py -p hidden_units=[32,16] -p data_root=/path/to/other/data
+Each step records the values it ran with (`tfxkit runs`, `tfxkit lineage`); on Kubeflow every
+plain setting (a number, text or true/false) is a pipeline parameter that a run can change.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
+import types
+import typing
 from pathlib import Path
+from typing import Any
+
+from tfxkit.errors import PipelineDefinitionError
+
+from steps.data import DataSettings
+from steps.evaluation import EvaluationSettings
+from steps.model import ModelSettings
+from steps.preprocessing import PreprocessingSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-@dataclasses.dataclass
-class PipelineConfig:
-    """Settings of the pipeline; paths are relative to the project root unless absolute/URIs."""
+@dataclasses.dataclass(frozen=True)
+class PipelineSettings:
+    """The lead's settings: the pipeline's name, where it writes, caching and Beam. Paths are
+    relative to the project root unless absolute or URIs (gs://, s3://)."""
 
     pipeline_name: str = "{{ cookiecutter.pipeline_name }}"
     # Where artifacts, ML Metadata and pushed models go.
@@ -30,88 +49,40 @@ class PipelineConfig:
     beam_pipeline_args: list[str] = dataclasses.field(
         default_factory=lambda: ["--direct_running_mode=in_memory", "--direct_num_workers=1"])
 
-{%- if cookiecutter._tfxkit_template == "tabular-regression" %}
-    task: str = "regression"
 
-    # Data (owner: {{ cookiecutter.owner_data }})
-    data_root: str = "data"
-    label_key: str = "fare"
-    numeric_features: list[str] | None = dataclasses.field(
-        default_factory=lambda: ["trip_miles", "trip_seconds"])  # None: every numeric column
-    categorical_features: list[str] | None = dataclasses.field(
-        default_factory=lambda: ["trip_start_hour", "payment_type", "pickup_community_area",
-                                 "dropoff_community_area"])  # None: every string column
-    train_eval_ratio: list[int] = dataclasses.field(default_factory=lambda: [2, 1])
-    slice_features: list[str] = dataclasses.field(default_factory=lambda: ["payment_type"])
-    schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
-    fail_on_anomalies: bool = False
-    # The label is required: rows without one stop the run at ExampleValidator, before
-    # Transform. True drops those rows instead (the count is shown in the run output).
-    drop_rows_without_label: bool = False
-    # ISO date / timestamp columns (2024-04-08, 2024-06-01T20:22:50Z) to turn into numbers,
-    # the parts in date_parts (year, month, day, day_of_week, hour, days_since_epoch), instead
-    # of one vocabulary word per date.
-    date_features: list[str] = dataclasses.field(default_factory=list)
-    date_parts: list[str] = dataclasses.field(
-        default_factory=lambda: ["year", "month", "day_of_week", "hour"])
-    excluded_features: list[str] = dataclasses.field(default_factory=list)  # columns left out
+# Each group of settings and the file that defines it (and so who owns it, see CODEOWNERS).
+GROUPS: dict[type, str] = {
+    PipelineSettings: "pipeline/config.py",
+    DataSettings: "steps/data.py",
+    PreprocessingSettings: "steps/preprocessing.py",
+    ModelSettings: "steps/model.py",
+    EvaluationSettings: "steps/evaluation.py",
+}
 
-    # Model (owner: {{ cookiecutter.owner_model }})
-    train_steps: int = 300
-    eval_steps: int = 20
-    batch_size: int = 64
-    learning_rate: float = 0.01
-    hidden_units: list[int] = dataclasses.field(default_factory=lambda: [16, 8])
 
-    # Evaluation and push (owner: {{ cookiecutter.owner_evaluation }})
-    mae_upper_bound: float = 5.0  # mean absolute error of the fare, in dollars
-    # A new model may be at most this much worse (MAE, dollars) than the pushed one.
-    mae_max_increase: float = 0.5
-{%- else %}
-    task: str = "classification"
+def _defined_in() -> dict[str, type]:
+    """Setting name -> the group defining it; a name defined by two groups is refused (one
+    would silently hide the other)."""
+    found: dict[str, type] = {}
+    for group in GROUPS:
+        for field in dataclasses.fields(group):
+            if field.name in found:
+                raise PipelineDefinitionError(
+                    f"Setting {field.name!r} is defined twice: by {found[field.name].__name__} in "
+                    f"{GROUPS[found[field.name]]} and by {group.__name__} in {GROUPS[group]}. "
+                    f"Each setting has one owner: rename one of them.")
+            found[field.name] = group
+    return found
 
-    # Data (owner: {{ cookiecutter.owner_data }})
-    data_root: str = "data"
-    label_key: str = "species"
-    numeric_features: list[str] | None = None      # None: every numeric column but the label
-    categorical_features: list[str] | None = None  # None: every string column but the label
-    train_eval_ratio: list[int] = dataclasses.field(default_factory=lambda: [2, 1])
-    slice_features: list[str] = dataclasses.field(default_factory=lambda: ["island"])
-    schema_file: str | None = None  # a curated schema.pbtxt to pin instead of inferring one
-    fail_on_anomalies: bool = False
-    # The label is required: rows without one stop the run at ExampleValidator, before
-    # Transform. True drops those rows instead (the count is shown in the run output).
-    drop_rows_without_label: bool = False
-    # ISO date / timestamp columns (2024-04-08, 2024-06-01T20:22:50Z) to turn into numbers,
-    # the parts in date_parts (year, month, day, day_of_week, hour, days_since_epoch), instead
-    # of one vocabulary word per date.
-    date_features: list[str] = dataclasses.field(default_factory=list)
-    date_parts: list[str] = dataclasses.field(
-        default_factory=lambda: ["year", "month", "day_of_week", "hour"])
-    excluded_features: list[str] = dataclasses.field(default_factory=list)  # columns left out
 
-    # Model (owner: {{ cookiecutter.owner_model }})
-    train_steps: int = 100
-    eval_steps: int = 5
-    batch_size: int = 20
-    learning_rate: float = 0.01
-    hidden_units: list[int] = dataclasses.field(default_factory=lambda: [8, 8])
+DEFINED_IN = _defined_in()
 
-    # Evaluation and push (owner: {{ cookiecutter.owner_evaluation }})
-    accuracy_lower_bound: float = 0.6
-    # A new model may be at most this much less accurate than the pushed one (the baseline).
-    accuracy_max_drop: float = 0.05
-{%- endif %}
-    # The pushed model new models are compared with: "latest" (the highest pushed version) or
-    # an alias set with `tfxkit models promote <serving_model_dir> <version> --alias production`
-    # (then "production"). An alias not set yet means no baseline, as on the first push.
-    baseline: str = "latest"
 
-    # Batch prediction (TFX's BulkInferrer): True adds a step after the Evaluator that predicts
-    # with the new model, if blessed, on `bulk_inference_splits` of the examples and writes
-    # PredictionLog records (its `inference_result`).
-    bulk_inference: bool = False
-    bulk_inference_splits: list[str] = dataclasses.field(default_factory=lambda: ["eval"])
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig(EvaluationSettings, ModelSettings, PreprocessingSettings, DataSettings,
+                     PipelineSettings):
+    """Every setting of the pipeline by name: the fields of all groups in GROUPS. It is each
+    group's settings at once, so a step's function takes it where it takes its own group."""
 
     def path(self, value: str) -> str:
         """`value` as an absolute path under the project (URIs and absolute paths unchanged)."""
@@ -119,30 +90,96 @@ class PipelineConfig:
             return value
         return str(PROJECT_ROOT / value)
 
-    def model_config(self) -> dict:
-        """What preprocessing_fn and run_fn receive as `custom_config`."""
-        return {
-            "task": self.task,
-            "label_key": self.label_key,
-            "numeric_features": self.numeric_features,
-            "categorical_features": self.categorical_features,
-            "date_features": self.date_features,
-            "date_parts": self.date_parts,
-            "excluded_features": self.excluded_features,
-            "drop_rows_without_label": self.drop_rows_without_label,
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            "hidden_units": self.hidden_units,
-        }
+    def group_values(self, group: type) -> dict[str, Any]:
+        """The values of `group`'s settings (e.g. ModelSettings), by name."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(group)}
+
+    def label_settings(self) -> dict[str, Any]:
+        """What both Transform and Trainer need to know about the label (steps/data.py)."""
+        return {"task": self.task, "label_key": self.label_key,
+                "drop_rows_without_label": self.drop_rows_without_label}
+
+    def transform_config(self) -> dict[str, Any]:
+        """What preprocessing_fn receives as `custom_config`: the label and every
+        PreprocessingSettings value; no model setting, so a model change keeps Transform cached."""
+        return {**self.label_settings(), **self.group_values(PreprocessingSettings)}
+
+    def trainer_config(self) -> dict[str, Any]:
+        """What run_fn receives as `custom_config`: the label and every ModelSettings value
+        except train_steps / eval_steps (the Trainer's train_args / eval_args)."""
+        model = self.group_values(ModelSettings)
+        del model["train_steps"], model["eval_steps"]
+        return {**self.label_settings(), **model}
+
+    def model_config(self) -> dict[str, Any]:
+        """Both custom_configs in one dict (what a single config gave every step before each
+        step owned its settings); kept for tests written against it."""
+        return {**self.transform_config(), **self.trainer_config()}
+
+
+_METHODS = sorted(name for name, value in vars(PipelineConfig).items()
+                  if callable(value) and not name.startswith("_"))
+if set(_METHODS) & set(DEFINED_IN):
+    _taken = sorted(set(_METHODS) & set(DEFINED_IN))
+    raise PipelineDefinitionError(
+        f"Setting(s) {', '.join(_taken)} ({', '.join(GROUPS[DEFINED_IN[n]] for n in _taken)}) "
+        f"would hide PipelineConfig's method of that name; rename the setting.")
 
 
 def load(**overrides: object) -> PipelineConfig:
-    """The configuration with `overrides` applied; unknown names get a clear error."""
-    fields = {f.name for f in dataclasses.fields(PipelineConfig)}
-    unknown = sorted(set(overrides) - fields)
+    """The settings with `overrides` applied (by name, as `-p name=value` gives them).
+
+    Raises:
+        PipelineDefinitionError: an unknown name (with the closest known one), or a value of
+            the wrong type (with the setting's type and the file defining it).
+    """
+    unknown = sorted(set(overrides) - set(DEFINED_IN))
     if unknown:
-        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
-            name, fields, n=1)) else name for name in unknown]
-        raise ValueError(f"Unknown pipeline setting(s): {', '.join(hints)}. Settings are the "
-                         f"fields of PipelineConfig in pipeline/config.py.")
-    return PipelineConfig(**overrides)  # type: ignore[arg-type]
+        hints = [f"{name} (did you mean {close[0]}, in {GROUPS[DEFINED_IN[close[0]]]}?)"
+                 if (close := difflib.get_close_matches(name, DEFINED_IN, n=1)) else name
+                 for name in unknown]
+        raise PipelineDefinitionError(
+            f"Unknown pipeline setting(s): {', '.join(hints)}. Settings are the fields of "
+            f"{', '.join(f'{group.__name__} in {file}' for group, file in GROUPS.items())}.")
+    types_ = typing.get_type_hints(PipelineConfig)
+    checked = {name: _typed(name, value, types_[name]) for name, value in overrides.items()}
+    return PipelineConfig(**checked)  # type: ignore[arg-type]
+
+
+def _typed(name: str, value: object, expected: Any) -> object:
+    """`value` if it fits the setting's type (an int where a float is expected becomes one,
+    a number where text is expected becomes its text), else a PipelineDefinitionError."""
+    members = typing.get_args(expected) if typing.get_origin(expected) in (
+        typing.Union, types.UnionType) else (expected,)
+    for member in members:
+        origin = typing.get_origin(member) or member
+        if member is type(None) and value is None:
+            return value
+        if origin is list and isinstance(value, list | tuple):
+            [item_type] = typing.get_args(member) or (object,)
+            if item_type is object or all(_fits(item, item_type) for item in value):
+                return [float(item) if item_type is float else item for item in value]
+        elif isinstance(origin, type) and origin is not type(None) and _fits(value, origin):
+            return float(value) if origin is float else value  # type: ignore[arg-type]
+        elif origin is str and isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    group = DEFINED_IN[name]
+    shown = str(expected).replace("typing.", "")
+    raise PipelineDefinitionError(
+        f"Setting {name!r} expects {shown} ({group.__name__} in {GROUPS[group]}), found "
+        f"{type(value).__name__} {value!r}. Fix the value, e.g. -p {name}="
+        f"{_example(getattr(PipelineConfig(), name))}")
+
+
+def _fits(value: object, kind: Any) -> bool:
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _example(default: object) -> str:
+    if default is None:
+        return "<value>"
+    return default if isinstance(default, str) else json.dumps(default).replace(" ", "")

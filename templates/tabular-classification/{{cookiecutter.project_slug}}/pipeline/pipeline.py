@@ -1,6 +1,9 @@
 """The pipeline: the 8 standard components wired together, plus an optional BulkInferrer
-(`bulk_inference` in config.py). Settings live in config.py, the code of each step in steps/.
-Run it with `tfxkit run pipeline/pipeline.py` (or `make run`)."""
+(`bulk_inference` in steps/evaluation.py). Owner: {{ cookiecutter.owner_lead }} (CODEOWNERS).
+
+Each step's code and settings live in its module in steps/ (owned by the step's owner); this
+file only wires them, with the settings put together by config.py. Run it with `tfxkit run
+pipeline/pipeline.py` (or `make run`)."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from steps import data, evaluation
 
 
 def create_pipeline(**overrides: object) -> Pipeline:
-    """Build the pipeline; `overrides` replace settings of `pipeline_config.PipelineConfig`."""
+    """Build the pipeline; `overrides` replace settings by name (any field of
+    `pipeline_config.PipelineConfig`: the lead's in config.py, each step's in its module)."""
     config = pipeline_config.load(**overrides)
     push_destination = {"filesystem": {"base_directory": config.path(config.serving_model_dir)}}
 
@@ -43,14 +47,14 @@ def create_pipeline(**overrides: object) -> Pipeline:
     transform = Transform(examples=example_gen.outputs["examples"],
                           schema=schema_gen.outputs["schema"],
                           module_file=config.path("steps/preprocessing.py"),
-                          custom_config=config.model_config())
+                          custom_config=config.transform_config())
     trainer = Trainer(examples=transform.outputs["transformed_examples"],
                       transform_graph=transform.outputs["transform_graph"],
                       schema=schema_gen.outputs["schema"],
                       module_file=config.path("steps/model.py"),
                       train_args={"num_steps": config.train_steps},
                       eval_args={"num_steps": config.eval_steps},
-                      custom_config=config.model_config())
+                      custom_config=config.trainer_config())
     evaluator = Evaluator(examples=example_gen.outputs["examples"],
                           model=trainer.outputs["model"],
                           eval_config=evaluation.eval_config(config),

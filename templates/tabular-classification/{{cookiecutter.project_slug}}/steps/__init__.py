@@ -1,7 +1,7 @@
-"""One module per step, each owned by one person (see CODEOWNERS):
+"""One module per step, each with its settings and code, owned by one person (see CODEOWNERS):
 
-- data.py           data ingestion and validation settings
-- preprocessing.py  `preprocessing_fn` (tf.Transform)
-- model.py          `run_fn` (Keras training)
-- evaluation.py     TFMA eval config and blessing thresholds
+- data.py           DataSettings: data ingestion, split and validation
+- preprocessing.py  PreprocessingSettings and `preprocessing_fn` (tf.Transform)
+- model.py          ModelSettings and `run_fn` (Keras training)
+- evaluation.py     EvaluationSettings and the TFMA eval config with its blessing thresholds
 """

@@ -1,20 +1,48 @@
-"""Evaluation and the bar a model must clear to be pushed. Owner: {{ cookiecutter.owner_evaluation }}.
+"""Evaluation, push and batch prediction: the evaluation owner's settings and code.
+
+Owner: {{ cookiecutter.owner_evaluation }} (CODEOWNERS).
 
 The Evaluator computes these metrics with TFMA on the eval split, overall and per slice, and
-compares the new model with the one currently pushed (the baseline: `baseline` in
-pipeline/config.py, the latest version or an alias set with `tfxkit models promote`). The
-model is pushed only if every threshold holds. The config is TFMA's EvalConfig in its JSON form.
+compares the new model with the one currently pushed (the baseline: `baseline` below, the latest
+version or an alias set with `tfxkit models promote`). The model is pushed only if every
+threshold holds. The config is TFMA's EvalConfig in its JSON form.
+
+Change a setting here (its default) for good, or for one run by its name without editing this
+file: `tfxkit run pipeline/pipeline.py -p baseline=production`. The Evaluator records the
+config it ran with.
 
 Test this step alone: `python -m pytest tests/test_evaluation.py`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from tfxkit.recipes.tabular import LABEL_PRESENT, transformed_name
 
-from pipeline.config import PipelineConfig
+if TYPE_CHECKING:
+    from pipeline.config import PipelineConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationSettings:
+    """The evaluation owner's settings: thresholds, slices, the baseline, batch prediction."""
+
+    # The bar a model must clear to be pushed: accuracy on the whole eval split at least
+    # accuracy_lower_bound, and at most accuracy_max_drop below the pushed model's (the baseline).
+    accuracy_lower_bound: float = 0.6
+    accuracy_max_drop: float = 0.05
+    slice_features: list[str] = dataclasses.field(default_factory=lambda: ["island"])
+    # The pushed model new models are compared with: "latest" (the highest pushed version) or
+    # an alias set with `tfxkit models promote <serving_model_dir> <version> --alias production`
+    # (then "production"). An alias not set yet means no baseline, as on the first push.
+    baseline: str = "latest"
+    # Batch prediction (TFX's BulkInferrer): True adds a step after the Evaluator that predicts
+    # with the new model, if blessed, on `bulk_inference_splits` of the examples and writes
+    # PredictionLog records (its `inference_result`).
+    bulk_inference: bool = False
+    bulk_inference_splits: list[str] = dataclasses.field(default_factory=lambda: ["eval"])
 
 
 def eval_config(config: PipelineConfig) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+../../../tabular-classification/{{cookiecutter.project_slug}}/tests/test_ownership.py
