@@ -313,7 +313,7 @@ def has_fixtures(node_id: str, fixtures: str | os.PathLike[str] | None = None,
     `tests/fixtures`)."""
     from tfxkit.project.loading import find_project_root
 
-    root = find_project_root(project) if project is not None else find_project_root()
+    root = find_project_root(Path(project)) if project is not None else find_project_root()
     return (fixtures_root(root, fixtures) / node_id / MANIFEST).is_file()
 
 
