@@ -129,38 +129,47 @@ def test_recorded_parts(history: Path) -> None:
     assert set(key.parts["libraries"]) >= {"tensorflow", "tfx-bsl"}
 
 
-def test_older_executions_without_parts(tmp_path: Path) -> None:
-    """Executions an older tfxkit recorded (no cache_key_parts): parameters, inputs, code and
-    input data still compared from their other records; the rest said to be unrecorded."""
-    project = write_project(tmp_path / "project")
-    root = tmp_path / "root"
+def _older_tfxkit_run(base: Path) -> tuple[Path, Any, LocalDagRunner]:
+    """A run `old` whose executions look as an older tfxkit recorded them: no parts."""
+    project = write_project(base / "project")
     runner = LocalDagRunner(workers=0, hooks=SilentReporter())
-    runner.run(create_pipeline(str(root), str(project)), run_id="old")
-    store = connect(str(root / "metadata.sqlite"))
+    runner.run(create_pipeline(str(base / "root"), str(project)), run_id="old")
+    store = connect(str(base / "root" / "metadata.sqlite"))
     executions = store.get_executions()
     for execution in executions:
         del execution.custom_properties[CACHE_KEY_PARTS]
         del execution.custom_properties["cache_enabled"]
     store.put_executions(executions)
     assert not recorded_key(store, store.get_executions_by_id([1])[0]).complete
+    return project, store, runner
 
+
+def test_older_executions_without_parts(tmp_path: Path) -> None:
+    """Executions an older tfxkit recorded (no cache_key_parts): parameters, inputs and code
+    are still compared from their other records, and what they did not record is named."""
+    project, _, runner = _older_tfxkit_run(tmp_path)
     (project / "steps" / "helper.py").write_text("SCALE = 9.0\n")
-    runner.run(create_pipeline(str(root), str(project), rows=4), run_id="new")
-    assert why(tmp_path, "make_examples", "new")[1] == ["parameter rows: 3 -> 4"]
+    runner.run(create_pipeline(str(tmp_path / "root"), str(project), rows=4), run_id="new")
+    assert why(tmp_path, "make_examples", "new") == ("ran", ["parameter rows: 3 -> 4"])
     assert why(tmp_path, "count_rows", "new")[1] == [
         "input examples (make_examples.examples): artifact 1 -> 5 (made by make_examples in "
         "run new)"]
     model = project / "steps" / "model.py"
-    assert f"code module_file ({model} or a project module it imports) changed; which of its " \
-           f"files changed was not recorded by this older run" in why(tmp_path, "trainer",
-                                                                      "new")[1]
+    assert why(tmp_path, "trainer", "new")[1] == [
+        "input examples (make_examples.examples): artifact 1 -> 5 (made by make_examples in "
+        "run new)",
+        f"code module_file ({model} or a project module it imports) changed; which of its "
+        f"files changed was not recorded by this older run"]
 
-    # a key that differs in what the old execution did not record (library versions)
-    [old_summary] = [e for e in store.get_executions()
-                     if record.custom(e, "node_id") == "summarize"][:1]
-    old_summary.custom_properties["cache_key"].string_value = "older-libraries"
-    store.put_executions([old_summary])
-    runner.run(create_pipeline(str(root), str(project), rows=4), run_id="again")
-    verdict, reasons = why(tmp_path, "summarize", "again")
-    assert verdict == "cached"  # the newer execution (with parts) is the hit
-    del store
+
+def test_older_execution_whose_key_differs_in_what_it_did_not_record(tmp_path: Path) -> None:
+    project, store, runner = _older_tfxkit_run(tmp_path)
+    [old] = [e for e in store.get_executions() if record.custom(e, "node_id") == "count_rows"]
+    old.custom_properties["cache_key"].string_value = "made-with-other-libraries"
+    store.put_executions([old])
+    runner.run(create_pipeline(str(tmp_path / "root"), str(project)), run_id="new")
+    assert why(tmp_path, "make_examples", "new")[0] == "cached"
+    verdict, [text] = why(tmp_path, "count_rows", "new")
+    assert verdict == "ran"
+    assert text == ("cache key differs; parts not recorded by this older run (execution 2): "
+                    "the difference is in what it did not record, tfxkit or library versions")
