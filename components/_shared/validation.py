@@ -115,23 +115,6 @@ def validate_statistics(statistics: Any, schema: Any, previous_statistics: Any =
     return anomalies_pb2.Anomalies.FromString(serialized)
 
 
-def load_statistics(path: str) -> Any:
-    """`tfdv.load_stats_binary(path)`: a DatasetFeatureStatisticsList from a binary file."""
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    with open(path, "rb") as f:
-        return statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
-
-
-def load_schema_text(path: str) -> Any:
-    """`tfdv.load_schema_text(path)`: a Schema proto from a text-format file."""
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    with open(path, encoding="utf-8") as f:
-        return text_format.Parse(f.read(), schema_pb2.Schema())
-
-
 def write_schema_text(schema: Any, path: str) -> None:
     """`tfdv.write_schema_text(schema, path)`: the schema in text format."""
     from google.protobuf import text_format

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tfxkit.components._shared import tfrecord
+from tfxkit.components._shared.beam import beam_options, use_beam
 from tfxkit.components.example_gen import config as split_config
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
@@ -46,27 +47,6 @@ if TYPE_CHECKING:
 
 COMPRESSION_LEVEL = 3  # zlib level: 6 costs ~40% more CPU for ~10% smaller files
 _QUEUE_DEPTH = 2
-
-
-def use_beam(beam_pipeline_args: list[str]) -> bool:
-    """True when the beam args name a runner other than the in-process Direct/Local ones, or
-    ask for Beam explicitly with `--tfxkit_use_beam`."""
-    runner = ""
-    for i, arg in enumerate(beam_pipeline_args):
-        if arg == "--tfxkit_use_beam":
-            return True
-        if arg.startswith("--runner="):
-            runner = arg.split("=", 1)[1]
-        elif arg == "--runner" and i + 1 < len(beam_pipeline_args):
-            runner = beam_pipeline_args[i + 1]
-    return bool(runner) and runner.lower().removesuffix("runner") not in ("direct", "")
-
-
-def beam_options(beam_pipeline_args: list[str]) -> Any:
-    """PipelineOptions from the beam args, minus tfxkit's own flags."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    return PipelineOptions([a for a in beam_pipeline_args if a != "--tfxkit_use_beam"])
 
 
 @dataclasses.dataclass

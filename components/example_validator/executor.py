@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 from tfxkit.components._shared import validation
-from tfxkit.components.schema_gen.executor import SCHEMA_FILE, load_split_statistics
-from tfxkit.components.statistics_gen.executor import selected_splits
+from tfxkit.components._shared.schema import load_optional_schema
+from tfxkit.components._shared.statistics import load_split_statistics, selected_splits
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
 from tfxkit.types.artifact import Artifact
@@ -31,18 +31,6 @@ _MEASURES = ("infinity_norm", "jensen_shannon_divergence")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
                        r"(Z|[+-]\d{2}:?\d{2})?)?")
-
-
-def load_schema(artifacts: list[Artifact] | None) -> Any:
-    """The Schema proto of the first artifact in `artifacts` (`{uri}/schema.pbtxt`), or None;
-    read without TensorFlow (statistics_gen's `load_schema` reads the same file through TFDV)."""
-    if not artifacts:
-        return None
-    path = os.path.join(artifacts[0].uri, SCHEMA_FILE)
-    if not os.path.exists(path):
-        raise DataError(f"Schema artifact at {artifacts[0].uri}: expected {path}, which is "
-                        f"missing. Produce it with SchemaGen or ImportSchemaGen.")
-    return validation.load_schema_text(path)
 
 
 class AnomaliesFoundError(DataError):
@@ -185,7 +173,7 @@ class Executor(BaseExecutor):
     ) -> None:
         """Validate each selected split; record the summary; raise if asked to."""
         statistics = input_dict["statistics"][0]
-        schema = load_schema(input_dict.get("schema"))
+        schema = load_optional_schema(input_dict.get("schema"), "ExampleValidator")
         if schema is None:
             raise DataError("ExampleValidator needs a schema input: pass schema="
                             "schema_gen.outputs['schema'].")

@@ -11,22 +11,11 @@ import os
 from typing import Any
 
 from tfxkit.components._shared import validation
-from tfxkit.components.statistics_gen.executor import STATS_FILE, selected_splits
+from tfxkit.components._shared.schema import SCHEMA_FILE
+from tfxkit.components._shared.statistics import load_split_statistics, selected_splits
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
 from tfxkit.types.artifact import Artifact
-
-SCHEMA_FILE = "schema.pbtxt"
-
-
-def load_split_statistics(artifact: Artifact, split: str) -> Any:
-    """DatasetFeatureStatisticsList of one split (`{uri}/Split-<split>/FeatureStats.pb`)."""
-    path = os.path.join(artifact.uri, f"Split-{split}", STATS_FILE)
-    if not os.path.exists(path):
-        raise DataError(f"ExampleStatistics split {split!r}: expected {path}, which is missing."
-                        f" Re-run StatisticsGen, or check split_names "
-                        f"({artifact.split_names}).")
-    return validation.load_statistics(path)
 
 
 def check_not_empty(stats: Any, artifact: Artifact, split: str) -> None:

@@ -30,7 +30,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.components.example_gen.executor import beam_options, use_beam
+from tfxkit.components._shared.beam import beam_options, use_beam
+from tfxkit.components._shared.schema import load_optional_schema
+from tfxkit.components._shared.statistics import STATS_FILE, selected_splits
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
 from tfxkit.types.artifact import Artifact
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STATS_FILE = "FeatureStats.pb"
 BATCH_SIZE = 65536
 # Above this many features, tf.io.parse_example's graph (one output per feature, traced by
 # tf.data) costs more than tfx-bsl's decoder saves: ~3 ms per feature, 30 s for 10,000 columns.
@@ -66,38 +67,6 @@ def split_files(artifact: Artifact, split: str) -> list[str]:
                         f"Expected {folder}/data_tfrecord-*.gz as written by an ExampleGen; "
                         f"re-run the ExampleGen or check split_names ({artifact.split_names}).")
     return files
-
-
-def selected_splits(artifact: Artifact, exclude_splits: list[str] | None, what: str) -> list[str]:
-    """`artifact.split_names` minus `exclude_splits`; DataError for unknown names or none left."""
-    names: list[str] = artifact.split_names
-    exclude = list(exclude_splits or [])
-    unknown = [s for s in exclude if s not in names]
-    if not names:
-        raise DataError(f"{what}: the input {artifact.TYPE_NAME} artifact at {artifact.uri} has "
-                        f"no split_names property. Produce it with an ExampleGen (which sets "
-                        f"split_names) or set artifact.split_names.")
-    if unknown:
-        raise DataError(f"{what} exclude_splits: {unknown} are not splits of the input (it has "
-                        f"{names}). Remove them from exclude_splits.")
-    chosen = [s for s in names if s not in exclude]
-    if not chosen:
-        raise DataError(f"{what} exclude_splits={exclude} excludes every split of the input "
-                        f"({names}); leave at least one.")
-    return chosen
-
-
-def load_schema(artifacts: list[Artifact] | None) -> Any:
-    """The Schema proto of the first artifact in `artifacts` (`{uri}/schema.pbtxt`), or None."""
-    if not artifacts:
-        return None
-    import tensorflow_data_validation as tfdv
-
-    path = os.path.join(artifacts[0].uri, "schema.pbtxt")
-    if not os.path.exists(path):
-        raise DataError(f"Schema artifact at {artifacts[0].uri}: expected {path}, which is "
-                        f"missing. Produce it with SchemaGen or ImportSchemaGen.")
-    return tfdv.load_schema_text(path)
 
 
 def make_stats_options(value: Any, schema: Any) -> Any:
@@ -409,7 +378,7 @@ class Executor(BaseExecutor):
         splits = selected_splits(examples, exec_properties.get("exclude_splits"),
                                  "StatisticsGen")
         options = make_stats_options(exec_properties.get("stats_options"),
-                                     load_schema(input_dict.get("schema")))
+                                     load_optional_schema(input_dict.get("schema"), "StatisticsGen"))
         statistics = output_dict["statistics"][0]
         files = {split: split_files(examples, split) for split in splits}
         outputs = {split: os.path.join(statistics.uri, f"Split-{split}", STATS_FILE)

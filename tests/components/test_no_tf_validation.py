@@ -184,9 +184,10 @@ def test_outputs_are_identical_to_tfdvs(artifacts: dict[str, Any]) -> None:
 
 
 def test_missing_schema_file_is_a_data_error(tmp_path: Path) -> None:
-    from tfxkit.components.example_validator.executor import load_schema
+    from tfxkit.components._shared.schema import load_optional_schema
     from tfxkit.errors import DataError
     from tfxkit.types.standard_artifacts import Schema
 
     with pytest.raises(DataError, match=r"schema\.pbtxt, which is missing.*SchemaGen"):
-        load_schema([Schema(uri=str(tmp_path))])
+        load_optional_schema([Schema(uri=str(tmp_path))], "ExampleValidator")
+    assert load_optional_schema(None, "ExampleValidator") is None

@@ -25,6 +25,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tfxkit.components._shared.schema import load_schema as load_shared_schema
+from tfxkit.components._shared.statistics import STATS_FILE, load_split_statistics
 from tfxkit.errors import DataError
 from tfxkit.reports.svg import hbar_chart_svg, histogram_svg
 
@@ -86,21 +88,10 @@ def _fmt(value: float) -> str:
 # -- reading -------------------------------------------------------------------------------------
 def load_statistics(uri: str) -> dict[str, Any]:
     """split name -> `DatasetFeatureStatisticsList` of the ExampleStatistics artifact at `uri`
-    (train first), parsed with the protobuf class only. Raises DataError when no split has a
-    readable `Split-<name>/FeatureStats.pb`."""
-    from google.protobuf.message import DecodeError
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    found = {}
-    for split in _splits(uri, "FeatureStats.pb"):
-        path = os.path.join(uri, f"Split-{split}", "FeatureStats.pb")
-        with open(path, "rb") as f:
-            try:
-                found[split] = statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
-            except DecodeError as error:
-                raise DataError(f"ExampleStatistics at {uri}: {path} is not a serialized "
-                                f"DatasetFeatureStatisticsList ({error}). Re-run StatisticsGen."
-                                ) from error
+    (train first), parsed with the protobuf class only (`load_split_statistics`). Raises
+    DataError when no split has a readable `Split-<name>/FeatureStats.pb`."""
+    found = {split: load_split_statistics(uri, split)
+             for split in _splits(uri, STATS_FILE)}
     if not found:
         raise DataError(f"ExampleStatistics at {uri}: expected Split-<name>/FeatureStats.pb, "
                         f"found none. Is this the `statistics` output of StatisticsGen?")
@@ -108,20 +99,9 @@ def load_statistics(uri: str) -> dict[str, Any]:
 
 
 def load_schema(uri: str) -> Any:
-    """The `Schema` proto in `uri`/schema.pbtxt, parsed with protobuf's text format. Raises
+    """The `Schema` proto in `uri`/schema.pbtxt (the components' one loader). Raises
     DataError (with the parser's line and column) when it is missing or malformed."""
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    path = os.path.join(uri, "schema.pbtxt")
-    if not os.path.isfile(path):
-        raise DataError(f"Schema at {uri}: {path} is missing.")
-    try:
-        with open(path) as f:
-            return text_format.Parse(f.read(), schema_pb2.Schema())
-    except text_format.ParseError as error:
-        raise DataError(f"Schema at {uri}: {path} is not a text-format Schema proto: {error}. "
-                        f"Fix the file, or let SchemaGen write it again.") from error
+    return load_shared_schema(uri, f"Schema at {uri}")
 
 
 def load_anomalies(uri: str) -> dict[str, Any]:
