@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tfxkit.project import AnswerError, new_project
+from tfxkit.project import AnswerError, new_project, update_project
 from tfxkit.project.answers import load_template_config, resolve_answers
 
 from .test_generation import REPO, run_project_tests
@@ -69,9 +69,8 @@ def owners_of(path: str, project_rules: list[tuple[str, list[str]]]) -> tuple[st
 
 
 def intended(path: str) -> str:
-    entry = max((entry for entry in INTENDED
-                 if path == entry or (entry.endswith("/") or not entry) and path.startswith(entry)),
-                key=len)
+    entry = max((entry for entry in INTENDED if path == entry
+                 or ((entry.endswith("/") or not entry) and path.startswith(entry))), key=len)
     return OWNERS[INTENDED[entry]]
 
 
@@ -222,3 +221,106 @@ def test_other_owners_changes_rerun_only_their_step_and_what_follows(project: Pa
                      if name in (project / "steps" / "evaluation.py").read_text())
     given = cache_keys(project, **{threshold: "0.123"})
     assert changed_nodes(before, given) == {"Evaluator", "Pusher"}
+
+
+# Template 1.0.0 in this repository's history: every setting in pipeline/config.py, CODEOWNERS
+# with a catch-all for the evaluation owner, no owner_lead answer.
+OLD_LAYOUT_COMMIT = "8b4e68465f05c5bad968cdbb116bf0ed3ab3df32"
+
+
+def commit_all(folder: Path, message: str) -> None:
+    for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com",
+                                 "commit", "-qm", message]):
+        git(folder, *args)
+
+
+@pytest.fixture
+def old_layout(tmp_path: Path) -> tuple[Path, Path]:
+    """(the template folder, a git repository holding template 1.0.0; a project generated from
+    it with `tfxkit new`)."""
+    import io
+    import tarfile
+
+    if subprocess.run(["git", "cat-file", "-e", f"{OLD_LAYOUT_COMMIT}^{{commit}}"], cwd=REPO,
+                      capture_output=True).returncode != 0:
+        pytest.skip("needs the repository's history (template 1.0.0); in a shallow clone run "
+                    "`git fetch --unshallow`")
+    archive = subprocess.run(["git", "archive", OLD_LAYOUT_COMMIT, "templates"], cwd=REPO,
+                             capture_output=True, check=True).stdout
+    tpl = tmp_path / "TPL"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tpl, filter="tar")
+    git(tpl, "init", "-q")
+    commit_all(tpl, "1.0.0")
+    project = new_project(str(tpl / "templates" / "tabular-classification"), tmp_path / "OUT",
+                          {"project_slug": "upd"})
+    assert "class ModelSettings" not in (project / "steps" / "model.py").read_text()
+    return tpl, project
+
+
+def release_current_templates(tpl: Path) -> None:
+    """The templates as they are now, committed over 1.0.0 in the template repository."""
+    import shutil
+
+    shutil.rmtree(tpl / "templates")
+    shutil.copytree(REPO / "templates", tpl / "templates", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".*_cache"))
+    commit_all(tpl, "2.0.0")
+
+
+@pytest.mark.integration
+def test_update_from_the_single_config_layout_is_clean_on_an_untouched_project(
+        old_layout: tuple[Path, Path]) -> None:
+    tpl, project = old_layout
+    release_current_templates(tpl)
+    report = update_project(project)
+    assert report.updated and not report.conflicts, report
+    assert (report.from_version, report.to_version) == ("1.0.0", "2.0.0")
+    assert {"pipeline/config.py", "steps/model.py", "CODEOWNERS", "tests/test_ownership.py",
+            ".tfxkit/answers.json"} <= set(report.changed_files)
+    assert any("'owner_lead' is new in this template version: took '@ml-leads'" in note
+               for note in report.notes), report.notes
+    answers = json.loads((project / ".tfxkit" / "answers.json").read_text())
+    assert answers["owner_lead"] == "@ml-leads" and answers["_tfxkit_template_version"] == "2.0.0"
+    assert "/pipeline/                @ml-leads" in (project / "CODEOWNERS").read_text()
+    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "update")
+    done = run_project_tests(project, "tests/test_ownership.py", "tests/test_settings.py")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert update_project(project).up_to_date
+
+
+def test_update_from_the_single_config_layout_keeps_step_edits_and_reports_moved_settings(
+        old_layout: tuple[Path, Path]) -> None:
+    """Team edits in the step files merge with the new settings classes; a setting the team
+    changed in the old pipeline/config.py is a conflict there, shown next to the note saying
+    where it lives now, never dropped."""
+    tpl, project = old_layout
+    model, data, config = (project / "steps" / "model.py", project / "steps" / "data.py",
+                           project / "pipeline" / "config.py")
+    model.write_text(model.read_text().replace("def run_fn(", "# team: tuned\ndef run_fn(", 1))
+    data.write_text(data.read_text() + '\n\nTEAM_DATA_NOTE = "kept"\n')
+    old_units = "hidden_units: list[int] = dataclasses.field(default_factory=lambda: [8, 8])"
+    assert old_units in config.read_text()
+    config.write_text(config.read_text().replace(old_units, old_units.replace("8, 8", "32, 8")))
+    commit_all(project, "team edits")
+    release_current_templates(tpl)
+
+    report = update_project(project)
+    assert report.conflicts == ["pipeline/config.py"], report
+    assert "same lines" in report.details["pipeline/config.py"]
+    text = config.read_text()
+    assert "<<<<<<<" in text and "lambda: [32, 8])" in text, "the team's value is never dropped"
+    assert "Template 2.0.0 moved the data, preprocessing, model and evaluation settings" in text
+    merged_model = model.read_text()
+    assert "# team: tuned\ndef run_fn(" in merged_model and "class ModelSettings" in merged_model
+    merged_data = data.read_text()
+    assert 'TEAM_DATA_NOTE = "kept"' in merged_data and "class DataSettings" in merged_data
+    assert not list(project.rglob("*.rej"))
+
+    # Resolved as the note says: the template's config.py, the value in steps/model.py.
+    git(project, "checkout", "--theirs", "pipeline/config.py")
+    units = "hidden_units: list[int] = dataclasses.field(default_factory=lambda: [8, 8])"
+    model.write_text(merged_model.replace(units, units.replace("8, 8", "32, 8")))
+    commit_all(project, "update to 2.0.0, hidden units moved to steps/model.py")
+    trained_with = cache_keys(project)["trainer"]["param.custom_config"]
+    assert json.loads(trained_with)["hidden_units"] == [32, 8]

@@ -192,6 +192,9 @@ def _plan(project: Path, template_path: str | None) -> _Plan:
     notes = [f"answer {key!r} in {ANSWERS_FILE} is no longer asked by the template; dropped."
              for key in answers if not key.startswith("_") and key not in questions]
     context = resolve_answers(config, given, where=str(project / ANSWERS_FILE))
+    notes += [f"answer {key!r} is new in this template version: took {context[key]!r} (its "
+              f"default); to change it, set it in {ANSWERS_FILE}, commit, and run `tfxkit "
+              f"update` again." for key in questions if key not in answers]
     return _Plan(project, _template_base(project), template_dir, context,
                  str(answers.get("_tfxkit_template_version", "")), notes)
 

@@ -51,6 +51,9 @@ class PipelineSettings:
 
 
 # Each group of settings and the file that defines it (and so who owns it, see CODEOWNERS).
+# Template 2.0.0 moved the data, preprocessing, model and evaluation settings from this file
+# into those modules: a value a project changed here before belongs in its module now (after
+# `tfxkit update`, set it there and drop the old line here).
 GROUPS: dict[type, str] = {
     PipelineSettings: "pipeline/config.py",
     DataSettings: "steps/data.py",
