@@ -1,14 +1,36 @@
-"""Shared test helpers: the project's sample data as a small in-memory batch."""
+"""Shared test helpers: the project's sample data as a small in-memory batch, and each step run
+alone on its golden inputs.
+
+Golden inputs are a small sample of a step's upstream artifacts from a real pipeline run, kept in
+tests/fixtures/<step>/ and committed, so that a step's test runs its real code (Transform's
+preprocessing_fn, the Trainer's run_fn, ...) in seconds, in CI and in a fresh clone, without the
+pipeline. Make or refresh them after a pipeline run (and whenever an upstream step changes what
+it writes):
+
+    make run          # the pipeline, once
+    make fixtures     # tfxkit snapshot <step> for each step tested here -> tests/fixtures/
+    git add tests/fixtures
+
+Until they exist, the step tests are skipped with that instruction; set TFXKIT_REQUIRE_FIXTURES=1
+(e.g. in CI once they are committed) to make a missing snapshot a failure instead.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tfxkit.testing import StepResult, has_fixtures
 
 from pipeline.config import PROJECT_ROOT, PipelineConfig
+
+# `step_runner`: tfxkit.testing.run_step with outputs in the test's tmp_path (docs/testing.md).
+pytest_plugins = ["tfxkit.testing.pytest_plugin"]
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")
@@ -81,4 +103,35 @@ def serialized_example(row: dict[str, str], types: dict[str, type]) -> bytes:
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
-__all__ = ["PROJECT_ROOT", "as_instances", "column_types", "read_rows", "serialized_example"]
+@pytest.fixture
+def run_on_fixtures(step_runner: Callable[..., StepResult]) -> Callable[..., StepResult]:
+    """`run(step, **overrides)`: the step's real executor on its golden inputs
+    (tests/fixtures/<step>/), outputs in the test's tmp_path; the pipeline's outputs and ML
+    Metadata are not read or written. Overrides are the component's parameters for this run
+    (`train_steps=5`, `custom_config={...}`); `pipeline_params={...}` changes settings as `-p`
+    does. Skips with what to run when the step has no golden inputs yet."""
+
+    def run(step: str, **overrides: Any) -> StepResult:
+        if not has_fixtures(step, FIXTURES):
+            message = (f"no golden inputs for {step} in tests/fixtures/{step}/: run the "
+                       f"pipeline once (`make run`), then `make fixtures`, and commit "
+                       f"tests/fixtures/")
+            if os.environ.get("TFXKIT_REQUIRE_FIXTURES", "") not in ("", "0"):
+                pytest.fail(message)
+            pytest.skip(message)
+        return step_runner(step, pipeline=PROJECT_ROOT, inputs="fixtures", fixtures=FIXTURES,
+                           **overrides)
+
+    return run
+
+
+def read_records(folder: str | Path) -> list[bytes]:
+    """The records of the gzipped TFRecord files in `folder` (e.g. a `Split-eval` folder)."""
+    import tensorflow as tf
+
+    files = sorted(str(p) for p in Path(folder).iterdir() if p.is_file())
+    return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+
+
+__all__ = ["FIXTURES", "PROJECT_ROOT", "as_instances", "column_types", "read_records",
+           "read_rows", "serialized_example"]

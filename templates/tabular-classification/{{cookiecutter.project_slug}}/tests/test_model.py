@@ -1,12 +1,19 @@
-"""build_model on a tiny random batch (no pipeline needed)."""
+"""build_model on a tiny random batch (no pipeline needed), and run_fn through the real Trainer
+on the golden inputs (tests/fixtures/Trainer/: a sample of the last Transform output and its
+transform graph, `make fixtures`): the saved model serves raw examples."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pytest
+from tfxkit.testing import StepResult
 
 from pipeline.config import PipelineConfig
 from steps.model import build_model
+from tests.conftest import column_types, serialized_example
 
 
 @pytest.mark.integration
@@ -23,3 +30,21 @@ def test_model_trains_and_predicts_class_probabilities(config: PipelineConfig) -
     probabilities = model.predict(features, verbose=0)
     assert probabilities.shape == (64, 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.integration
+def test_trainer_on_golden_inputs_serves_class_probabilities(
+        config: PipelineConfig, run_on_fixtures: Callable[..., StepResult],
+        sample_rows: list[dict[str, str]]) -> None:
+    import tensorflow as tf
+
+    result = run_on_fixtures("Trainer", train_steps=5, eval_steps=1)
+    assert result.exec_properties["custom_config"]["hidden_units"] == config.hidden_units
+    serving = Path(result.uri("model")) / "Format-Serving"
+    model = tf.saved_model.load(str(serving))
+    types = column_types(sample_rows)
+    examples = [serialized_example(row, types) for row in sample_rows[:5]]
+    outputs = model.signatures["serving_default"](examples=tf.constant(examples))["outputs"]
+    classes = {row[config.label_key] for row in sample_rows if row[config.label_key]}
+    assert outputs.shape == (5, len(classes))
+    np.testing.assert_allclose(outputs.numpy().sum(axis=1), 1.0, rtol=1e-5)

@@ -1,6 +1,11 @@
-"""preprocessing_fn on a tiny in-memory batch with tf.Transform (no pipeline needed)."""
+"""preprocessing_fn on a tiny in-memory batch with tf.Transform (no pipeline needed), and through
+the real Transform step on the golden inputs (tests/fixtures/Transform/: a sample of the last
+run's examples and its schema, `make fixtures`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,10 +13,11 @@ import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 from tfxkit.recipes.tabular import transformed_name
+from tfxkit.testing import StepResult
 
 from pipeline.config import PipelineConfig
 from steps.preprocessing import preprocessing_fn
-from tests.conftest import as_instances, column_types, read_rows
+from tests.conftest import as_instances, column_types, read_records, read_rows
 
 
 @pytest.mark.integration
@@ -43,3 +49,25 @@ def test_preprocessing_on_a_small_batch(config: PipelineConfig, tmp_path) -> Non
         k for k, kind in types.items() if kind is str and k != config.label_key]
     for key in strings:
         assert all(int(row[transformed_name(key)]) >= 0 for row in transformed)
+
+
+@pytest.mark.integration
+def test_transform_step_on_golden_inputs(config: PipelineConfig,
+                                         run_on_fixtures: Callable[..., StepResult]) -> None:
+    result = run_on_fixtures("Transform")
+    graph = Path(result.uri("transform_graph"))
+    assert (graph / "transform_fn" / "saved_model.pb").is_file()
+    assert (graph / "transformed_metadata" / "schema.pbtxt").is_file()
+    examples = result.output("transformed_examples")
+    assert examples.split_names == ["train", "eval"]
+    label = transformed_name(config.label_key)
+    for split in examples.split_names:
+        records = [tf.train.Example.FromString(r)
+                   for r in read_records(Path(examples.uri) / f"Split-{split}")]
+        sampled = len(read_records(Path(result.inputs["examples"][0].uri) / f"Split-{split}"))
+        # one transformed row per input row, or fewer when rows without a label are dropped
+        assert 0 < len(records) <= sampled
+        assert all(label in r.features.feature for r in records), f"{label} in every row"
+        if config.task == "classification":
+            ids = {r.features.feature[label].int64_list.value[0] for r in records}
+            assert min(ids) >= 0, "labels become class indices 0..n-1"
