@@ -180,7 +180,7 @@ def test_readme_documents_settings_serving_and_aliases(project: Path) -> None:
 
 
 def test_config_defaults_keep_the_eight_steps(project: Path) -> None:
-    config = (project / "pipeline" / "config.py").read_text()
+    config = (project / "steps" / "evaluation.py").read_text()  # the evaluation owner's settings
     assert 'baseline: str = "latest"' in config
     assert "bulk_inference: bool = False" in config
 
