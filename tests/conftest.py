@@ -4,6 +4,11 @@
 InteractiveContext on the notebooks' bundled data (real TFDV, TFT, TF and TFMA; about 30 s),
 then run once more as a whole pipeline (all cached), so tests of the notebook context, the
 reports and the CLI read the same recorded runs. Built only when an integration test asks.
+
+Parallel runs (`scripts/test` runs pytest-xdist with `--dist loadgroup`): tests that share an
+expensive session fixture go to one worker, so it is built once; a module's tests that share a
+module-scoped fixture stay together; and modules holding whole-pipeline (e2e) tests are collected
+first, so the longest work starts first instead of ending a worker's queue.
 """
 
 from __future__ import annotations
@@ -13,6 +18,50 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Session fixtures worth building once per test session: the tests using them share a worker.
+SHARED_FIXTURE_GROUPS = {
+    "penguin_context": "penguin_context",
+    "penguin_model": "penguin_components",
+    "penguin_transform": "penguin_components",
+    "built": "serving_pipeline",
+}
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The xdist group of a test: its expensive session fixture's, else its module's when it uses
+    a module-scoped fixture, else none (the test is scheduled on its own)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in item.fixturenames:  # type: ignore[attr-defined]
+        if name in SHARED_FIXTURE_GROUPS:
+            return SHARED_FIXTURE_GROUPS[name]
+    for name in item.fixturenames:  # type: ignore[attr-defined]
+        definitions = info.name2fixturedefs.get(name) or ()
+        if definitions and definitions[-1].scope in ("module", "class", "package"):
+            return item.nodeid.split("::")[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules with e2e tests first (stable otherwise; a module's tests stay contiguous, so
+    module fixtures are built once), and each test's xdist group (see the module docstring)."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def weight(tests: list[pytest.Item]) -> int:
+        if any(t.get_closest_marker("e2e") for t in tests):
+            return 0
+        return 1 if any(t.get_closest_marker("integration") for t in tests) else 2
+
+    items[:] = [t for tests in sorted(modules.values(), key=weight) for t in tests]
+    for item in items:
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

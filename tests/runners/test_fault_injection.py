@@ -4,7 +4,7 @@ partial artifact was ever reused and that the killed run's executions show as AB
 
 Bounded: a fast variant (10 train steps, seeded deterministic training), kill times drawn within
 one undisturbed run's duration, reruns in one warm process; TFXKIT_FAULT_SEEDS seeds (default
-5 in the suite, about 2 minutes on 2 cores); `bench/fault_injection.py` runs the full 20.
+3 in the suite, about 2 minutes on 2 cores); `bench/fault_injection.py` runs the full 20.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tfxkit.metadata import connect
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "examples" / "penguin" / "pipeline.py"
 MODULE = REPO / "examples" / "penguin" / "penguin_module.py"  # seeded, deterministic
-SEEDS = int(os.environ.get("TFXKIT_FAULT_SEEDS", "5"))
+SEEDS = int(os.environ.get("TFXKIT_FAULT_SEEDS", "3"))
 
 
 def arguments(root: Path) -> dict[str, object]:
