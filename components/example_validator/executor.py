@@ -249,7 +249,7 @@ class Executor(BaseExecutor):
                 f"{total} rows ({where}). A model cannot learn from rows without it, so the run "
                 f"stops here, before any model is trained. Fix: fill in {name!r} in the data; "
                 f"or drop those rows: in a tfxkit project set `drop_rows_without_label = True` "
-                f"in pipeline/config.py (ExampleValidator on_missing_required='drop').")
+                f"in steps/data.py (ExampleValidator on_missing_required='drop').")
         if notes:
             out.set_custom_property("note", "; ".join(notes))
         if entries and exec_properties.get("fail_on_anomalies"):

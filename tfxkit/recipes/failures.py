@@ -24,7 +24,7 @@ _HINTS = (
     ("label value of -1", "rows without a label reached training. Mark the label column "
      "required so ExampleValidator stops such data (the templates' ExampleValidator "
      "required_features=[label_key]), clean the data, or set drop_rows_without_label = True "
-     "in pipeline/config.py to drop those rows."),
+     "(a tfxkit project's steps/data.py) to drop those rows."),
 )
 
 

@@ -130,7 +130,8 @@ def select_features(inputs: dict[str, Any], label_key: str,
         for key in keys:
             if key not in inputs:
                 raise DataError(f"{setting}: column {key!r} is not in the data; columns are: "
-                                f"{', '.join(available)}. Fix {setting} in pipeline/config.py.")
+                                f"{', '.join(available)}. Fix {setting} (in a tfxkit project: "
+                                f"PreprocessingSettings in steps/preprocessing.py).")
             if key == label_key:
                 raise DataError(f"{setting}: {key!r} is the label (label_key); a label cannot "
                                 f"also be a feature. Remove it from {setting}.")
@@ -204,7 +205,7 @@ def date_parts(tensor: Any, key: str, parts: Iterable[str] | None = None) -> dic
     unknown = [p for p in chosen if p not in DATE_PARTS]
     if unknown or not chosen:
         raise DataError(f"date_parts: expected some of {list(DATE_PARTS)}, found {chosen}. "
-                        f"Fix date_parts in pipeline/config.py.")
+                        f"Fix date_parts (in a tfxkit project: steps/preprocessing.py).")
     parsed = parse_dates(tensor)
     result = {}
     for part in chosen:
