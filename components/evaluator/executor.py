@@ -19,11 +19,11 @@ from tfxkit.components._shared.model_registry import (
     resolve_base_directory,
 )
 from tfxkit.components._shared.schema import load_schema
+from tfxkit.components._shared.tf_env import TensorFlowExecutor
 from tfxkit.components.evaluator.schema_check import (
     check_eval_config_features,
     schema_feature_names,
 )
-from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError
 from tfxkit.types.artifact import Artifact
 
@@ -131,7 +131,7 @@ def slice_metrics(output_path: str, model_name: str) -> dict[str, dict[str, floa
     return by_slice
 
 
-class Executor(BaseExecutor):
+class Executor(TensorFlowExecutor):
     """Runs TFMA and writes the blessing; see `tfxkit.components.Evaluator`."""
 
     def Do(
@@ -142,7 +142,6 @@ class Executor(BaseExecutor):
     ) -> None:
         """Evaluate the candidate (and baseline) on the example splits; write TFMA's output
         under evaluation.uri and `BLESSED`/`NOT_BLESSED` under blessing.uri."""
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         examples = single(input_dict, "examples", COMPONENT)
         model = single(input_dict, "model", COMPONENT)
         evaluation = single(output_dict, "evaluation", COMPONENT)

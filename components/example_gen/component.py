@@ -9,7 +9,26 @@ from tfxkit.dsl.base_component import BaseComponent
 
 
 class FileBasedExampleGen(BaseComponent):
-    """Base of CsvExampleGen, ParquetExampleGen and ImportExampleGen.
+    """Base of CsvExampleGen, ParquetExampleGen and ImportExampleGen: what they share.
+
+    Outputs:
+        examples (Examples): `{uri}/Split-<name>/data_tfrecord-<i>-of-<n>.gz`, gzipped TFRecord
+            of tf.Example, one folder per split; properties split_names, span=0, version=0;
+            custom property `example_counts` (JSON split -> rows).
+
+    Parameters (of every file-based ExampleGen):
+        input_base: folder holding the input files.
+        input_config: input splits, TFX's example_gen_pb2.Input as a dict; default every file.
+            One entry per folder when the input is already split: `{"splits": [{"name":
+            "train", "pattern": "train/*"}, {"name": "eval", "pattern": "eval/*"}]}`.
+        output_config: hash split, TFX's example_gen_pb2.Output as a dict, e.g.
+            `{"split_config": {"splits": [{"name": "train", "hash_buckets": 2}, {"name":
+            "eval", "hash_buckets": 1}]}}` (the default for a single input split).
+        follow_symlinks: read input files that a symlink leads out of `input_base` (default
+            False: such a file is refused with an error naming the link and its target). The
+            real paths read are recorded on the Examples artifact (`followed_symlinks`).
+        **format_options: the subclass's own parameters (CsvExampleGen's `delimiter`, ...);
+            a name its spec does not declare is a ComponentArgumentError.
 
     Adds the input files' content to the cache key: `cache_fingerprint` is a sha256 over every
     matched file's relative name and bytes, so editing a file re-runs the component and touching
@@ -21,8 +40,17 @@ class FileBasedExampleGen(BaseComponent):
     and a pattern that leaves `input_base` (`../x`, absolute) is refused at construction.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        input_base: str | Any,
+        input_config: dict[str, Any] | None = None,
+        output_config: dict[str, Any] | None = None,
+        follow_symlinks: bool | None = None,
+        **format_options: Any,
+    ) -> None:
+        super().__init__(input_base=input_base, input_config=input_config,
+                         output_config=output_config, follow_symlinks=follow_symlinks,
+                         **format_options)
         # A pattern that leaves input_base is refused when the pipeline is built (the files
         # it matches are checked on their real paths again when they are read).
         if isinstance(self.exec_properties.get("input_config"), dict | str):

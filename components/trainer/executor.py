@@ -10,9 +10,9 @@ from typing import Any
 
 from tfxkit.components._shared.examples import single, split_file_pattern
 from tfxkit.components._shared.schema import schema_path
+from tfxkit.components._shared.tf_env import TensorFlowExecutor
 from tfxkit.components._shared.user_code import call_user_function, user_function
 from tfxkit.components.trainer.fn_args import DataAccessor, FnArgs
-from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError, UserCodeError
 from tfxkit.types.artifact import Artifact
 
@@ -106,7 +106,7 @@ def check_saved_model(serving_model_dir: str, returned: Any = None) -> None:
     )
 
 
-class Executor(BaseExecutor):
+class Executor(TensorFlowExecutor):
     """Calls the user's `run_fn(fn_args)`; see `tfxkit.components.Trainer`."""
 
     def Do(
@@ -117,7 +117,6 @@ class Executor(BaseExecutor):
     ) -> None:
         """Train: `run_fn` saves the model to `{model.uri}/Format-Serving` and logs to
         `{model_run.uri}/`; raises ExecutionError when no SavedModel was written."""
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         examples = single(input_dict, "examples", COMPONENT)
         model = single(output_dict, "model", COMPONENT)
         model_run = single(output_dict, "model_run", COMPONENT)

@@ -25,8 +25,8 @@ from tfxkit.components._shared.record_io import (
     write_framed_records,
 )
 from tfxkit.components._shared.schema import load_schema
+from tfxkit.components._shared.tf_env import TensorFlowExecutor
 from tfxkit.components._shared.user_code import reraise_as_user_error, user_function
-from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError, UserCodeError
 from tfxkit.types.artifact import Artifact
 
@@ -160,7 +160,7 @@ def _file_name(fn: Any) -> str:
     return os.path.basename(code.co_filename) if code is not None else repr(fn)
 
 
-class Executor(BaseExecutor):
+class Executor(TensorFlowExecutor):
     """Runs tf.Transform on Beam; see `tfxkit.components.Transform` for inputs and outputs."""
 
     def Do(
@@ -175,7 +175,6 @@ class Executor(BaseExecutor):
         transform_graph uri, `Split-<name>/transformed_examples-*.gz` under the
         transformed_examples uri, and the analyzer cache under updated_analyzer_cache's uri.
         """
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         examples = single(input_dict, "examples", COMPONENT)
         schema_artifact = single(input_dict, "schema", COMPONENT)
         if examples is None or schema_artifact is None:
