@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.resources.permissions import permission_checked
 from tfxkit.cli.main import main
 
 RESOURCES = Path(__file__).parent / "resources"
@@ -183,15 +186,15 @@ def test_unloadable_pipeline_file_is_one_clean_error(
     assert "Traceback" not in err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_unreadable_pipeline_file(scratch: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_pipeline_file(scratch: Path) -> None:
     path = scratch / "secret.py"
     path.write_text("def create_pipeline():\n    pass\n")
     path.chmod(0)
-    code, _, err = tfxkit(capfd, "run", "secret.py")
-    assert code == 1
-    assert err == ("tfxkit: error: Cannot read pipeline file secret.py: Permission denied. Check "
-                   "its permissions.\n")
+    done = subprocess.run(permission_checked([sys.executable, "-m", "tfxkit", "run", "secret.py"]),
+                          cwd=scratch, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("tfxkit: error: Cannot read pipeline file secret.py: Permission denied. "
+                           "Check its permissions.\n")
 
 
 def test_syntax_error_in_a_module_the_pipeline_imports_points_there(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.resources.permissions import permission_checked
 from tfxkit.components import CsvExampleGen, Evaluator, Pusher
 from tfxkit.components.evaluator import metric_names
 from tfxkit.errors import ComponentArgumentError, PipelineDefinitionError
@@ -238,17 +239,25 @@ def test_object_store_destinations_are_left_to_the_executor() -> None:
     assert _pusher("gs://bucket/models").exec_properties["push_destination"] == "gs://bucket/models"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_unwritable_destination_is_refused_for_the_pusher_only(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
+    script = ("import re, pytest\n"
+              "from tests.components.test_component_checks import GOOD, _evaluator, _pusher\n"
+              "from tfxkit.errors import ComponentArgumentError\n"
+              f"target = {str(locked / 'models')!r}\n"
+              f"with pytest.raises(ComponentArgumentError, match=re.escape({str(locked)!r}) "
+              "+ ' is not writable'):\n"
+              "    _pusher(target)\n"
+              "_evaluator(GOOD, push_destination=target)  # reading is enough\n"
+              "print('checked')\n")
     try:
-        with pytest.raises(ComponentArgumentError, match=rf"{locked} is not writable"):
-            _pusher(str(locked / "models"))
-        _evaluator(GOOD, push_destination=str(locked / "models"))  # reading is enough
+        done = subprocess.run(permission_checked([sys.executable, "-c", script]), cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
     finally:
         locked.chmod(0o700)
+    assert done.returncode == 0 and done.stdout.strip() == "checked", done.stderr[-2000:]
 
 
 def test_building_these_components_imports_no_tensorflow() -> None:
