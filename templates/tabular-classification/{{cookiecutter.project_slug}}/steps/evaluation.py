@@ -47,7 +47,11 @@ class EvaluationSettings:
 
 def eval_config(config: PipelineConfig) -> dict[str, Any]:
     """TFMA EvalConfig: accuracy at least `accuracy_lower_bound`, and no worse than the pushed
-    model by more than `accuracy_max_drop`; example counts; overall and per `slice_features`."""
+    model by more than `accuracy_max_drop`; example counts; overall and per `slice_features`.
+
+    `config` holds every setting (a PipelineConfig is each group's settings): these, and the
+    label's from steps/data.py.
+    """
     model_spec = {
         "signature_name": "serving_default",
         "label_key": transformed_name(config.label_key),

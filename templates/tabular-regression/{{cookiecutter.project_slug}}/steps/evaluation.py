@@ -48,7 +48,11 @@ class EvaluationSettings:
 def eval_config(config: PipelineConfig) -> dict[str, Any]:
     """TFMA EvalConfig: mean absolute error at most `mae_upper_bound`, and no more than
     `mae_max_increase` above the pushed model's; example counts; overall and per
-    `slice_features`."""
+    `slice_features`.
+
+    `config` holds every setting (a PipelineConfig is each group's settings): these, and the
+    label's from steps/data.py.
+    """
     model_spec = {
         "signature_name": "serving_default",
         "label_key": transformed_name(config.label_key),
