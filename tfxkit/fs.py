@@ -259,6 +259,8 @@ class _Local:
         return open(path, "wb")
 
     def delete_tree(self, path: str) -> None:
+        if os.path.isfile(path) or os.path.islink(path):
+            os.remove(path)
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -291,6 +293,11 @@ class _Arrow:
         return cast("IO[bytes]", self.store.open_output_stream(path))
 
     def delete_tree(self, path: str) -> None:
+        from pyarrow import fs as pafs
+
+        if self.store.get_file_info(path).type == pafs.FileType.File:
+            self.store.delete_file(path)
+            return
         with contextlib.suppress(FileNotFoundError):
             self.store.delete_dir(path)
 
@@ -425,7 +432,8 @@ def makedirs(location: str) -> None:
 
 
 def delete_tree(location: str) -> None:
-    """Remove folder `location` and everything under it; a missing one is fine."""
+    """Remove folder `location` and everything under it (or file `location`); a missing one is
+    fine."""
     backend, path = _where(location)
     try:
         backend.delete_tree(path)
@@ -455,7 +463,7 @@ def _check_relative(relative: str, source: str, target: str) -> str:
         raise DataError(
             f"Copying {source} to {target}: the object {source.rstrip('/')}/{relative} has a "
             f"name that would leave the target folder (expected path parts without '', '.' "
-            f"or '..'); nothing of it was copied. Remove or rename that object on the store.")
+            f"or '..'); nothing was copied. Remove or rename that object on the store.")
     return relative
 
 

@@ -50,6 +50,7 @@ from tfxkit.errors import (
 )
 from tfxkit.runners.base import DagRunner
 from tfxkit.runners.local.node_settings import settings_not_applied
+from tfxkit.runners.local.remote_root import RemoteRoot
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
 from tfxkit.runners.local.signals import SignalGuard, Stopped, signal_name
 from tfxkit.runners.local.workers import (
@@ -200,13 +201,8 @@ class LocalDagRunner(DagRunner):
     def _run(self, pipeline: Pipeline, **options: Any) -> RunResult:
         from tfxkit.metadata.store import connect
 
-        if "://" in pipeline.pipeline_root[:16]:  # else Path() would make a local "s3:" folder
-            raise PipelineDefinitionError(
-                f"LocalDagRunner: pipeline_root {pipeline.pipeline_root!r} is an object store, "
-                f"but local runs keep artifacts and the ML Metadata store on this machine's "
-                f"disk. Pass a local pipeline_root (e.g. -p pipeline_root=pipeline_output); "
-                f"input data, schema file, push destination and baseline may stay on gs:// or "
-                f"s3://. Object-store roots are for Kubeflow (tfxkit compile --pipeline-root).")
+        # an object-store root: metadata given apart, store reachable (see remote_root.py)
+        remote = RemoteRoot.open(pipeline)
         started = time.perf_counter()
         selected = self._select(pipeline, options["from_node"], options["to_node"],
                                 options["only_node"])
@@ -221,7 +217,7 @@ class LocalDagRunner(DagRunner):
         cache = pipeline.enable_cache if options["enable_cache"] is None else options["enable_cache"]
         run_id = options["run_id"] or datetime.datetime.now(datetime.UTC).strftime(
             "%Y%m%dT%H%M%S%fZ")
-        root = Path(pipeline.pipeline_root).absolute()
+        root = remote.local_root if remote else Path(pipeline.pipeline_root).absolute()
         secret_env = {env for node in pipeline.components
                       for keys in node.node_config.secrets.values() for env in keys.values()}
         with SignalGuard() as signals, declared_secret_env(secret_env):
@@ -234,7 +230,8 @@ class LocalDagRunner(DagRunner):
                     _LIVE_RUNS.add(run_id)
                 try:
                     return self._run_with_store(pipeline, store, root, run_id, selected,
-                                                exec_properties, cache, started, signals)
+                                                exec_properties, cache, started, signals,
+                                                remote=remote)
                 finally:
                     with _LIVE_RUNS_LOCK:
                         _LIVE_RUNS.discard(run_id)
@@ -243,11 +240,12 @@ class LocalDagRunner(DagRunner):
 
     def _run_with_store(self, pipeline: Pipeline, store: MetadataStore, root: Path, run_id: str,
                         selected: list[BaseComponent], exec_properties: dict[str, dict],
-                        cache: bool, started: float, signals: SignalGuard) -> RunResult:
+                        cache: bool, started: float, signals: SignalGuard,
+                        remote: RemoteRoot | None = None) -> RunResult:
         from tfxkit.metadata import record
         from tfxkit.metadata.store import parse
 
-        suffix = self._output_suffix(store, pipeline, root)
+        suffix = self._output_suffix(store, pipeline, root, remote)
         self._report_abandoned(store, pipeline, root, suffix)
 
         results: dict[str, NodeResult] = {}
@@ -266,7 +264,7 @@ class LocalDagRunner(DagRunner):
             getattr(self.hooks, "on_run_note", lambda note: None)(ignored)
         state = _RunState(self, store, pipeline, root, run_id, contexts, exec_properties, cache,
                           results)
-        state.signals, state.suffix = signals, suffix
+        state.signals, state.suffix, state.remote = signals, suffix, remote
         try:
             signals.check()
             state.execute(selected)
@@ -369,7 +367,8 @@ class LocalDagRunner(DagRunner):
             parts.append(f"resume with: {self._resume(resume_from)}")
         return RunInterrupted("; ".join(parts), number, stopped)
 
-    def _output_suffix(self, store: MetadataStore, pipeline: Pipeline, root: Path) -> str:
+    def _output_suffix(self, store: MetadataStore, pipeline: Pipeline, root: Path,
+                       remote: RemoteRoot | None = None) -> str:
         """The suffix of this store's output folders in `root`: "" normally; when the store
         first sees the pipeline while `root` already holds node folders (the store that wrote
         them was deleted or replaced), a new suffix, recorded in the pipeline context, so that
@@ -379,14 +378,16 @@ class LocalDagRunner(DagRunner):
         context = store.get_context_by_type_and_name(record.PIPELINE_CONTEXT,
                                                      pipeline.pipeline_name)
         if context is None:
-            earlier = [n.id for n in pipeline.components if _holds_files(root / n.id)]
+            earlier = [n.id for n in pipeline.components if (
+                remote.holds_outputs(n.id) if remote else _holds_files(root / n.id))]
             properties = {record.OUTPUT_SUFFIX: uuid.uuid4().hex[:8]} if earlier else {}
             context = record.pipeline_context(store, pipeline.pipeline_name, properties)
             suffix = str(record.custom(context, record.OUTPUT_SUFFIX, ""))
             if suffix and earlier:
                 note = getattr(self.hooks, "on_run_note", None)
                 if note is not None:
-                    note(f"{shown_path(root)} already holds outputs of {', '.join(earlier)} "
+                    where = remote.uri if remote else shown_path(root)
+                    note(f"{where} already holds outputs of {', '.join(earlier)} "
                          f"that this ML Metadata store did not record (was its store deleted "
                          f"or replaced?); they are left untouched and this store writes its "
                          f"outputs to <node>/<output>/<execution id>-{suffix} folders")
@@ -494,6 +495,7 @@ class _RunState:
         self.schema_checked: set[str] = set()  # nodes whose check_against_schema ran
         self.signals = SignalGuard()  # the run's (set by the runner); inactive by default
         self.suffix = ""  # of output folder names, see output_folder()
+        self.remote: RemoteRoot | None = None  # an object-store root (set by the runner)
         from tfxkit.metadata.store import parse
 
         self.store_display = parse(pipeline.metadata).display()
@@ -586,8 +588,11 @@ class _RunState:
         outputs = {node_id: r.outputs for node_id, r in self.results.items()
                    if r.outcome in ("ran", "cached", "reused")}
         will_run = {n.id for n in pending} | {r.node.id for r in self.running.values()}
+        latest: Callable[[str], dict[str, list[Artifact]] | None] = self._latest_outputs
+        if self.remote is not None:  # a schema on the store is read from its local copy
+            outputs, latest = self.remote.schema_copies(outputs, latest)
         failures = failed_schema_checks(self.pipeline, pending, outputs, self.exec_properties,
-                                        self.schema_checked, will_run, self._latest_outputs)
+                                        self.schema_checked, will_run, latest)
         for node, error in failures:
             pending.remove(node)
             self._fail(node, error, time.perf_counter(), None)
@@ -657,11 +662,15 @@ class _RunState:
         log_file = None
         if self.runner.capture_logs and self.runner.workers > 0:
             log_file = str(self.root / node.id / ".logs" / f"{folder}.log")
-        taken = [path for path in [staging, *map(Path, final_uris.values()),
+        taken: list[Any] = [path for path in [staging, *map(Path, final_uris.values()),
                                    *([Path(log_file)] if log_file else [])] if path.exists()]
+        if self.remote is not None:  # outputs go to the store; staging and logs are scratch
+            final_uris = {k: self.remote.output_uri(node.id, k, folder) for k in node.outputs}
+            taken = self.remote.taken(list(final_uris.values()), taken)
         if taken:  # another store's outputs: never overwrite them
             self._fail(node, f"its output folder {taken[0]} already exists, but this ML Metadata "
-                             f"store ({self.store_display}) did not write it: {self.root} holds "
+                             f"store ({self.store_display}) did not write it: "
+                             f"{self.remote.uri if self.remote else self.root} holds "
                              f"outputs of another store. Nothing was overwritten; move those "
                              f"outputs away or pass a new pipeline_root", began, execution_id)
             return
@@ -683,6 +692,20 @@ class _RunState:
             record.fail_execution(self.store, execution_id, "no space left for its staging "
                                   "folder", state="CANCELED")
             raise disk_full_error(staging, f"(preparing {node.id})") from exc
+        if self.remote is not None:  # executors read local copies of inputs on the store
+            try:
+                with self.signals.interruptible():
+                    inputs = self.remote.local_inputs(inputs)
+            except BaseException as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                if not isinstance(exc, Exception) or is_disk_full(exc):
+                    record.fail_execution(self.store, execution_id, "stopped while staging its "
+                                          "inputs", state="CANCELED")
+                    if isinstance(exc, Exception):
+                        raise disk_full_error(staging, f"(staging inputs of {node.id})") from exc
+                    raise
+                self._fail(node, f"could not stage its inputs: {exc}", began, execution_id)
+                return
         context = ExecutorContext(
             beam_pipeline_args=list(self.pipeline.beam_pipeline_args),
             tmp_dir=str(tmp_dir),
@@ -744,14 +767,19 @@ class _RunState:
                        running.log_file)
             return
         published: dict[str, list[Artifact]] = {}
-        moved: list[Path] = []
+        moved: list[str] = []
         try:
             for key, dicts in result.outputs.items():
+                artifacts = [Artifact.from_dict(d) for d in dicts]
+                if self.remote is not None:  # copied to the store, its marker last
+                    moved.append(running.final_uris[key])
+                    self.remote.publish(running.staging / key, moved[-1], artifacts)
+                    published[key] = artifacts
+                    continue
                 final = Path(running.final_uris[key])
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(running.staging / key, final)
-                moved.append(final)
-                artifacts = [Artifact.from_dict(d) for d in dicts]
+                moved.append(str(final))
                 for artifact in artifacts:
                     artifact.uri = str(final)
                 published[key] = artifacts
@@ -765,7 +793,10 @@ class _RunState:
             # a LIVE artifact belongs. If the commit did land but its reply was lost, the cache
             # sees the files missing and recomputes.
             for path in moved:
-                shutil.rmtree(path, ignore_errors=True)
+                if self.remote is not None:
+                    self.remote.unpublish(path)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
             shutil.rmtree(running.staging, ignore_errors=True)
             if not isinstance(exc, Exception):  # a signal while waiting for a locked store
                 self.running[running.execution_id] = running  # recorded CANCELED by stop()

@@ -100,16 +100,19 @@ def test_unreachable_store_names_endpoint_and_fix(s3_endpoint: str) -> None:  # 
         fs.list_files("s3://b/x")
 
 
-def test_local_runner_refuses_an_object_store_root_and_writes_nothing(
+def test_local_runner_on_an_object_store_root_needs_metadata_given_and_writes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.resources.tiny_pipelines import create_pipeline
     from tfxkit.errors import PipelineDefinitionError
     from tfxkit.runners import LocalDagRunner
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TFXKIT_STAGING_DIR", str(tmp_path / "staging"))
     pipeline = create_pipeline("s3://bucket/root")
     with pytest.raises(PipelineDefinitionError, match=(
-            r"LocalDagRunner: pipeline_root 's3://bucket/root' is an object store, but local "
-            r"runs keep artifacts .* Pass a local pipeline_root")):
+            r"pipeline_root 's3://bucket/root' is on an object store, where ML Metadata cannot "
+            r"live .* Expected an explicit metadata location: a local SQLite file or mysql://"
+            r"user@host:port/db; found no metadata location .* Fix: `tfxkit run \.\.\. "
+            r"--metadata pipeline_output/metadata.sqlite`, or Pipeline\(\.\.\., metadata=")):
         LocalDagRunner(workers=0).run(pipeline)
-    assert list(tmp_path.iterdir()) == []  # no "s3:" folder, no metadata.sqlite
+    assert list(tmp_path.iterdir()) == []  # no "s3:" folder, no metadata.sqlite, no staging

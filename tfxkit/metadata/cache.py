@@ -18,10 +18,10 @@ import functools
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tfxkit import fs
 from tfxkit._version import __version__
 from tfxkit.dsl.user_code import (
     combine_file_hashes,
@@ -172,7 +172,7 @@ def outputs_intact(artifacts: Mapping[str, list[Artifact]]) -> bool:
     """Whether every artifact is LIVE and its files match the count and size recorded at publish."""
     for group in artifacts.values():
         for artifact in group:
-            if artifact.state != ArtifactState.LIVE or not os.path.exists(artifact.uri):
+            if artifact.state != ArtifactState.LIVE or not fs.is_published(artifact.uri):
                 return False
             expected = (artifact.get_custom_property("tfxkit_file_count"),
                         artifact.get_custom_property("tfxkit_total_bytes"))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tfxkit import fs
 from tfxkit.metadata.store import retrying
 from tfxkit.secrets import mask_secrets
 from tfxkit.types.artifact import Artifact, ArtifactState, PropertyType
@@ -161,7 +162,10 @@ def node_context(store: MetadataStore, pipeline_name: str, node_id: str) -> Cont
 
 # -- artifacts ---------------------------------------------------------------------------------
 def files_fingerprint(uri: str) -> tuple[int, int]:
-    """(file count, total bytes) under `uri`: cheap evidence that published files are intact."""
+    """(file count, total bytes) under `uri`: cheap evidence that published files are intact.
+    An object-store URI is listed on its store (`tfxkit.fs.tree_fingerprint`)."""
+    if fs.is_object_store(uri):
+        return fs.tree_fingerprint(uri)
     path = Path(uri)
     if path.is_file():
         return 1, path.stat().st_size
