@@ -32,6 +32,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     try:
         pipeline, run_params = load_from_args(args)
+        if getattr(args, "metadata", None):  # e.g. beside an s3:// or gs:// pipeline_root
+            pipeline.metadata = args.metadata
         return _run(args, pipeline, run_params, verbose)
     except DataError as exc:  # e.g. a missing input_base: name the -p option it came from
         named = name_path_parameters(str(exc), args.param or [])
@@ -53,7 +55,8 @@ def _run(args: argparse.Namespace, pipeline: Any, run_params: dict[str, Any],
     from tfxkit.runners.local import ConsoleReporter
 
     resume = resume_command(args)
-    report = shlex.join(["tfxkit", "report", "latest", args.pipeline_file])
+    report = shlex.join(["tfxkit", "report", "latest", args.pipeline_file, *(
+        ["--metadata", args.metadata] if getattr(args, "metadata", None) else [])])
     reporter = ConsoleReporter(verbose=verbose, report_command=report)
     runner = LocalDagRunner(workers=args.workers, hooks=reporter, resume_command=resume,
                             capture_logs=not verbose)
@@ -107,6 +110,8 @@ def resume_command(args: argparse.Namespace) -> Callable[[str], str]:
     the same selection: `--only NODE` after `--only`, else `--from NODE` (and `--to` kept)."""
     base = ["tfxkit", "run", args.pipeline_file]
     base += [a for p in args.param or [] for a in ("-p", p)]
+    if getattr(args, "metadata", None):
+        base += ["--metadata", args.metadata]
     if getattr(args, "workers", None) is not None:
         base += ["--workers", str(args.workers)]
 
@@ -197,7 +202,7 @@ def add_commands(sub: Any) -> None:
     """Add `run`, `compile` and `deploy` to the `tfxkit` subcommands."""
     run = sub.add_parser("run", help="run a pipeline locally (with caching and lineage)",
                          description="Run PIPELINE_FILE's create_pipeline() locally.")
-    add_pipeline_options(run)
+    add_pipeline_options(run, store=True)  # --metadata: where ML Metadata lives
     run.add_argument("--from", dest="from_node", metavar="NODE",
                      help="run NODE and everything downstream of it")
     run.add_argument("--to", dest="to_node", metavar="NODE",
