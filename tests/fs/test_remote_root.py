@@ -198,3 +198,43 @@ def test_object_keys_that_leave_their_folder_are_refused(root: str, tmp_path: Pa
                                         r"copied"):
         fs.copy_tree(f"s3://{bucket}/evil", str(target))
     assert not (tmp_path / "escape").exists() and not target.exists()
+
+
+def test_tfxkit_run_takes_the_metadata_location_apart_from_an_s3_root(
+        root: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.metadata.cli_pipeline import write_tiny
+    from tfxkit.cli.main import main
+    from tfxkit.metadata import connect
+
+    tiny = write_tiny(tmp_path / "project")
+    metadata = tmp_path / "meta" / "metadata.sqlite"
+    argv = ["run", str(tiny), "-p", f"pipeline_root={root}", "--metadata", str(metadata),
+            "--workers", "0"]
+    assert main(argv) == 0
+    uris = sorted(a.uri for a in connect(str(metadata)).get_artifacts())
+    assert [u.rsplit("/", 1)[0] for u in uris] == [f"{root}/make_data/examples",
+                                                  f"{root}/train/model"]
+    assert fs.read_bytes(f"{uris[1]}/mean.txt") == b"4.5"
+    assert main(argv) == 0
+    assert "cached" in capsys.readouterr().err
+
+
+def test_schema_checks_read_a_schema_on_the_store_from_its_local_copy(
+        root: str, tmp_path: Path) -> None:
+    from tfxkit.types.standard_artifacts import Schema
+
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    (folder / "schema.pbtxt").write_text('feature { name: "x" type: INT }\n')
+    uri = f"{root}/SchemaGen/schema/4"
+    fs.publish_tree(str(folder), uri)
+    schema, examples = Schema(uri=uri), Examples(uri=f"{root}/Gen/examples/1")
+    remote = RemoteRoot(root, tmp_path / "local")
+    outputs, latest = remote.schema_copies({"SchemaGen": {"schema": [schema]},
+                                            "Gen": {"examples": [examples]}},
+                                           lambda node: {"schema": [schema]})
+    [copy] = outputs.get("SchemaGen")["schema"]
+    assert (Path(copy.uri) / "schema.pbtxt").read_text().startswith('feature { name: "x"')
+    assert outputs.get("Gen")["examples"][0].uri == examples.uri  # not a schema: not fetched
+    assert latest("SchemaGen")["schema"][0].uri == copy.uri  # the same copy
+    assert outputs.get("Other") is None
