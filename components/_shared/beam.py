@@ -26,6 +26,18 @@ def use_beam(beam_pipeline_args: list[str]) -> bool:
     return bool(runner) and runner.lower().removesuffix("runner") not in ("direct", "")
 
 
+def beam_runner_name(beam_pipeline_args: list[str] | None) -> str:
+    """The runner the beam args name (`--runner=X` or `--runner X`); DirectRunner if none."""
+    args = list(beam_pipeline_args or [])
+    runner = "DirectRunner"
+    for i, arg in enumerate(args):
+        if arg.startswith("--runner="):
+            runner = arg.split("=", 1)[1]
+        elif arg == "--runner" and i + 1 < len(args):
+            runner = args[i + 1]
+    return runner
+
+
 def beam_options(beam_pipeline_args: list[str] | None) -> Any:
     """PipelineOptions from the beam args, minus tfxkit's own flags."""
     from apache_beam.options.pipeline_options import PipelineOptions

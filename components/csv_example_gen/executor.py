@@ -29,10 +29,11 @@ import csv
 import dataclasses
 import io
 import json
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.components.csv_example_gen import decoding
+from tfxkit.components.csv_example_gen import decoding, ranges
 from tfxkit.components.csv_example_gen.decoding import (
     FLOAT,
     INT,
@@ -172,12 +173,23 @@ def locate_row(path: str, delimiter: str, expected: int, index: int) -> int:
 
 
 def _csv_reader(path: str, names: list[str], options: CsvOptions, column_types: dict[str, Any],
-                handler: Any, null_values: list[str]) -> Any:
+                handler: Any, null_values: list[str],
+                byte_range: tuple[int, int] | None = None) -> Any:
+    """pyarrow's streaming CSV reader over `path`, or over the bytes `byte_range` of it (a
+    range starting at 0 holds the header, which is skipped; the others start on a row)."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    source: Any = path
+    skip = 1
+    if byte_range is not None:
+        start, end = byte_range
+        with pa.memory_map(path) as mapped:
+            source = pa.BufferReader(mapped.read_at(end - start, start))
+        skip = 1 if start == 0 else 0
     return pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
+        source,
+        read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, skip_rows=skip, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=options.delimiter,
                                          invalid_row_handler=handler, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=null_values,
@@ -208,6 +220,7 @@ class Executor(BaseExampleGenExecutor):
     """
 
     INPUT_FORMAT = "csv"
+    RANGE_BYTES = ranges.RANGE_BYTES  # on Beam, a file bigger than this is read in ranges
 
     def prepare(self, files: list[str], exec_properties: dict[str, Any]) -> CsvPlan:
         """Check headers, field counts and UTF-8 in every file; classify every cell."""
@@ -400,15 +413,38 @@ class Executor(BaseExampleGenExecutor):
             f"UTF-8 text). Re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
             f"{_fix_hint(bad_rows)}")
 
-    def read(self, path: str, prepared: CsvPlan, exec_properties: dict[str, Any]
-             ) -> Iterator[_Item]:
-        """Stream `path` as RecordBatches typed as `prepare` decided, bad rows dropped."""
+    def byte_ranges(self, path: str, prepared: CsvPlan) -> list[tuple[int, int]] | None:
+        """Byte ranges of `path` starting on row boundaries (quoted newlines respected, see
+        `ranges.py`), one per RANGE_BYTES, for Beam workers to convert side by side; None (the
+        file is one unit) when it is small, or when `prepare` marked rows to drop: their
+        indices count from the file's first row, which a range does not know."""
+        if os.path.getsize(path) <= self.RANGE_BYTES or prepared.drop_rows.get(path):
+            return None
+        found = ranges.row_ranges(path, self.RANGE_BYTES, prepared.options.delimiter)
+        return found if len(found) > 1 else None
+
+    def read_range(self, path: str, byte_range: tuple[int, int], prepared: CsvPlan,
+                   exec_properties: dict[str, Any]) -> Iterator[_Item]:
+        """The rows of bytes `byte_range` of `path` (one of `byte_ranges`), as `read` makes
+        them: the ranges of a file, read in order, yield exactly the rows of `read`."""
+        return self.read(path, prepared, exec_properties, byte_range)
+
+    def read(self, path: str, prepared: CsvPlan, exec_properties: dict[str, Any],
+             byte_range: tuple[int, int] | None = None) -> Iterator[_Item]:
+        """Stream `path` (or bytes `byte_range` of it) as RecordBatches typed as `prepare`
+        decided, bad rows dropped."""
         import numpy as np
         import pyarrow as pa
+
+        if byte_range is not None and byte_range[1] <= byte_range[0]:
+            return
 
         options, names = prepared.options, prepared.column_names
         kinds = prepared.column_types
         drop = prepared.drop_rows.get(path)
+        if drop and byte_range is not None:
+            raise ValueError(f"{path}: rows to drop are counted from the file's start; read the "
+                             f"whole file, not the range {byte_range}")
         manual = bool(drop) or options.skip_initial_space
         if manual:  # everything as text: drop rows, apply our cleaning, then convert
             types = {name: pa.binary() for name in names}
@@ -420,7 +456,8 @@ class Executor(BaseExampleGenExecutor):
                    if kinds[n] != STRING and types[n] == pa.binary()]
         drop_array = np.array(drop or [], dtype=np.int64)
         offset = 0  # rows of the file read so far (before dropping)
-        for batch in _csv_reader(path, names, options, types, lambda row: _SKIP, nulls):
+        for batch in _csv_reader(path, names, options, types, lambda row: _SKIP, nulls,
+                                 byte_range):
             if drop:
                 rows = np.arange(offset, offset + batch.num_rows)
                 offset += batch.num_rows

@@ -12,8 +12,10 @@ of one file as Arrow RecordBatches, or as serialized tf.Examples). Everything af
 
 Worker threads run encode, hash, frame and compress in parallel (all release the GIL for the
 heavy part); the reader streams, so memory stays bounded by a few batches per worker.
-With beam pipeline args naming a non-Direct runner, each input file becomes one Beam element
-converted by the same code on the workers.
+With beam pipeline args naming a non-Direct runner (or `--tfxkit_use_beam`), each input file,
+or each byte range of a big file cut on row boundaries (`byte_ranges`), becomes one Beam element
+converted by the same code on the workers. The custom property `engine` records which path ran
+(`in-process` or `beam:<Runner>`).
 
 Output: `{examples.uri}/Split-<name>/data_tfrecord-<i>-of-<n>.gz`; properties split_names, span=0,
 version=0; custom properties `example_counts` (JSON split -> rows), `bad_rows_skipped`, `note`
@@ -35,7 +37,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tfxkit.components._shared import tfrecord
-from tfxkit.components._shared.beam import beam_options, use_beam
+from tfxkit.components._shared.beam import beam_options, beam_runner_name, use_beam
 from tfxkit.components.example_gen import config as split_config
 from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import DataError
@@ -292,6 +294,18 @@ class BaseExampleGenExecutor(BaseExecutor):
         """Yield the rows of `path` as `_Item(batch=RecordBatch)` or `_Item(records=[...])`."""
         raise NotImplementedError
 
+    def byte_ranges(self, path: str, prepared: Any) -> list[tuple[int, int]] | None:
+        """Byte ranges of `path` that `read_range` converts independently (each starting on a
+        record boundary), so one big file spreads over Beam workers; None: the file is one
+        unit (the default)."""
+        return None
+
+    def read_range(self, path: str, byte_range: tuple[int, int], prepared: Any,
+                   exec_properties: dict[str, Any]) -> Iterator[_Item]:
+        """The rows of one of `byte_ranges(path)`; read in order, a file's ranges yield
+        exactly the rows `read(path)` yields."""
+        raise NotImplementedError
+
     def bad_rows_skipped(self, prepared: Any) -> int:
         """How many bad rows `read` skips (recorded on the artifact)."""
         return 0
@@ -331,8 +345,12 @@ class BaseExampleGenExecutor(BaseExecutor):
                  for index, paths in enumerate(files.values()) for path in paths]
         if use_beam(self.context.beam_pipeline_args):
             counts = self._run_on_beam(examples.uri, plan, tasks, prepared, exec_properties)
+            engine = f"beam:{beam_runner_name(self.context.beam_pipeline_args)}"
         else:
             counts = self._run_local(examples.uri, plan, tasks, prepared, exec_properties)
+            engine = "in-process"
+        # Which path converted the data, on the artifact (lineage and `tfxkit show` show it).
+        examples.set_custom_property("engine", engine)
         if sum(counts) == 0:
             raise DataError(
                 f"{type(self).__name__}: found no data rows in {', '.join(all_files)} (at most a "
@@ -404,26 +422,44 @@ class BaseExampleGenExecutor(BaseExecutor):
             raise
         return writer.close()
 
+    def beam_tasks(self, tasks: list[tuple[str, int]], prepared: Any
+                   ) -> list[tuple[int, str, int, tuple[int, int] | None]]:
+        """The Beam elements: (shard index, path, fixed split, byte range or None for the
+        whole file), each file cut into its `byte_ranges`. Element i writes
+        `data_tfrecord-<i>-of-<n>.gz`, so the shards of a split, read in name order, hold the
+        rows in input order however the files were cut."""
+        units = [(path, split, byte_range) for path, split in tasks
+                 for byte_range in (self.byte_ranges(path, prepared) or [None])]
+        return [(i, path, split, byte_range) for i, (path, split, byte_range) in enumerate(units)]
+
     def _run_on_beam(self, uri: str, plan: split_config.SplitPlan,
                      tasks: list[tuple[str, int]], prepared: Any,
                      exec_properties: dict[str, Any]) -> list[int]:
-        """One Beam element per input file, converted on a worker by the same code."""
+        """One Beam element per input file, or per byte range of a big file, converted on a
+        worker by the same code."""
         import apache_beam as beam
 
-        executor, n = self, len(tasks)
+        elements = self.beam_tasks(tasks, prepared)
+        executor, n = self, len(elements)
 
-        def convert(task: tuple[int, str, int]) -> None:
-            index, path, fixed_split = task
+        def convert(task: tuple[int, str, int, tuple[int, int] | None]) -> None:
+            index, path, fixed_split, byte_range = task
             writer = _SplitWriter(uri, plan, 1, file_tag=f"{index:05d}-of-{n:05d}")
-            for item in executor.read(path, prepared, exec_properties):
-                item.fixed_split = fixed_split
-                writer.submit(item)
+            try:
+                items = (executor.read(path, prepared, exec_properties) if byte_range is None
+                         else executor.read_range(path, byte_range, prepared, exec_properties))
+                for item in items:
+                    item.fixed_split = fixed_split
+                    writer.submit(item)
+            except BaseException:
+                writer.abort()
+                raise
             for name, count in zip(plan.split_names, writer.close(), strict=True):
                 beam.metrics.Metrics.counter("tfxkit", f"examples_{name}").inc(count)
 
         pipeline = beam.Pipeline(options=beam_options(self.context.beam_pipeline_args))
         _ = (pipeline
-             | "Files" >> beam.Create([(i, p, s) for i, (p, s) in enumerate(tasks)])
+             | "Files" >> beam.Create(elements)
              | "Reshuffle" >> beam.Reshuffle()
              | "Convert" >> beam.Map(convert))
         result = pipeline.run()
