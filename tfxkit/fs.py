@@ -43,7 +43,6 @@ import posixpath
 import shutil
 import stat
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -133,6 +132,8 @@ def _endpoint(default: str | None) -> tuple[str | None, str]:
 def _on_gce(host: str, timeout: float = 1.0) -> bool:
     """Whether a GCE/GKE metadata server answers at `host` (as google-auth's `is_on_gce` asks
     it, with the Metadata-Flavor header)."""
+    import urllib.request
+
     request = urllib.request.Request(f"http://{host}/", headers={"Metadata-Flavor": "Google"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
