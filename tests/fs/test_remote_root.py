@@ -238,3 +238,15 @@ def test_schema_checks_read_a_schema_on_the_store_from_its_local_copy(
     assert outputs.get("Gen")["examples"][0].uri == examples.uri  # not a schema: not fetched
     assert latest("SchemaGen")["schema"][0].uri == copy.uri  # the same copy
     assert outputs.get("Other") is None
+
+
+def test_a_new_metadata_store_never_overwrites_outputs_on_the_store(root: str,
+                                                                   tmp_path: Path) -> None:
+    first = LocalDagRunner(workers=0, hooks=SilentReporter()).run(two_nodes(root, tmp_path))
+    [old] = first.outputs("make_examples", "examples")
+    (tmp_path / "metadata.sqlite").unlink()  # the store was deleted; its outputs stay
+    second = LocalDagRunner(workers=0, hooks=SilentReporter()).run(two_nodes(root, tmp_path))
+    [new] = second.outputs("make_examples", "examples")
+    assert second.outcome("make_examples") == "ran" and new.uri != old.uri
+    assert new.uri.rsplit("/", 1)[1].startswith(f"{second.nodes['make_examples'].execution_id}-")
+    assert fs.is_published(old.uri) and fs.is_published(new.uri)
