@@ -93,6 +93,15 @@ def gs_root_without_credentials(root: Path, credentials: str | None = None
     return call
 
 
+def escaping_node_id(root: Path) -> Callable[[], None]:
+    """A node named to climb out of its folder, on an s3:// root (its id names its output
+    prefix and its staging folder)."""
+    def call() -> None:
+        gen = make_examples(root=str(root)).with_id("../../escape")
+        Pipeline("remote", "s3://team-bucket/p", [gen], metadata=str(root / "metadata.sqlite"))
+    return call
+
+
 def cli_run_on_s3_root_without_metadata(root: Path) -> Callable[[], None]:
     def call() -> None:
         tiny = write_tiny(root / "project")
@@ -204,6 +213,8 @@ CASES: list[Any] = [
      r"bucket '\.\.' is not a bucket name"),
     ("minio:// pipeline_root with a newline", run_on_root("minio://team-bucket/a\nb"),
      r"its prefix holds a control character or '\\'"),
+    ("node id with ../ under an s3:// root", escaping_node_id,
+     r"'\.\./\.\./escape' is not a valid id"),
     ("pipeline_root of an unsupported scheme", run_on_root("hdfs://cluster/pipelines"),
      r"pipeline_root 'hdfs://cluster/pipelines': unsupported scheme; expected a local folder, "
      r"gs://<bucket>/<prefix>, s3://<bucket>/<prefix> or minio://<bucket>/<prefix>"),
