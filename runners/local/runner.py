@@ -11,6 +11,9 @@ When a new ML Metadata store meets a pipeline root that already holds outputs (t
 was deleted or replaced), its execution ids start again at 1, so every folder of the new store
 gets a suffix chosen when the store first saw the pipeline and recorded in its pipeline context
 (`{execution_id}-{suffix}`): the old outputs are never overwritten, and the run says so.
+With an object-store `pipeline_root` (`s3://`, `gs://`, `minio://`; the metadata store given
+apart), staging, logs and local copies of inputs live in a local folder and outputs are
+published to the store, files first and a marker object last (see `remote_root.py`).
 
 SIGTERM and SIGINT (Ctrl-C) stop a run cleanly (see `signals.py`): workers are stopped, running
 executions are recorded CANCELED with their real duration, their staging folders removed, and
