@@ -66,6 +66,7 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
     added = [folder for folder in folders if folder not in sys.path]
     sys.path[0:0] = added
     by_value = _pickle_by_value(module)
+    project: list[Any] = []
     with _fresh_project_modules(path):
         try:
             try:
@@ -75,10 +76,17 @@ def _module_from_file(path: Path, component: str) -> Iterator[Any]:
             except Exception as exc:
                 raise user_code_error(exc, f"importing module_file {path.name}", path.parent,
                                       component) from exc
+            if by_value is not None:  # the project modules it imports travel with it
+                project = _project_modules(path)
+                for imported in project:
+                    by_value.register_pickle_by_value(imported)
             yield module
         finally:
             if by_value is not None:
                 by_value.unregister_pickle_by_value(module)
+                for imported in project:
+                    with contextlib.suppress(ValueError):
+                        by_value.unregister_pickle_by_value(imported)
             sys.modules.pop(name, None)
             for folder in added:
                 with contextlib.suppress(ValueError):
@@ -127,6 +135,16 @@ def _project_module_names(files: set[str], roots: list[str]) -> set[str]:
                 parts = parts[:-1]
             names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return names
+
+
+def _project_modules(path: Path) -> list[Any]:
+    """The loaded modules of the project files that the module file `path` imports (its
+    `local_imports`), e.g. `steps.features` for `from steps.features import LABEL`: Beam
+    workers cannot import them either, so cloudpickle ships them by value too."""
+    local = {os.path.abspath(p) for p in local_imports(path)}
+    return [module for key, module in list(sys.modules.items())
+            if isinstance(getattr(module, "__file__", None), str)
+            and os.path.abspath(module.__file__) in local and key == module.__name__]
 
 
 def _pickle_by_value(module: Any) -> Any:

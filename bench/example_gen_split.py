@@ -1,0 +1,116 @@
+"""Benchmark: CsvExampleGen's Beam path on ONE big CSV file, whole vs cut into byte ranges.
+
+Run: `.venv/bin/python bench/example_gen_split.py [--workdir /tmp/tfxkit_bench] [--workers 2]
+[--range-mb 32]`.
+
+Builds (or reuses) `{workdir}/input/taxi_1m.csv` (the 15k-row taxi sample replicated 67 times,
+1,005,134 rows, 128 MB; as bench/data_components.py), then runs the executor on Beam's
+DirectRunner with `--direct_running_mode=multi_processing --direct_num_workers=N` (N SDK worker
+processes, as a cluster would have N workers) twice, each in a fresh Python process:
+
+- before: one Beam element for the file (what ExampleGen's Beam path did before byte ranges:
+  one worker converts it, the others idle);
+- after: the file cut into byte ranges of `--range-mb` on row boundaries, spread over the
+  workers.
+
+Prints the wall time of the executor's `Do` (the driver's checking pass, which reads the file
+once to infer column types, included and also shown alone), and checks that both runs wrote
+the same number of examples per split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TAXI = ROOT.parent / "shared" / "data" / "chicago_taxi_15k.csv"
+REPLICAS = 67
+
+CHILD = r"""
+import json, sys, time
+spec = json.loads(sys.argv[1])
+from tfxkit.components.csv_example_gen.executor import Executor
+from tfxkit.types.standard_artifacts import Examples
+executor = Executor(Executor.Context(beam_pipeline_args=spec["args"]))
+executor.RANGE_BYTES = spec["range_bytes"]
+files = [spec["file"]]
+began = time.perf_counter()
+plan = executor.prepare(files, {})
+prepare = time.perf_counter() - began
+ranges = executor.byte_ranges(files[0], plan) or [None]
+examples = Examples(uri=spec["out"])
+began = time.perf_counter()
+executor.Do({}, {"examples": [examples]}, {"input_base": spec["input"]})
+print(json.dumps({"do": time.perf_counter() - began, "prepare": prepare,
+                  "ranges": len(ranges), "engine": examples.get_custom_property("engine"),
+                  "counts": json.loads(examples.get_custom_property("example_counts"))}))
+"""
+
+
+def build_input(workdir: Path) -> Path:
+    """`{workdir}/input/taxi_1m.csv`: the header once, the 15k rows 67 times."""
+    folder = workdir / "input"
+    path = folder / "taxi_1m.csv"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        header, _, body = TAXI.read_bytes().partition(b"\n")
+        body = body if body.endswith(b"\n") else body + b"\n"
+        with path.open("wb") as f:
+            f.write(header + b"\n")
+            for _ in range(REPLICAS):
+                f.write(body)
+    return path
+
+
+def run(path: Path, out: Path, workers: int, range_bytes: int) -> dict[str, object]:
+    spec = {"file": str(path), "input": str(path.parent), "out": str(out),
+            "range_bytes": range_bytes,
+            "args": ["--tfxkit_use_beam", "--direct_running_mode=multi_processing",
+                     f"--direct_num_workers={workers}"]}
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        raise SystemExit(done.stderr[-4000:])
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process"] = time.perf_counter() - began
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default="/tmp/tfxkit_bench")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--range-mb", type=int, default=32)
+    args = parser.parse_args()
+    workdir = Path(args.workdir)
+    path = build_input(workdir)
+    size_mb = path.stat().st_size / 2**20
+    print(f"input: {path} ({size_mb:.0f} MB), {args.workers} Beam workers (DirectRunner "
+          f"multi_processing)")
+    results = {}
+    for label, range_bytes in (("before: one element per file", 1 << 62),
+                               (f"after: {args.range_mb} MB byte ranges", args.range_mb << 20)):
+        out = workdir / f"split_{range_bytes}"
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+        result = run(path, out, args.workers, range_bytes)
+        results[label] = result
+        print(f"{label:34s} ranges {result['ranges']:>3}  Do {result['do']:6.1f} s  (checking "
+              f"pass {result['prepare']:5.1f} s of it)  process {result['process']:6.1f} s  "
+              f"{result['engine']}")
+    before, after = results.values()
+    assert before["counts"] == after["counts"], (before["counts"], after["counts"])
+    print(f"examples per split (identical): {after['counts']}")
+    convert_before = float(before["do"]) - float(before["prepare"])  # type: ignore[arg-type]
+    convert_after = float(after["do"]) - float(after["prepare"])  # type: ignore[arg-type]
+    print(f"conversion (Do minus checking pass): {convert_before:.1f} s -> {convert_after:.1f} s "
+          f"({convert_before / convert_after:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
