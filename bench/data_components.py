@@ -8,13 +8,24 @@ CsvExampleGen, StatisticsGen, SchemaGen, ExampleValidator. Prints, per component
 of the whole process (imports included), the executor's own `Do` time, and the process's peak
 RSS (`ru_maxrss`); `Do CPU` (user + system seconds of all threads during `Do`) is the figure to
 compare on a busy machine, where wall time mostly measures the neighbours. `--only CsvExampleGen
---repeat 3` times ExampleGen alone. Targets (issue 3): ExampleGen < 16 s, StatisticsGen < 14 s, RSS < 2 GB.
+--repeat 3` times ExampleGen alone; `--only StatisticsGen` times StatisticsGen alone on the
+last run's Examples (`{workdir}/last_examples.json`).
+
+After StatisticsGen, the reference row `TFDV in memory` times TFDV's own in-memory statistics on
+the same rows, in a fresh process of the same kind: the Examples are decoded to one Arrow
+RecordBatch first (not timed), then `stats_impl.generate_statistics_in_memory` (the engine of
+`tfdv.generate_statistics_from_dataframe`) runs on it; `TFDV dataframe` times
+`tfdv.generate_statistics_from_dataframe` on a pandas DataFrame of the same rows (one column per
+feature, missing cells as None/NaN), which adds TFDV's DataFrame-to-Arrow conversion.
+Targets: ExampleGen < 16 s (issue 3); StatisticsGen within 2x of TFDV in memory (issue 17);
+RSS < 2 GB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -46,6 +57,41 @@ print(json.dumps({"do": do_seconds, "cpu": cpu,
 """
 
 
+# The reference: TFDV's own in-memory statistics on the rows of an Examples artifact.
+REFERENCE = r"""
+import glob, json, os, resource, sys, time
+import pyarrow as pa
+import tensorflow_data_validation as tfdv
+from tensorflow_data_validation.statistics import stats_impl
+from tfxkit.components.statistics_gen import executor
+examples, mode = json.loads(sys.argv[1]), sys.argv[2]
+files = sorted(glob.glob(os.path.join(examples["uri"], "Split-*", "*")))
+types = json.loads(examples["custom_properties"]["feature_types"])
+table = pa.Table.from_batches(list(executor.parsed_record_batches(files, types)))
+batch = table.combine_chunks().to_batches(max_chunksize=table.num_rows)[0]
+if mode == "dataframe":
+    import pandas as pd
+    import pyarrow.compute as pc
+    # One value per row (CSV rows), None/NaN where missing.
+    data = {name: pc.list_element(batch.column(name), 0).to_pandas()
+            for name in batch.schema.names}
+    frame = pd.DataFrame(data)
+    del table, batch
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+start, cpu_start = time.perf_counter(), cpu()
+if mode == "dataframe":
+    result = tfdv.generate_statistics_from_dataframe(frame)
+else:
+    result = stats_impl.generate_statistics_in_memory(batch, tfdv.StatsOptions())
+seconds, used = time.perf_counter() - start, cpu() - cpu_start
+print(json.dumps({"do": seconds, "cpu": used, "outputs": {},
+                  "rows": result.datasets[0].num_examples,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
 def build_input(workdir: Path) -> Path:
     """Write `{workdir}/input/taxi_1m.csv`: the header once, the 15k rows 67 times."""
     folder = workdir / "input"
@@ -66,8 +112,14 @@ def run(name: str, executor: str, inputs: dict, outputs: dict, props: dict) -> d
     """Run one executor in a fresh process; return its figures and output artifacts."""
     spec = json.dumps({"executor": executor, "inputs": inputs, "outputs": outputs,
                        "props": props})
+    return run_child(name, [CHILD, spec])
+
+
+def run_child(name: str, argv: list[str]) -> dict:
+    """Run `python -c argv...` from the repository; print and return the figures it reports
+    as JSON on its last line, with the process's wall time added."""
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True,
+    result = subprocess.run([sys.executable, "-c", *argv], capture_output=True,
                             text=True, cwd=ROOT)
     wall = time.perf_counter() - start
     if result.returncode != 0:
@@ -75,8 +127,19 @@ def run(name: str, executor: str, inputs: dict, outputs: dict, props: dict) -> d
     report = json.loads(result.stdout.strip().splitlines()[-1])
     report["wall"] = wall
     print(f"{name:<18} wall {wall:6.1f} s   Do {report['do']:6.1f} s   "
-          f"Do CPU {report['cpu']:6.1f} s   peak RSS {report['rss_mb']:7.0f} MB", flush=True)
+          f"Do CPU {report['cpu']:6.1f} s   peak RSS {report['rss_mb']:7.0f} MB   "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
     return report
+
+
+def reference(examples: list[dict], statistics: dict) -> None:
+    """Time TFDV's own in-memory statistics on the rows of `examples` (Arrow and DataFrame)
+    and print how StatisticsGen's `Do` compares."""
+    arrow = run_child("TFDV in memory", [REFERENCE, json.dumps(examples[0]), "arrow"])
+    frame = run_child("TFDV dataframe", [REFERENCE, json.dumps(examples[0]), "dataframe"])
+    for what, figures in (("in memory", arrow), ("dataframe", frame)):
+        print(f"  StatisticsGen / TFDV {what}: Do {statistics['do'] / figures['do']:.2f}x, "
+              f"CPU {statistics['cpu'] / figures['cpu']:.2f}x")
 
 
 def artifact(type_name: str, uri: Path) -> dict:
@@ -88,13 +151,27 @@ def main() -> None:
     """Build the input, run the four components, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="/tmp/tfxkit_bench")
-    parser.add_argument("--only", choices=["CsvExampleGen"], help="time only this component")
+    parser.add_argument("--only", choices=["CsvExampleGen", "StatisticsGen"],
+                        help="time only this component (StatisticsGen: on the last run's "
+                             "Examples, with the TFDV reference)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the TFDV in-memory reference rows")
     parser.add_argument("--repeat", type=int, default=1, help="runs of --only's component")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     input_base = build_input(workdir)
     out = workdir / f"run-{int(time.time())}"
     print(f"input: {input_base}/taxi_1m.csv; outputs under {out}")
+    last = workdir / "last_examples.json"
+    if args.only == "StatisticsGen":
+        examples = json.loads(last.read_text())
+        for i in range(args.repeat):
+            stats = run("StatisticsGen", "tfxkit.components.statistics_gen.executor.Executor",
+                        {"examples": examples},
+                        {"statistics": [artifact("ExampleStatistics", out / f"stats-{i}")]}, {})
+        if not args.no_reference:
+            reference(examples, stats)
+        return
     if args.only:
         for i in range(args.repeat):
             run(args.only, "tfxkit.components.csv_example_gen.executor.Executor", {},
@@ -105,10 +182,13 @@ def main() -> None:
               {"examples": [artifact("Examples", out / "examples")]},
               {"input_base": str(input_base)})
     examples = gen["outputs"]["examples"]
+    last.write_text(json.dumps(examples))
     stats = run("StatisticsGen", "tfxkit.components.statistics_gen.executor.Executor",
                 {"examples": examples},
                 {"statistics": [artifact("ExampleStatistics", out / "statistics")]}, {})
     statistics = stats["outputs"]["statistics"]
+    if not args.no_reference:
+        reference(examples, stats)
     schema = run("SchemaGen", "tfxkit.components.schema_gen.executor.Executor",
                  {"statistics": statistics},
                  {"schema": [artifact("Schema", out / "schema")]}, {})

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 65536
+READ_CHUNK_BYTES = 4 << 20
 # Above this many features, tf.io.parse_example's graph (one output per feature, traced by
 # tf.data) costs more than tfx-bsl's decoder saves: ~3 ms per feature, 30 s for 10,000 columns.
 PARSE_MAX_FEATURES = 500
@@ -98,62 +99,125 @@ def _needs_beam(options: Any) -> bool:
                 or options.experimental_slice_sqls)
 
 
-def _list_array(lengths: Any, values: Any) -> pa.Array:
-    import numpy as np
-    import pyarrow as pa
+def record_lists(files: list[str], batch_size: int = BATCH_SIZE) -> Iterator[list[bytes]]:
+    """The serialized records of `files`, in order, in lists of `batch_size` (the last one
+    shorter), read by `tfxkit.components._shared.tfrecord.read_records`.
 
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    arrow_values = pa.array(values, type=pa.large_binary() if values.dtype == object else None)
-    return pa.LargeListArray.from_arrays(pa.array(offsets), arrow_values,
-                                         mask=pa.array(lengths == 0))
+    Record checksums are verified unless the file is gzipped: gzip's own CRC-32 over the
+    uncompressed stream (checked by zlib at the end of each member) already covers every byte.
+    """
+    from tfxkit.components._shared import tfrecord
+
+    pending: list[bytes] = []
+    for path in files:
+        for records in tfrecord.read_records(path, verify=not _is_gzip(path),
+                                             chunk_size=READ_CHUNK_BYTES):
+            pending.extend(records)
+            while len(pending) >= batch_size:
+                yield pending[:batch_size]
+                del pending[:batch_size]
+    if pending:
+        yield pending
+
+
+def _is_gzip(path: str) -> bool:
+    if "://" in path:
+        return False  # not peeked at: verified
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """`items`, produced by a background thread up to `depth` ahead of the consumer.
+
+    The producer's C++ work (zlib, TensorFlow's example parser) releases the GIL, so decoding
+    the next batch overlaps with TFDV's statistics of this one; memory holds at most
+    `depth` + 2 batches. An exception in the producer is raised in the consumer; a consumer
+    that stops early stops the producer.
+    """
+    import queue
+    import threading
+
+    done = object()
+    results: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:
+            put((done, exc))
+
+    thread = threading.Thread(target=produce, name="statistics-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = results.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                           batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
     """RecordBatches of examples whose scalar features are `feature_types`, parsed by
-    `tf.io.parse_example` (C++, multi-threaded); a feature with no value becomes null, as
-    tfx-bsl's decoder makes it."""
+    `tf.io.parse_example` (C++) from records read by `record_lists`, one batch ahead of the
+    consumer (`prefetched`). As tfx-bsl's decoder makes them: a row where the feature has no
+    value is a null list, a feature with no value in the whole batch a column of type null,
+    other columns large_list of int64, float32 or large_binary."""
     import numpy as np
     import pyarrow as pa
     import tensorflow as tf
 
     dtypes = {"int": tf.int64, "float": tf.float32, "bytes": tf.string}
     names = sorted(feature_types)
-    spec = {n: tf.io.VarLenFeature(dtypes[feature_types[n]]) for n in names}
-    dataset = (tf.data.TFRecordDataset(files, compression_type="GZIP", buffer_size=4 << 20,
-                                       num_parallel_reads=min(len(files), 2))
-               .batch(batch_size)
-               .map(lambda x: tf.io.parse_example(x, spec), num_parallel_calls=2,
-                    deterministic=True)
-               .prefetch(2))
-    for parsed in dataset:
+    spec = {n: tf.io.RaggedFeature(dtypes[feature_types[n]], row_splits_dtype=tf.int64)
+            for n in names}
+
+    def parse(records: list[bytes]) -> pa.RecordBatch:
+        parsed = tf.io.parse_example(records, spec)
         columns = []
         for name in names:
-            sparse = parsed[name]
-            rows = int(sparse.dense_shape[0])
-            lengths = np.bincount(sparse.indices.numpy()[:, 0], minlength=rows)
-            columns.append(_list_array(lengths, sparse.values.numpy()))
-        yield pa.RecordBatch.from_arrays(columns, names)
+            ragged = parsed[name]
+            values = ragged.flat_values.numpy()
+            if not values.size:  # no value in the batch: a null column, as tfx-bsl's
+                columns.append(pa.nulls(len(records)))
+                continue
+            offsets = ragged.row_splits.numpy()
+            arrow_values = pa.array(values, type=pa.large_binary() if values.dtype == object
+                                    else None)
+            columns.append(pa.LargeListArray.from_arrays(
+                pa.array(offsets), arrow_values, mask=pa.array(np.diff(offsets) == 0)))
+        return pa.RecordBatch.from_arrays(columns, names)
+
+    return prefetched(map(parse, record_lists(files, batch_size)))
 
 
 def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE
                            ) -> Iterator[pa.RecordBatch]:
-    """RecordBatches of any tf.Examples, decoded by tfx-bsl's ExamplesToRecordBatchDecoder."""
+    """RecordBatches of any tf.Examples, decoded by tfx-bsl's ExamplesToRecordBatchDecoder
+    from records read by `record_lists`."""
     from tfx_bsl.coders import example_coder
 
-    from tfxkit.components._shared import tfrecord
-
     decoder = example_coder.ExamplesToRecordBatchDecoder()
-    pending: list[bytes] = []
-    for path in files:
-        for records in tfrecord.read_records(path, verify=False, chunk_size=1 << 20):
-            pending.extend(records)
-            while len(pending) >= batch_size:
-                yield decoder.DecodeBatch(pending[:batch_size])
-                del pending[:batch_size]
-    if pending:
-        yield decoder.DecodeBatch(pending)
+    return prefetched(map(decoder.DecodeBatch, record_lists(files, batch_size)))
 
 
 def statistics_in_process(batches: Iterator[pa.RecordBatch], options: Any) -> Any:
@@ -216,6 +280,7 @@ def statistics_by_chunks(make_batches: Callable[[], Iterator[pa.RecordBatch]], o
                                      options)
     if not complete:  # too big to keep: each chunk reads the split again
         held = []
+        getattr(batches, "close", lambda: None)()  # stops a `prefetched` reader now
     outputs = []
     for start in range(0, len(names), chunk):
         chunk_options = copy.copy(options)
