@@ -1,0 +1,78 @@
+"""Issue 20 on a generated project (tabular-classification): a change in the model owner's file
+alone (steps/model.py) re-runs only Trainer and what follows; `tfxkit run --dry-run` says so,
+with the reason, and the real run agrees; `tfxkit runs --why Trainer` says it afterwards.
+
+Cost: one session fixture generates the project and runs its pipeline once with 5 training
+steps (every node runs; about a minute on 2 cores); the test then re-runs Trainer, Evaluator
+and Pusher.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tfxkit.project import new_project
+
+FAST = ["-p", "train_steps=5", "-p", "eval_steps=2"]
+ALL = ["CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
+       "Trainer", "Evaluator", "Pusher"]
+
+
+def tfxkit(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`tfxkit ARGV` in the project, as a user runs it (its own process: TF loads there)."""
+    done = subprocess.run([sys.executable, "-m", "tfxkit", *argv], cwd=project,
+                          capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def latest_outcomes(project: Path) -> dict[str, str]:
+    """Node -> outcome word of the latest run, as `tfxkit runs` lists it."""
+    listing = tfxkit(project, "runs", "-n", "1").stdout.splitlines()
+    return {line.split()[0]: line.split()[1] for line in listing[1:] if line.startswith("  ")}
+
+
+@pytest.fixture(scope="session")
+def ran_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated tabular-classification project whose pipeline ran once (5 train steps)."""
+    project = new_project("tabular-classification", tmp_path_factory.mktemp("dry_run_project"))
+    tfxkit(project, "run", *FAST)
+    assert set(latest_outcomes(project).values()) == {"ran"}
+    return project
+
+
+@pytest.mark.e2e
+def test_model_owner_change_reruns_trainer_and_what_follows(ran_project: Path) -> None:
+    model = ran_project / "steps" / "model.py"
+    text = model.read_text()
+    assert "lambda: [8, 8])" in text
+    model.write_text(text.replace("lambda: [8, 8])", "lambda: [16, 8])"))  # hidden_units
+
+    done = tfxkit(ran_project, "run", "--dry-run", "--format", "json", *FAST)
+    plan = json.loads(done.stdout)
+    verdicts = {node["node_id"]: node["verdict"] for node in plan["nodes"]}
+    assert verdicts == {**dict.fromkeys(ALL[:5], "cached"),
+                        **dict.fromkeys(ALL[5:], "would run")}
+    trainer = next(node for node in plan["nodes"] if node["node_id"] == "Trainer")
+    reasons = [reason["text"] for reason in trainer["reasons"]]
+    assert "code module_file: steps/model.py changed" in reasons
+    assert any(r.startswith("parameter custom_config: ") and '"hidden_units": [16, 8]' in r
+               for r in reasons), reasons
+    evaluator = next(node for node in plan["nodes"] if node["node_id"] == "Evaluator")
+    assert evaluator["reasons"][0]["text"] == ("input model (Trainer.model): Trainer will run "
+                                               "again (a new artifact)")
+    text_plan = tfxkit(ran_project, "run", "--dry-run", *FAST).stdout
+    assert "3 of 8 node(s) would run: Trainer, Evaluator, Pusher." in text_plan
+
+    tfxkit(ran_project, "run", *FAST)  # the run agrees
+    expected = {"cached": "cached", "would run": "ran"}
+    assert latest_outcomes(ran_project) == {n: expected[v] for n, v in verdicts.items()}
+
+    why = tfxkit(ran_project, "runs", "--why", "Trainer").stdout
+    assert "ran (execution" in why.splitlines()[0]
+    assert "  - code module_file: steps/model.py changed" in why.splitlines()
