@@ -142,9 +142,13 @@ def _project_modules(path: Path) -> list[Any]:
     `local_imports`), e.g. `steps.features` for `from steps.features import LABEL`: Beam
     workers cannot import them either, so cloudpickle ships them by value too."""
     local = {os.path.abspath(p) for p in local_imports(path)}
-    return [module for key, module in list(sys.modules.items())
-            if isinstance(getattr(module, "__file__", None), str)
-            and os.path.abspath(module.__file__) in local and key == module.__name__]
+    found = []
+    for key, module in list(sys.modules.items()):
+        filename = getattr(module, "__file__", None)
+        if isinstance(filename, str) and os.path.abspath(filename) in local \
+                and key == getattr(module, "__name__", None):
+            found.append(module)
+    return found
 
 
 def _pickle_by_value(module: Any) -> Any:

@@ -428,8 +428,9 @@ class BaseExampleGenExecutor(BaseExecutor):
         whole file), each file cut into its `byte_ranges`. Element i writes
         `data_tfrecord-<i>-of-<n>.gz`, so the shards of a split, read in name order, hold the
         rows in input order however the files were cut."""
+        whole: list[tuple[int, int] | None] = [None]
         units = [(path, split, byte_range) for path, split in tasks
-                 for byte_range in (self.byte_ranges(path, prepared) or [None])]
+                 for byte_range in (self.byte_ranges(path, prepared) or whole)]
         return [(i, path, split, byte_range) for i, (path, split, byte_range) in enumerate(units)]
 
     def _run_on_beam(self, uri: str, plan: split_config.SplitPlan,
