@@ -45,9 +45,10 @@ def test_step_tests_pass_in_a_fresh_clone_on_golden_inputs(ran_project: Path,
         for entries in manifest["inputs"].values():
             for entry in entries:
                 assert set((entry.get("sampled_rows") or {"x": 32}).values()) == {32}
-    assert f"Golden inputs of Trainer (run {manifest['source_run_id']})" in made.stdout
-    assert {"examples", "schema", "transform_graph"} == set(
-        read_manifest(fixtures, "Trainer")["inputs"])
+    trainer = read_manifest(fixtures, "Trainer")
+    assert f"Golden inputs of Trainer (run {trainer['source_run_id']}) in tests/fixtures/" \
+        "Trainer:" in made.stdout
+    assert set(trainer["inputs"]) == {"examples", "schema", "transform_graph"}
 
     clone = tmp_path / "clone"
     shutil.copytree(ran_project, clone, ignore=shutil.ignore_patterns(

@@ -13,6 +13,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     """`tfxkit snapshot NODE`: golden inputs of NODE from the latest (or `--run`) run."""
     import json
 
+    from tfxkit.errors import shown_path
     from tfxkit.project.loading import find_pipeline_file, parse_param_pairs
     from tfxkit.testing import read_manifest, snapshot_inputs
 
@@ -26,14 +27,16 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
                              run=args.run, metadata=args.metadata, pipeline_params=params,
                              max_bytes=int(args.max_mb * 2**20))
     manifest = read_manifest(folder.parent, folder.name)
-    print(f"Golden inputs of {args.node} (run {manifest['source_run_id']}) in {folder}:")
+    shown = shown_path(folder)
+    print(f"Golden inputs of {args.node} (run {manifest['source_run_id']}) in {shown}:")
     for key, entries in sorted(manifest["inputs"].items()):
         for entry in entries:
             rows = entry.get("sampled_rows")
-            detail = (", ".join(f"{split}: {n} rows" for split, n in rows.items())
+            order = [s for s in entry.get("split_names", []) if s in (rows or {})]
+            detail = (", ".join(f"{split}: {rows[split]} rows" for split in order)
                       if rows is not None else "copied whole")
             print(f"  {key:<20} {entry['type']:<20} {detail}")
-    print(f"Commit them (git add {folder}); tests use them with "
+    print(f"Commit them (git add {shown}); tests use them with "
           f"run_step({args.node!r}, inputs='fixtures').")
     if args.verbose_manifest:
         print(json.dumps(manifest, indent=2, sort_keys=True))
