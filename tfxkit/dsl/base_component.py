@@ -219,7 +219,7 @@ class BaseComponent:
         """Components whose outputs this component consumes, in input order, without repeats."""
         seen: dict[int, BaseComponent] = {}
         for channel in self.inputs.values():
-            if channel.producer is not None:
+            if isinstance(channel.producer, BaseComponent):
                 seen.setdefault(id(channel.producer), channel.producer)
         return list(seen.values())
 

@@ -128,8 +128,6 @@ class Artifact:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Artifact:
         """Rebuild an artifact from `to_dict()` output, as the standard type its name gives."""
-        from tfxkit.types.standard_artifacts import artifact_class
-
         artifact = artifact_class(data["type"])(
             uri=data.get("uri", ""),
             properties=data.get("properties"),
@@ -168,3 +166,36 @@ class SplitsMixin:
     def split_uri(self, split: str) -> str:
         """Directory of one split: `{uri}/Split-{split}`."""
         return f"{self.uri}/Split-{split}"  # type: ignore[attr-defined]
+
+
+# -- the artifact-class registry ---------------------------------------------------------------
+# Type name -> class, for artifacts read back from ML Metadata, other processes or Kubeflow.
+# `tfxkit.types.standard_artifacts` registers TFX's standard types when it is imported (the
+# package `tfxkit.types` imports it first), custom types register with `register_artifact_type`.
+_BY_NAME: dict[str, type[Artifact]] = {}
+
+
+def register_artifact_type(cls: type[Artifact]) -> type[Artifact]:
+    """Make a custom artifact type known by its `TYPE_NAME` (for lookups from ML Metadata).
+
+    Returns `cls` (usable as a class decorator). Raises ValueError when another class already
+    uses the name.
+    """
+    existing = _BY_NAME.get(cls.TYPE_NAME)
+    if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
+        raise ValueError(
+            f"Artifact type name {cls.TYPE_NAME!r} is already used by {existing.__module__}."
+            f"{existing.__qualname__}; give {cls.__qualname__} another TYPE_NAME."
+        )
+    _BY_NAME[cls.TYPE_NAME] = cls
+    return cls
+
+
+def artifact_class(type_name: str) -> type[Artifact]:
+    """Class for ML Metadata type `type_name`; unknown names get a generic `Artifact` subclass
+    (made once, then reused)."""
+    cls = _BY_NAME.get(type_name)
+    if cls is None:
+        cls = type(type_name, (Artifact,), {"TYPE_NAME": type_name, "__module__": __name__})
+        _BY_NAME[type_name] = cls
+    return cls

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tfxkit.types.artifact import Artifact
 
-if TYPE_CHECKING:
-    from tfxkit.dsl.base_component import BaseComponent
+__all__ = ["Channel", "Producer"]
+
+
+class Producer(Protocol):
+    """What a channel knows of the node producing it (a `BaseComponent` in a pipeline): its
+    id, and what it can tell about an output before anything runs. A protocol, so that this
+    layer (types) imports nothing from the DSL, which builds on it."""
+
+    @property
+    def id(self) -> str:
+        """The node id, unique in its pipeline."""
+        ...
+
+    def known_split_names(self, output_key: str) -> list[str] | None:
+        """Split names of output `output_key`'s artifacts when knowable at construction."""
+        ...
+
+    def known_feature_names(self, output_key: str) -> list[str] | None:
+        """Feature names of output `output_key`'s examples when knowable at construction."""
+        ...
 
 
 class Channel:
@@ -22,7 +40,7 @@ class Channel:
     def __init__(
         self,
         type: type[Artifact],
-        producer: BaseComponent | None = None,
+        producer: Producer | None = None,
         output_key: str = "",
     ) -> None:
         if not (isinstance(type, builtins.type) and issubclass(type, Artifact)):

@@ -1,12 +1,20 @@
 """The standard artifact types, with TFX's type names, properties and on-disk layouts.
 
 Keeping TFX's names and layouts means TFX-era artifacts, TFDV's and TFMA's readers and viewers
-open what tfxkit writes, and a TFX pipeline definition ports by changing its imports.
+open what tfxkit writes, and a TFX pipeline definition ports by changing its imports. Each is
+registered by its type name (`artifact_class`, kept in `tfxkit.types.artifact`) when this module
+is imported, which `import tfxkit.types` does.
 """
 
 from __future__ import annotations
 
-from tfxkit.types.artifact import Artifact, PropertyType, SplitsMixin
+from tfxkit.types.artifact import (
+    Artifact,
+    PropertyType,
+    SplitsMixin,
+    artifact_class,
+    register_artifact_type,
+)
 
 _SPAN = PropertyType.INT
 _VERSION = PropertyType.INT
@@ -125,28 +133,8 @@ STANDARD_TYPES: tuple[type[Artifact], ...] = (
     HyperParameters,
 )
 
-_BY_NAME: dict[str, type[Artifact]] = {cls.TYPE_NAME: cls for cls in STANDARD_TYPES}
-
-
-def register_artifact_type(cls: type[Artifact]) -> type[Artifact]:
-    """Make a custom artifact type known by its `TYPE_NAME` (for lookups from ML Metadata)."""
-    existing = _BY_NAME.get(cls.TYPE_NAME)
-    if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
-        raise ValueError(
-            f"Artifact type name {cls.TYPE_NAME!r} is already used by {existing.__module__}."
-            f"{existing.__qualname__}; give {cls.__qualname__} another TYPE_NAME."
-        )
-    _BY_NAME[cls.TYPE_NAME] = cls
-    return cls
-
-
-def artifact_class(type_name: str) -> type[Artifact]:
-    """Class for ML Metadata type `type_name`; unknown names get a generic `Artifact` subclass."""
-    cls = _BY_NAME.get(type_name)
-    if cls is None:
-        cls = type(type_name, (Artifact,), {"TYPE_NAME": type_name, "__module__": __name__})
-        _BY_NAME[type_name] = cls
-    return cls
+for _cls in STANDARD_TYPES:
+    register_artifact_type(_cls)
 
 
 __all__ = [
