@@ -30,6 +30,7 @@ from tfxkit.dsl.user_code import (
     locate_user_code,
     user_code_file_hashes,
 )
+from tfxkit.errors import shown_path
 from tfxkit.metadata import record
 from tfxkit.types.artifact import Artifact, ArtifactState
 
@@ -168,17 +169,31 @@ def cache_key(
     return computed.key, computed.code
 
 
-def outputs_intact(artifacts: Mapping[str, list[Artifact]]) -> bool:
-    """Whether every artifact is LIVE and its files match the count and size recorded at publish."""
-    for group in artifacts.values():
+def outputs_problem(artifacts: Mapping[str, list[Artifact]]) -> str:
+    """Why `artifacts` (output key -> artifacts) cannot be reused, in one phrase ("" when
+    they can): an artifact not LIVE, its folder not published (missing), or its files not
+    matching the count and size recorded at publish."""
+    for key, group in artifacts.items():
         for artifact in group:
-            if artifact.state != ArtifactState.LIVE or not fs.is_published(artifact.uri):
-                return False
+            if artifact.state != ArtifactState.LIVE:
+                return f"its {key} artifact {artifact.id} is no longer LIVE"
+            where = artifact.uri if fs.is_object_store(artifact.uri) else shown_path(artifact.uri)
+            if not fs.is_published(artifact.uri):
+                return f"its {key} folder {where} is missing"
             expected = (artifact.get_custom_property("tfxkit_file_count"),
                         artifact.get_custom_property("tfxkit_total_bytes"))
-            if None not in expected and record.files_fingerprint(artifact.uri) != expected:
-                return False
-    return True
+            found = record.files_fingerprint(artifact.uri) if None not in expected else None
+            if found is not None and found != expected:
+                return (f"its {key} folder {where} holds {found[0]} file(s), "
+                        f"{found[1]} bytes; {expected[0]} file(s), {expected[1]} bytes were "
+                        f"published")
+    return ""
+
+
+def outputs_intact(artifacts: Mapping[str, list[Artifact]]) -> bool:
+    """Whether every artifact is LIVE and its files match the count and size recorded at publish
+    (`outputs_problem` finds nothing)."""
+    return not outputs_problem(artifacts)
 
 
 def execution_outputs(store: MetadataStore, execution_id: int) -> dict[str, list[Artifact]]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tfxkit.errors import DataError, shown_path
 from tfxkit.metadata import record
 from tfxkit.metadata.cache import CACHE_KEY_PARTS, execution_outputs
+from tfxkit.metadata.cache import outputs_problem as cache_outputs_problem
 from tfxkit.secrets import mask_secrets
 
 if TYPE_CHECKING:
@@ -304,23 +305,9 @@ def unexplained(old: RecordedKey) -> Reason:
 
 
 def outputs_problem(store: MetadataStore, execution_id: int) -> str:
-    """Why the outputs of an execution are no longer a cache hit ("" when intact)."""
-    from tfxkit.types.artifact import ArtifactState
-
-    for key, group in execution_outputs(store, execution_id).items():
-        for artifact in group:
-            if artifact.state != ArtifactState.LIVE:
-                return f"its {key} artifact {artifact.id} is no longer LIVE"
-            if not os.path.exists(artifact.uri):
-                return f"its {key} folder {shown_path(artifact.uri)} is missing"
-            expected = (artifact.get_custom_property("tfxkit_file_count"),
-                        artifact.get_custom_property("tfxkit_total_bytes"))
-            found = record.files_fingerprint(artifact.uri)
-            if None not in expected and found != expected:
-                return (f"its {key} folder {shown_path(artifact.uri)} holds {found[0]} file(s), "
-                        f"{found[1]} bytes; {expected[0]} file(s), {expected[1]} bytes were "
-                        f"published")
-    return ""
+    """Why the outputs of an execution are no longer a cache hit ("" when intact): the cache's
+    own check (`tfxkit.metadata.cache.outputs_problem`)."""
+    return cache_outputs_problem(execution_outputs(store, execution_id))
 
 
 # -- executions of a node ---------------------------------------------------------------------
