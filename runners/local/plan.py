@@ -110,16 +110,19 @@ def plan_run(
     nothing (see the module docstring).
 
     Raises what the run raises before it starts anything: PipelineDefinitionError for unknown
-    node ids, runtime parameters or missing upstream outputs of a partial run; DataError from
-    components' pre-run checks (e.g. a missing `input_base`); MetadataError for a store that
+    node ids, runtime parameters or missing upstream outputs of a partial run, or an object-store
+    pipeline_root without its own metadata location; DataError from components' pre-run checks
+    (e.g. a missing `input_base`) or an unreachable object store; MetadataError for a store that
     cannot be read. A node whose cache key cannot be computed (e.g. a missing module file) is
     `would fail`, and the nodes after it `skipped`, as in the run.
     """
     from tfxkit.metadata import record
     from tfxkit.metadata.cache import compute_cache_key, find_cache_hit
     from tfxkit.metadata.store import parse
+    from tfxkit.runners.local.remote_root import RemoteRoot
     from tfxkit.runners.local.runner import LocalDagRunner
 
+    RemoteRoot.open(pipeline)  # an object-store root: the run's checks (read-only)
     selected = LocalDagRunner._select(pipeline, from_node, to_node, only_node)
     exec_properties = LocalDagRunner._resolve_parameters(pipeline, run_params or {})
     for node in selected:  # the run's own pre-run checks (read-only)

@@ -106,6 +106,22 @@ def test_runs_why_explains_a_past_run(pipeline_file: Path,
     assert data["reasons"][0]["text"] == "no earlier execution of trainer completed"
 
 
+def test_dry_run_reads_the_store_named_by_metadata(pipeline_file: Path, tmp_path: Path,
+                                                  capfd: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "elsewhere" / "metadata.sqlite"
+    assert tfxkit(capfd, "run", str(pipeline_file), "--workers", "0", "--metadata",
+                  str(store))[0] == 0
+    assert not (tmp_path / "out" / "metadata.sqlite").exists()
+    code, out, err = tfxkit(capfd, "run", str(pipeline_file), "--dry-run", "--metadata",
+                            str(store))
+    assert code == 0, err
+    assert out.endswith("0 of 4 node(s) would run; everything is cached.\n")
+    code, out, err = tfxkit(capfd, "run", str(pipeline_file), "--dry-run")  # the default store
+    assert out.endswith("4 of 4 node(s) would run: make_examples, count_rows, trainer, "
+                        "summarize.\n")
+    assert not (tmp_path / "out" / "metadata.sqlite").exists()
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["run", "--format", "json"], "--format goes with --dry-run"),
     (["runs", "--why", "trainer", "latest", "extra"], "--why takes a node and optionally a run"),

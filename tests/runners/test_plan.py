@@ -284,3 +284,15 @@ def test_a_dry_run_imports_no_tensorflow(tmp_path: Path) -> None:
     verdicts, loaded = done.stdout.splitlines()
     assert verdicts == "{'CsvExampleGen': 'would run', 'StatisticsGen': 'would run'}"
     assert loaded == ""
+
+
+def test_an_object_store_root_without_its_own_metadata_is_refused_as_the_run_refuses_it(
+        tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project")
+    pipeline = create_pipeline("s3://bucket/explained", str(project))
+    with pytest.raises(PipelineDefinitionError) as planned:
+        plan_run(pipeline)
+    with pytest.raises(PipelineDefinitionError) as ran:
+        LocalDagRunner(workers=0, hooks=SilentReporter()).run(pipeline)
+    assert str(planned.value) == str(ran.value)
+    assert "Expected an explicit metadata location" in str(planned.value)
