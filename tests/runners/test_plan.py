@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.resources.explain_pipeline import create_pipeline, write_project
+from tfxkit.dsl.base_executor import BaseExecutor
 from tfxkit.errors import ExecutionError, PipelineDefinitionError
 from tfxkit.metadata.cache import CACHE_KEY_PARTS
 from tfxkit.runners import LocalDagRunner
@@ -296,3 +297,49 @@ def test_an_object_store_root_without_its_own_metadata_is_refused_as_the_run_ref
         LocalDagRunner(workers=0, hooks=SilentReporter()).run(pipeline)
     assert str(planned.value) == str(ran.value)
     assert "Expected an explicit metadata location" in str(planned.value)
+
+
+def test_input_data_and_function_source_changes_are_named(tmp_path: Path) -> None:
+    """A component's own fingerprint (as ExampleGen's of its input files) and a @component
+    function's source (its executor identity)."""
+    from tfxkit import Pipeline
+    from tfxkit.dsl.base_component import BaseComponent
+    from tfxkit.dsl.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+    from tfxkit.types.standard_artifacts import Examples
+
+    class ReadSpec(ComponentSpec):
+        PARAMETERS = {"path": ExecutionParameter(type=str)}
+        OUTPUTS = {"examples": ChannelParameter(type=Examples)}
+
+    class ReadFile(BaseComponent):
+        SPEC_CLASS = ReadSpec
+        EXECUTOR = "tests.runners.test_plan.CopyExecutor"
+
+        def cache_fingerprint(self, exec_properties: dict[str, Any]) -> str:
+            return hashlib.sha256(Path(exec_properties["path"]).read_bytes()).hexdigest()
+
+    data = tmp_path / "data.txt"
+    data.write_text("a\n")
+    root = str(tmp_path / "root")
+    pipeline = Pipeline("files", root, [ReadFile(path=str(data))])
+    LocalDagRunner(workers=0, hooks=SilentReporter()).run(pipeline)
+    data.write_text("b\n")
+    plan = plan_run(pipeline)
+    [text] = reasons(plan, "ReadFile")
+    assert text.startswith("input data changed (content fingerprint ")
+    assert [r.old[:12] for r in plan.nodes[0].reasons] == [hashlib.sha256(b"a\n").hexdigest()[:12]]
+
+    from tfxkit.metadata.explain import RecordedKey, compare
+
+    old = RecordedKey(1, "r", "fit", "COMPLETE", "k", {"executor": "steps.fit@aaaa"}, {}, True)
+    [reason] = compare(old, {"executor": "steps.fit@bbbb"}, {})
+    assert reason.text == "code: the source of component function steps.fit changed"
+    [reason] = compare(old, {"executor": "other.Executor"}, {})
+    assert reason.text == "executor changed: steps.fit@aaaa -> other.Executor"
+
+
+class CopyExecutor(BaseExecutor):
+    """Executor of the ReadFile test component: copies the file into its examples folder."""
+
+    def Do(self, input_dict: Any, output_dict: Any, exec_properties: Any) -> None:
+        shutil.copy(exec_properties["path"], output_dict["examples"][0].uri)
