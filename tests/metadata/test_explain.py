@@ -4,6 +4,7 @@ were are explained from what they did record."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -173,3 +174,27 @@ def test_older_execution_whose_key_differs_in_what_it_did_not_record(tmp_path: P
     assert verdict == "ran"
     assert text == ("cache key differs; parts not recorded by this older run (execution 2): "
                     "the difference is in what it did not record, tfxkit or library versions")
+
+
+def test_a_dict_parameter_names_the_entries_that_changed() -> None:
+    from tfxkit.metadata.explain import RecordedKey, compare, param_texts
+
+    before = {"custom_config": {"hidden_units": [8, 8], "learning_rate": 0.01,
+                                "label": {"key": "species"}}, "module_file": "m.py"}
+    after = {"custom_config": {"hidden_units": [16, 8], "learning_rate": 0.01,
+                               "label": {"key": "island"}, "dropout": 0.1},
+             "module_file": "m.py"}
+    old_values = param_texts(before)
+    old = RecordedKey(1, "r1", "Trainer", "COMPLETE", "k", {"parameters": {
+        k: hashlib.sha256(v.encode()).hexdigest() for k, v in old_values.items()}}, old_values,
+        True)
+    new_values = param_texts(after)
+    new_parts = {"parameters": {k: hashlib.sha256(v.encode()).hexdigest()
+                                for k, v in new_values.items()}}
+    assert [r.text for r in compare(old, new_parts, new_values)] == [
+        "parameter custom_config.dropout: (not set) -> 0.1",
+        "parameter custom_config.hidden_units: [8, 8] -> [16, 8]",
+        'parameter custom_config.label.key: "species" -> "island"']
+    old.values["module_file"] = '"old.py"'  # a plain value: shown whole
+    new_parts["parameters"]["module_file"] = "other"
+    assert compare(old, new_parts, new_values)[-1].text == 'parameter module_file: "old.py" -> "m.py"'

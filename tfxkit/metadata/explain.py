@@ -205,6 +205,33 @@ def _executor_reason(old: str, new: str) -> Reason:
     return Reason("component", "executor", old, new, f"executor changed: {old} -> {new}")
 
 
+_MISSING = object()
+
+
+def _changed_entries(before: str | None, after: str) -> list[tuple[str, str, str]]:
+    """(dotted key, old JSON, new JSON) of the entries that differ between two recorded JSON
+    objects, at most 8; [] when either is not a JSON object (the whole values are shown)."""
+    try:
+        one, two = json.loads(before or ""), json.loads(after)
+    except ValueError:
+        return []
+    if not isinstance(one, dict) or not isinstance(two, dict):
+        return []
+    found: list[tuple[str, str, str]] = []
+
+    def walk(path: str, a: Any, b: Any) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                walk(f"{path}.{key}" if path else str(key), a.get(key, _MISSING),
+                     b.get(key, _MISSING))
+        elif a != b:
+            found.append((path, "(not set)" if a is _MISSING else json.dumps(a, sort_keys=True),
+                          "(not set)" if b is _MISSING else json.dumps(b, sort_keys=True)))
+
+    walk("", one, two)
+    return found[:8]
+
+
 def param_texts(exec_properties: Mapping[str, Any]) -> dict[str, str]:
     """Parameter values as JSON text, as executions record them (`param.<name>`)."""
     return {k: json.dumps(v, sort_keys=True, default=str) for k, v in exec_properties.items()}
@@ -250,6 +277,14 @@ def compare(old: RecordedKey, new_parts: Mapping[str, Any], new_values: Mapping[
         if old_params.get(name) == new_params.get(name):
             continue
         before, after_text = old.values.get(name), new_values.get(name, "?")
+        changes = _changed_entries(before, after_text) if name in old_params and \
+            name in new_params else []
+        if changes:  # a dict parameter (custom_config, eval_config): the entries that changed
+            reasons += [Reason("parameter", f"{name}.{path}", mask_secrets(one),
+                               mask_secrets(two), f"parameter {name}.{path}: {_short(one)} -> "
+                                                  f"{_short(two)}")
+                        for path, one, two in changes]
+            continue
         if name not in old_params:
             text = f"parameter {name} is new: {_short(after_text)}"
         elif name not in new_params:
