@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -139,6 +140,17 @@ def test_stale_snapshot_is_refused(penguin_context, trainer_fixtures, tmp_path: 
                                               r"expects TransformGraph"):
         run_step("Trainer", pipeline=penguin_context.context.pipeline, inputs="fixtures",
                  fixtures=stale, output_dir=tmp_path / "out")
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(stale / "Trainer" / "transform_graph" / "0", outside)
+    for path in ("../../elsewhere", str(outside), ""):
+        manifest["inputs"]["transform_graph"] = [{"type": "TransformGraph", "path": path}]
+        manifest_file.write_text(json.dumps(manifest))
+        with pytest.raises(StepInputsError, match=(
+                rf"input 'transform_graph' lies at '{re.escape(path)}', outside the step's "
+                r"golden inputs folder .*Trainer \(expected a path such as 'transform_graph/0' "
+                r"inside it\)")):
+            run_step("Trainer", pipeline=penguin_context.context.pipeline, inputs="fixtures",
+                     fixtures=stale, output_dir=tmp_path / "out")
 
 
 # -- the command ------------------------------------------------------------------------------

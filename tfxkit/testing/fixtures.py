@@ -295,7 +295,13 @@ def fixture_inputs(node: BaseComponent, folder: Path) -> tuple[dict[str, list[Ar
                 raise StepInputsError(
                     f"The golden inputs of {node.id} hold a {kind.TYPE_NAME} for {key!r}, "
                     f"the step expects {expected.TYPE_NAME}. {remake}")
-            uri = folder / node.id / entry["path"]
+            home = (folder / node.id).resolve()
+            uri = (home / str(entry.get("path", ""))).resolve()
+            if not uri.is_relative_to(home) or uri == home:
+                raise StepInputsError(
+                    f"{folder / node.id / MANIFEST}: input {key!r} lies at "
+                    f"{entry.get('path')!r}, outside the step's golden inputs folder {home} "
+                    f"(expected a path such as '{key}/0' inside it). {remake}")
             if not uri.exists():
                 raise StepInputsError(f"The golden inputs of {node.id} lack {uri} (listed in "
                                       f"its manifest). {remake}")
