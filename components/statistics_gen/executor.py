@@ -9,11 +9,15 @@ RecordBatches and streamed through TFDV's own in-memory statistics generators
 `tfdv.generate_statistics_from_dataframe`), batch by batch, so memory stays bounded. Splits run
 concurrently. When the Examples artifact says which scalar features every example carries
 (custom property `feature_types`, set by tfxkit's ExampleGens), decoding uses TensorFlow's
-fast parser (`tf.io.parse_example`); otherwise tfx-bsl's decoder.
+fast parser (`tf.io.parse_example`); otherwise tfx-bsl's decoder. Records are read and parsed
+one batch ahead in a background thread while TFDV summarises the current batch.
 
 Beam path: with beam pipeline args naming a non-Direct runner (or `--tfxkit_use_beam`), or stats
-options that need Beam (slicing), `tfdv.GenerateStatistics` runs on Beam with those args.
-Heavy libraries are imported inside functions only.
+options that need Beam (slicing), `tfdv.GenerateStatistics` runs on Beam with those args, on
+batches decoded by tfx-bsl under the same feature types. Both paths give the same statistics
+(tests/components/test_statistics_scale.py says exactly how); the one difference from TFX's own
+StatisticsGen is that a feature with no value in a whole split keeps the type ExampleGen
+recorded (see `decoder_schema`). Heavy libraries are imported inside functions only.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -179,9 +184,9 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                           batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
     """RecordBatches of examples whose scalar features are `feature_types`, parsed by
     `tf.io.parse_example` (C++) from records read by `record_lists`, one batch ahead of the
-    consumer (`prefetched`). As tfx-bsl's decoder makes them: a row where the feature has no
-    value is a null list, a feature with no value in the whole batch a column of type null,
-    other columns large_list of int64, float32 or large_binary."""
+    consumer (`prefetched`). The batches equal what tfx-bsl's decoder makes under
+    `decoder_schema(feature_types)`: large_list columns of int64, float32 or large_binary, a
+    row where the feature has no value a null list."""
     import numpy as np
     import pyarrow as pa
     import tensorflow as tf
@@ -192,14 +197,14 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
             for n in names}
 
     def parse(records: list[bytes]) -> pa.RecordBatch:
-        parsed = tf.io.parse_example(records, spec)
+        try:
+            parsed = tf.io.parse_example(records, spec)
+        except tf.errors.InvalidArgumentError as exc:
+            raise not_examples(files, exc.message, typed=True) from None
         columns = []
         for name in names:
             ragged = parsed[name]
             values = ragged.flat_values.numpy()
-            if not values.size:  # no value in the batch: a null column, as tfx-bsl's
-                columns.append(pa.nulls(len(records)))
-                continue
             offsets = ragged.row_splits.numpy()
             arrow_values = pa.array(values, type=pa.large_binary() if values.dtype == object
                                     else None)
@@ -210,14 +215,63 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
     return prefetched(map(parse, record_lists(files, batch_size)))
 
 
-def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE
-                           ) -> Iterator[pa.RecordBatch]:
-    """RecordBatches of any tf.Examples, decoded by tfx-bsl's ExamplesToRecordBatchDecoder
-    from records read by `record_lists`."""
+def decoder_schema(feature_types: dict[str, str] | None) -> bytes | None:
+    """A serialized TFMD Schema declaring `feature_types` ({name: "int" | "float" | "bytes"},
+    as tfxkit's ExampleGens record them) for tfx-bsl's decoder, or None without types.
+
+    With it, a feature with no value in a whole batch or split keeps its type (tfx-bsl's
+    untyped decoding, as TFX's StatisticsGen reads, makes it a null column that TFDV reports
+    as STRING, and SchemaGen then deprecates a numeric column that is empty in one split).
+    """
+    if not feature_types:
+        return None
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    kinds = {"int": schema_pb2.INT, "float": schema_pb2.FLOAT, "bytes": schema_pb2.BYTES}
+    schema = schema_pb2.Schema()
+    for name in sorted(feature_types):
+        schema.feature.add(name=name, type=kinds[feature_types[name]])
+    return schema.SerializeToString()
+
+
+def _decoder(feature_types: dict[str, str] | None) -> Any:
     from tfx_bsl.coders import example_coder
 
-    decoder = example_coder.ExamplesToRecordBatchDecoder()
-    return prefetched(map(decoder.DecodeBatch, record_lists(files, batch_size)))
+    serialized = decoder_schema(feature_types)
+    return (example_coder.ExamplesToRecordBatchDecoder(serialized) if serialized
+            else example_coder.ExamplesToRecordBatchDecoder())
+
+
+def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE,
+                           feature_types: dict[str, str] | None = None
+                           ) -> Iterator[pa.RecordBatch]:
+    """RecordBatches of any tf.Examples, decoded by tfx-bsl's ExamplesToRecordBatchDecoder
+    (under `decoder_schema(feature_types)` when the types are known) from records read by
+    `record_lists`, one batch ahead of the consumer."""
+    decoder = _decoder(feature_types)
+
+    def decode(records: list[bytes]) -> pa.RecordBatch:
+        try:
+            return decoder.DecodeBatch(records)
+        except RuntimeError as exc:  # tfx-bsl's DATA_LOSS
+            raise not_examples(files, str(exc), typed=bool(feature_types)) from None
+
+    return prefetched(map(decode, record_lists(files, batch_size)))
+
+
+def not_examples(files: list[str], detail: str, typed: bool) -> Exception:
+    """The DamagedRecordsError for records of `files` that are no tf.Examples (of the recorded
+    feature types): a damaged gzipped file (its CRC is checked only at its end) or one not
+    written by an ExampleGen."""
+    from tfxkit.components._shared.tfrecord import DamagedRecordsError
+
+    detail = " ".join(re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", detail).split())  # no TF op names
+    return DamagedRecordsError(
+        f"StatisticsGen: a record in {os.path.dirname(files[0]) or '.'} "
+        f"({len(files)} file(s): {', '.join(os.path.basename(f) for f in files)}) is not a "
+        f"readable tf.Example{' of the recorded feature types' if typed else ''} "
+        f"({detail[:200] or 'no detail'}). The file is "
+        f"damaged or was not written by an ExampleGen: re-run the ExampleGen that produced it.")
 
 
 def statistics_in_process(batches: Iterator[pa.RecordBatch], options: Any) -> Any:
@@ -442,19 +496,20 @@ class Executor(BaseExecutor):
         examples = input_dict["examples"][0]
         splits = selected_splits(examples, exec_properties.get("exclude_splits"),
                                  "StatisticsGen")
-        options = make_stats_options(exec_properties.get("stats_options"),
-                                     load_optional_schema(input_dict.get("schema"), "StatisticsGen"))
+        options = make_stats_options(
+            exec_properties.get("stats_options"),
+            load_optional_schema(input_dict.get("schema"), "StatisticsGen"))
         statistics = output_dict["statistics"][0]
         files = {split: split_files(examples, split) for split in splits}
         outputs = {split: os.path.join(statistics.uri, f"Split-{split}", STATS_FILE)
                    for split in splits}
         for path in outputs.values():
             os.makedirs(os.path.dirname(path), exist_ok=True)
+        raw_types = examples.get_custom_property("feature_types")
+        feature_types = json.loads(raw_types) if raw_types else None
         if use_beam(self.context.beam_pipeline_args) or _needs_beam(options):
-            self._run_on_beam(files, outputs, options)
+            self._run_on_beam(files, outputs, options, feature_types)
         else:
-            raw_types = examples.get_custom_property("feature_types")
-            feature_types = json.loads(raw_types) if raw_types else None
 
             def one_split(split: str) -> None:
                 if feature_types and len(feature_types) <= PARSE_MAX_FEATURES:
@@ -462,7 +517,8 @@ class Executor(BaseExecutor):
                         parsed_record_batches(files[split], feature_types), options)
                 else:
                     result = statistics_by_chunks(
-                        lambda: decoded_record_batches(files[split]), options)
+                        lambda: decoded_record_batches(files[split],
+                                                       feature_types=feature_types), options)
                 with open(outputs[split], "wb") as f:
                     f.write(result.SerializeToString())
 
@@ -486,12 +542,11 @@ class Executor(BaseExecutor):
         statistics.span = int(getattr(examples, "span", 0) or 0)
 
     def _run_on_beam(self, files: dict[str, list[str]], outputs: dict[str, str],
-                     options: Any) -> None:
+                     options: Any, feature_types: dict[str, str] | None) -> None:
         import apache_beam as beam
         import tensorflow_data_validation as tfdv
-        from tfx_bsl.coders import example_coder
 
-        decoder = example_coder.ExamplesToRecordBatchDecoder()
+        decoder = _decoder(feature_types)
         with beam.Pipeline(options=beam_options(self.context.beam_pipeline_args)) as pipeline:
             for split, paths in files.items():
                 pattern = os.path.join(os.path.dirname(paths[0]), "*")

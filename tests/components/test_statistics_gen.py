@@ -77,6 +77,9 @@ def test_bad_options_and_splits(penguin_examples: Examples, tmp_path: Path) -> N
 
 
 def test_beam_path_runs_with_beam_args(penguin_examples: Examples, tmp_path: Path) -> None:
+    """With beam args, statistics come from tfdv.GenerateStatistics on Beam: the same as the
+    in-process path's, byte for byte on this small split (see test_statistics_scale.py for
+    what "the same" means on bigger data)."""
     from tfxkit.components.statistics_gen.executor import Executor
     from tfxkit.dsl.base_executor import ExecutorContext
     from tfxkit.types.standard_artifacts import ExampleStatistics
@@ -87,6 +90,10 @@ def test_beam_path_runs_with_beam_args(penguin_examples: Examples, tmp_path: Pat
                          {"exclude_splits": ["train"]})
     counts = json.loads(penguin_examples.get_custom_property("example_counts"))
     assert _load(statistics.uri, "eval").datasets[0].num_examples == counts["eval"]
+    in_process = run_statistics_gen(penguin_examples, tmp_path / "in_process",
+                                    exclude_splits=["train"])
+    assert _load(statistics.uri, "eval").SerializeToString(deterministic=True) == \
+        _load(in_process.uri, "eval").SerializeToString(deterministic=True)
 
 
 def test_component_construction() -> None:
