@@ -551,12 +551,20 @@ def record_alias_event(store: MetadataStore, destination: Any, event: AliasEvent
 
 
 __all__ = [
+    "ALIAS_EXECUTION",
+    "EVENTS_DIR",
+    "EVENT_FORMAT",
+    "REGISTRY_CONTEXT",
+    "REGISTRY_DIR",
+    "SAVED_MODEL_FILES",
+    "STAGING_PREFIX",
     "AliasEvent",
     "RegistryError",
     "UnknownAliasError",
     "alias_events",
     "aliases",
     "check_alias_name",
+    "check_push_destination",
     "latest_complete_version",
     "latest_pushed_version",
     "list_pushed_versions",

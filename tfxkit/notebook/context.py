@@ -57,7 +57,7 @@ class ExecutionResult:
     outputs: dict[str, list[Artifact]]
 
     def _repr_html_(self) -> str:
-        from tfxkit.reports.artifacts import esc, table
+        from tfxkit.reports.htmlkit import esc, table
 
         rows = [[key, a.TYPE_NAME, a.id, a.uri] for key, group in sorted(self.outputs.items())
                 for a in group]

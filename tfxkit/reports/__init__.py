@@ -10,41 +10,17 @@ beyond the pipeline's own stack is needed. Heavy libraries are imported only whi
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.reports.artifacts import RENDERERS, anomalies_of, artifact_fragment, guess_type
 from tfxkit.reports.compare import EvaluationRecord, comparison_fragment, model_evaluations
+from tfxkit.reports.htmlkit import STYLE, page, wrap
 from tfxkit.reports.lineage import lineage_fragment, lineage_svg
 from tfxkit.reports.run import RunReport, load_run, run_fragment
 
 if TYPE_CHECKING:
     from ml_metadata.metadata_store.metadata_store import MetadataStore
-
-STYLE = (
-    ".tfxkit-report{font-family:sans-serif;font-size:13px}"
-    ".tfxkit-report table{border-collapse:collapse;margin:.5em 0}"
-    ".tfxkit-report td,.tfxkit-report th{border:1px solid #ccc;padding:3px 8px;text-align:left;"
-    "vertical-align:top}"
-    ".tfxkit-report th{background:#f3f3f3}.tfxkit-report .good{color:#1b5e20}"
-    ".tfxkit-report .bad{color:#b71c1c}.tfxkit-report .uri{color:#555;margin-top:0}"
-    ".tfxkit-report .charts svg{margin:0 12px 12px 0}.tfxkit-report .graph{overflow-x:auto}"
-    ".tfxkit-report td code{word-break:break-all}"
-)
-
-
-def wrap(fragment: str) -> str:
-    """`fragment` inside a `<div class="tfxkit-report">` with its style (for notebooks)."""
-    return f"<div class='tfxkit-report'><style>{STYLE}</style>{fragment}</div>"
-
-
-def page(title: str, fragment: str) -> str:
-    """A self-contained HTML page titled `title` around `fragment`."""
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>body{{margin:1.5em}}{STYLE}</style></head><body "
-            f"class='tfxkit-report'><h1>{html.escape(title)}</h1>{fragment}</body></html>")
-
 
 def render_html(type_name: str, uri: str, facts: Mapping[str, Any] | None = None,
                 lineage: Mapping[str, Any] | None = None, anomalies_uri: str | None = None,
@@ -82,6 +58,7 @@ def run_report_page(report: RunReport) -> str:
 
 __all__ = [
     "RENDERERS",
+    "STYLE",
     "EvaluationRecord",
     "RunReport",
     "anomalies_of",

@@ -11,13 +11,13 @@ them.
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.errors import DataError
+from tfxkit.reports.htmlkit import esc, table
 from tfxkit.reports.svg import hbar_chart_svg, line_chart_svg
 
 if TYPE_CHECKING:
@@ -28,38 +28,6 @@ Renderer = Callable[[str, Mapping[str, Any]], str]
 _HIDDEN_PROPERTIES = ("tfxkit_file_count", "tfxkit_total_bytes")
 
 
-def esc(value: object) -> str:
-    """`value` as HTML-escaped text."""
-    return html.escape(str(value), quote=True)
-
-
-def table(header: list[str], rows: list[list[Any]], raw_columns: frozenset[int] = frozenset()
-          ) -> str:
-    """An HTML table; cells are escaped except in the column indexes of `raw_columns`."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell if i in raw_columns else esc(_cell(cell))}</td>"
-                         for i, cell in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)
-
-
-def _body(page: str) -> str:
-    """The contents of a page's `<body>` (the StatisticsGen report returns whole pages)."""
-    start, end = page.find("<body>"), page.rfind("</body>")
-    if start < 0 or end < 0:
-        return page
-    inner = page[start + len("<body>"):end]
-    if inner.startswith("<h1>"):  # the page title; the fragment has its own header
-        inner = inner[inner.find("</h1>") + len("</h1>"):]
-    return inner
-
-
 def _data_report(type_name: str) -> Renderer:
     def render(uri: str, facts: Mapping[str, Any]) -> str:
         from tfxkit.reports import data as report
@@ -67,7 +35,9 @@ def _data_report(type_name: str) -> Renderer:
         if type_name == "ExampleStatistics":
             return report.statistics_fragment(uri, facts.get("anomalies_uri"),
                                               facts.get("sort_by") or "name")
-        return _body(report.render_html(type_name, uri))
+        if type_name == "Schema":
+            return report.schema_fragment(uri)
+        return report.anomalies_fragment(uri)
     return render
 
 
@@ -437,14 +407,14 @@ def render_evaluation(uri: str) -> str:
 # -- transform -----------------------------------------------------------------------------------
 def render_transform_graph(uri: str) -> str:
     """HTML of a TransformGraph artifact: the transformed features' schema."""
-    from tfxkit.reports.data import render_schema
+    from tfxkit.reports.data import schema_fragment
 
     folder = Path(uri, "transformed_metadata")
     if not Path(folder, "schema.pbtxt").is_file():
         raise DataError(f"TransformGraph at {uri}: transformed_metadata/schema.pbtxt is missing.")
     return ("<p>The transform graph is at <code>transform_fn/</code>; open it with "
             "<code>tft.TFTransformOutput(uri)</code>.</p><h3>Transformed features</h3>"
-            + _body(render_schema(str(folder))))
+            + schema_fragment(str(folder)))
 
 
 # -- dispatch ------------------------------------------------------------------------------------

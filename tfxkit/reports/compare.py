@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.metadata import record
-from tfxkit.reports.artifacts import esc, table
+from tfxkit.reports.htmlkit import esc, table
 from tfxkit.reports.svg import bar_chart_svg
 
 if TYPE_CHECKING:

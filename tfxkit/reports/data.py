@@ -19,7 +19,6 @@ cumulative distributions read off their histograms (a Kolmogorov-Smirnov statist
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -28,15 +27,12 @@ from typing import Any
 from tfxkit.components._shared.schema import load_schema as load_shared_schema
 from tfxkit.components._shared.statistics import STATS_FILE, load_split_statistics
 from tfxkit.errors import DataError
+from tfxkit.reports.htmlkit import esc, page
 from tfxkit.reports.svg import hbar_chart_svg, histogram_svg
 
 TOP_K = 10
 SORT_KEYS = ("name", "missing", "drift", "anomalies")
 
-_STYLE = ("<style>body{font-family:sans-serif;font-size:13px;margin:1.5em}"
-          "table{border-collapse:collapse;margin:.3em 0}"
-          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
-          "th{background:#f3f3f3}h2{margin-top:1.5em}</style>")
 # The statistics view's own look, inside its fragment so notebooks and `tfxkit show` pages
 # (which wrap fragments in their own page) show it the same.
 _STATS_STYLE = ("<style>.tfxkit-stats .feature{display:flex;flex-wrap:wrap;gap:16px;"
@@ -66,19 +62,10 @@ function tfxkitSort(key){
 </script>"""
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _splits(uri: str, file_name: str) -> list[str]:
     names = sorted(n[len("Split-"):] for n in os.listdir(uri) if n.startswith("Split-")
                    and os.path.isfile(os.path.join(uri, n, file_name)))
     return sorted(names, key=lambda n: n != "train")  # train first: "train vs eval"
-
-
-def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}"
-            f"</title>{_STYLE}</head><body><h1>{_esc(title)}</h1>{body}</body></html>")
 
 
 def _fmt(value: float) -> str:
@@ -266,7 +253,7 @@ def sort_views(views: Sequence[FeatureView], by: str = "name") -> list[FeatureVi
 
 # -- drawing -------------------------------------------------------------------------------------
 def _cells(values: Sequence[object]) -> str:
-    return "".join(f"<td class='num'>{_esc(v)}</td>" for v in values)
+    return "".join(f"<td class='num'>{esc(v)}</td>" for v in values)
 
 
 def _missing_cell(view: FeatureView, split: str) -> str:
@@ -282,7 +269,7 @@ def _numeric_table(view: FeatureView) -> str:
         num = stats.num_stats
         count = num.common_stats.num_non_missing
         zeros = f"{num.num_zeros / count:.1%}" if count else "-"
-        rows.append(f"<tr><td>{_esc(split)}</td>" + _cells([count]) + _missing_cell(view, split)
+        rows.append(f"<tr><td>{esc(split)}</td>" + _cells([count]) + _missing_cell(view, split)
                     + _cells([_fmt(num.mean), _fmt(num.std_dev), zeros, _fmt(num.min),
                               _fmt(num.median), _fmt(num.max)]) + "</tr>")
     return f"<table>{head}{''.join(rows)}</table>"
@@ -295,14 +282,14 @@ def _categorical_table(view: FeatureView) -> str:
     for split, stats in view.by_split.items():
         if stats.WhichOneof("stats") != "string_stats":  # struct / bytes without values
             count = view.common(split).num_non_missing
-            rows.append(f"<tr><td>{_esc(split)}</td>" + _cells([count]) + _missing_cell(
+            rows.append(f"<tr><td>{esc(split)}</td>" + _cells([count]) + _missing_cell(
                 view, split) + _cells(["-", "-", "-", "-"]) + "</tr>")
             continue
         string = stats.string_stats
         count = string.common_stats.num_non_missing
         top = string.top_values[0] if string.top_values else None
         total = string.common_stats.tot_num_values or count
-        rows.append(f"<tr><td>{_esc(split)}</td>" + _cells([count]) + _missing_cell(view, split)
+        rows.append(f"<tr><td>{esc(split)}</td>" + _cells([count]) + _missing_cell(view, split)
                     + _cells([string.unique, top.value if top else "-",
                               f"{top.frequency / total:.1%}" if top and total else "-",
                               _fmt(string.avg_length)]) + "</tr>")
@@ -325,7 +312,7 @@ def _top_values_chart(view: FeatureView) -> str:
 
 
 def _feature_row(view: FeatureView) -> str:
-    badge = "".join(f"<span class='anomaly' title='{_esc(a)}'>anomaly: {_esc(a)}</span>"
+    badge = "".join(f"<span class='anomaly' title='{esc(a)}'>anomaly: {esc(a)}</span>"
                     for a in view.anomalies)
     drift = (f"<span class='drift'>drift {view.drift:.3f}</span>"
              if len(view.by_split) >= 2 else "")
@@ -335,10 +322,10 @@ def _feature_row(view: FeatureView) -> str:
                                for split, stats in view.by_split.items()}, title="histogram")
     else:
         facts, chart = _categorical_table(view), _top_values_chart(view)
-    return (f"<div class='feature' data-name='{_esc(view.name)}' "
+    return (f"<div class='feature' data-name='{esc(view.name)}' "
             f"data-missing='{view.worst_missing:.6f}' data-drift='{view.drift:.6f}' "
-            f"data-anomalies='{len(view.anomalies)}'><div class='facts'><h3>{_esc(view.name)} "
-            f"<small>{_esc(view.type)}</small>{drift}{badge}</h3>{facts}</div>{chart}</div>")
+            f"data-anomalies='{len(view.anomalies)}'><div class='facts'><h3>{esc(view.name)} "
+            f"<small>{esc(view.type)}</small>{drift}{badge}</h3>{facts}</div>{chart}</div>")
 
 
 def statistics_fragment(uri: str, anomalies_uri: str | None = None, sort_by: str = "name"
@@ -353,9 +340,9 @@ def statistics_fragment(uri: str, anomalies_uri: str | None = None, sort_by: str
     splits = list(statistics)
     sizes = {s: statistics[s].datasets[0].num_examples if statistics[s].datasets else 0
              for s in splits}
-    counts = ", ".join(f"{_esc(s)}: {n} examples" for s, n in sizes.items())
-    title = " vs ".join(_esc(s) for s in splits[:2]) + (
-        "".join(f", {_esc(s)}" for s in splits[2:]))
+    counts = ", ".join(f"{esc(s)}: {n} examples" for s, n in sizes.items())
+    title = " vs ".join(esc(s) for s in splits[:2]) + (
+        "".join(f", {esc(s)}" for s in splits[2:]))
     options = "".join(f"<option value='{key}'{' selected' if key == sort_by else ''}>"
                       f"{label}</option>" for key, label in (
                           ("name", "name"), ("missing", "missing % (most first)"),
@@ -377,7 +364,7 @@ def statistics_fragment(uri: str, anomalies_uri: str | None = None, sort_by: str
 
 def render_statistics(uri: str, anomalies_uri: str | None = None, sort_by: str = "name") -> str:
     """HTML page of an ExampleStatistics artifact (see `statistics_fragment`)."""
-    return _page(f"ExampleStatistics {uri}", statistics_fragment(uri, anomalies_uri, sort_by))
+    return page(f"ExampleStatistics {uri}", statistics_fragment(uri, anomalies_uri, sort_by))
 
 
 def _domain(feature: Any) -> str:
@@ -419,22 +406,22 @@ def schema_fragment(uri: str) -> str:
     from tensorflow_metadata.proto.v0 import schema_pb2
 
     schema = load_schema(uri)
-    rows = [f"<tr><td>{_esc(f.name)}</td><td>{_esc(schema_pb2.FeatureType.Name(f.type))}</td>"
-            f"<td>{_esc(_presence(f))}</td><td>{_esc(_valency(f))}</td>"
-            f"<td>{_esc(_domain(f))}</td></tr>" for f in schema.feature]
+    rows = [f"<tr><td>{esc(f.name)}</td><td>{esc(schema_pb2.FeatureType.Name(f.type))}</td>"
+            f"<td>{esc(_presence(f))}</td><td>{esc(_valency(f))}</td>"
+            f"<td>{esc(_domain(f))}</td></tr>" for f in schema.feature]
     body = ("<h2>Features</h2><table><tr><th>feature</th><th>type</th><th>presence</th>"
             "<th>valency</th><th>domain</th></tr>" + "".join(rows) + "</table>")
     if schema.string_domain:
         body += ("<h2>Domains</h2><table><tr><th>domain</th><th>values</th></tr>"
-                 + "".join(f"<tr><td>{_esc(d.name)}</td><td>"
-                           f"{_esc(', '.join(repr(v) for v in d.value))}</td></tr>"
+                 + "".join(f"<tr><td>{esc(d.name)}</td><td>"
+                           f"{esc(', '.join(repr(v) for v in d.value))}</td></tr>"
                            for d in schema.string_domain) + "</table>")
     return body
 
 
 def render_schema(uri: str) -> str:
     """HTML page of a Schema artifact (see `schema_fragment`)."""
-    return _page(f"Schema {uri}", schema_fragment(uri))
+    return page(f"Schema {uri}", schema_fragment(uri))
 
 
 def anomalies_fragment(uri: str) -> str:
@@ -442,14 +429,14 @@ def anomalies_fragment(uri: str) -> str:
     anomalies (feature, short and long description) per split."""
     parts = []
     for split, anomalies in load_anomalies(uri).items():
-        parts.append(f"<h2>{_esc(split)}</h2>")
-        rows = [f"<tr><td>{_esc(name)}</td><td>{_esc(info.short_description)}</td>"
-                f"<td>{_esc(info.description)}</td></tr>"
+        parts.append(f"<h2>{esc(split)}</h2>")
+        rows = [f"<tr><td>{esc(name)}</td><td>{esc(info.short_description)}</td>"
+                f"<td>{esc(info.description)}</td></tr>"
                 for name, info in sorted(anomalies.anomaly_info.items())]
         if anomalies.HasField("dataset_anomaly_info"):
             info = anomalies.dataset_anomaly_info
-            rows.insert(0, f"<tr><td>(dataset)</td><td>{_esc(info.short_description)}</td>"
-                           f"<td>{_esc(info.description)}</td></tr>")
+            rows.insert(0, f"<tr><td>(dataset)</td><td>{esc(info.short_description)}</td>"
+                           f"<td>{esc(info.description)}</td></tr>")
         parts.append("<table><tr><th>feature</th><th>anomaly</th><th>description</th></tr>"
                      + "".join(rows) + "</table>" if rows else "<p>No anomalies found.</p>")
     return "".join(parts) or "<p>No splits.</p>"
@@ -457,7 +444,7 @@ def anomalies_fragment(uri: str) -> str:
 
 def render_anomalies(uri: str) -> str:
     """HTML page of an ExampleAnomalies artifact (see `anomalies_fragment`)."""
-    return _page(f"ExampleAnomalies {uri}", anomalies_fragment(uri))
+    return page(f"ExampleAnomalies {uri}", anomalies_fragment(uri))
 
 
 def render_html(artifact_type_name: str, uri: str) -> str:

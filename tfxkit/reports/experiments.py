@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tfxkit.reports.artifacts import esc, table
+from tfxkit.reports.htmlkit import esc, table
 from tfxkit.reports.svg import line_chart_svg
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from tfxkit.reports.artifacts import esc, table
+from tfxkit.reports.htmlkit import esc, table
 from tfxkit.reports.svg import DagNode, dag_svg
 
 

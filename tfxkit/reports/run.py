@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tfxkit.metadata import record
 from tfxkit.metadata.query import find_run
-from tfxkit.reports.artifacts import esc, table
+from tfxkit.reports.htmlkit import esc, table
 from tfxkit.reports.svg import DagNode, dag_svg, timeline_svg
 from tfxkit.types.artifact import Artifact
 

@@ -8,9 +8,10 @@ the pictures read well for the dozen nodes and handful of series a pipeline has.
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 from collections.abc import Mapping, Sequence
+
+from tfxkit.reports.htmlkit import esc
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -20,10 +21,6 @@ STATE_COLORS = {
     "skipped": "#f5f5f5", "artifact": "#e8eaf6", "execution": "#fffde7",
 }
 _FONT = "font-family='sans-serif' font-size='12'"
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 @dataclasses.dataclass
@@ -155,15 +152,15 @@ def dag_svg(nodes: Sequence[DagNode], edges: Sequence[tuple[str, str]],
         fill = STATE_COLORS.get(node.kind.lower(), "#ffffff")
         dash = " stroke-dasharray='5,3'" if node.dashed else ""
         radius = 14 if node.kind == "artifact" else 5
-        parts.append(f"<g><title>{_esc(node.tooltip or node.title)}</title>"
+        parts.append(f"<g><title>{esc(node.tooltip or node.title)}</title>"
                      f"<rect x='{x - node_width / 2:.1f}' y='{y - half:.1f}' width='{node_width}' "
                      f"height='{node_height}' rx='{radius}' fill='{fill}' stroke='#555'{dash}/>")
         title_y = y - 3 if node.subtitle else y + 4
         parts.append(f"<text x='{x:.1f}' y='{title_y:.1f}' text-anchor='middle' "
-                     f"font-weight='bold'>{_esc(_clip(node.title, node_width))}</text>")
+                     f"font-weight='bold'>{esc(_clip(node.title, node_width))}</text>")
         if node.subtitle:
             parts.append(f"<text x='{x:.1f}' y='{y + 13:.1f}' text-anchor='middle' "
-                         f"fill='#333'>{_esc(_clip(node.subtitle, node_width))}</text>")
+                         f"fill='#333'>{esc(_clip(node.subtitle, node_width))}</text>")
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
@@ -205,7 +202,7 @@ def line_chart_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: s
              f"viewBox='0 0 {width} {height}' {_FONT}>"]
     if title:
         parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
-                     f"{_esc(title)}</text>")
+                     f"{esc(title)}</text>")
     if not points:
         parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
                      f"</text></svg>")
@@ -237,10 +234,10 @@ def line_chart_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: s
                      f"{_fmt(tick)}</text>")
     if x_label:
         parts.append(f"<text x='{left + plot_w / 2}' y='{height - 18}' text-anchor='middle'>"
-                     f"{_esc(x_label)}</text>")
+                     f"{esc(x_label)}</text>")
     if y_label:
         parts.append(f"<text x='12' y='{top + plot_h / 2}' text-anchor='middle' "
-                     f"transform='rotate(-90 12 {top + plot_h / 2})'>{_esc(y_label)}</text>")
+                     f"transform='rotate(-90 12 {top + plot_h / 2})'>{esc(y_label)}</text>")
     for index, (name, values) in enumerate(series.items()):
         color = PALETTE[index % len(PALETTE)]
         finite = sorted(p for p in values if math.isfinite(p[1]))
@@ -248,11 +245,11 @@ def line_chart_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: s
         parts.append(f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2'/>")
         for x, y in finite:
             parts.append(f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='2.5' fill='{color}'>"
-                         f"<title>{_esc(name)}: {_fmt(x)}, {_fmt(y)}</title></circle>")
+                         f"<title>{esc(name)}: {_fmt(x)}, {_fmt(y)}</title></circle>")
         legend_x = left + 8 + index * (plot_w - 16) / max(1, len(series))
         parts.append(f"<rect x='{legend_x:.1f}' y='{height - 12}' width='10' height='10' "
                      f"fill='{color}'/><text x='{legend_x + 14:.1f}' y='{height - 3}'>"
-                     f"{_esc(name)}</text>")
+                     f"{esc(name)}</text>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -270,7 +267,7 @@ def bar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[float
              f"viewBox='0 0 {width} {height}' {_FONT}>"]
     if title:
         parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
-                     f"{_esc(title)}</text>")
+                     f"{esc(title)}</text>")
     if not values or not categories:
         parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
                      f"</text></svg>")
@@ -298,17 +295,17 @@ def bar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[float
             y_top, y_base = sy(max(value, 0.0)), sy(min(value, 0.0))
             parts.append(f"<rect x='{x0 + s * bar_w:.1f}' y='{y_top:.1f}' width='{bar_w:.1f}' "
                          f"height='{max(0.5, y_base - y_top):.1f}' "
-                         f"fill='{PALETTE[s % len(PALETTE)]}'><title>{_esc(name)} / "
-                         f"{_esc(category)}: {_fmt(value)}</title></rect>")
+                         f"fill='{PALETTE[s % len(PALETTE)]}'><title>{esc(name)} / "
+                         f"{esc(category)}: {_fmt(value)}</title></rect>")
         parts.append(f"<text x='{left + (c + 0.5) * group_w:.1f}' y='{top + plot_h + 14}' "
-                     f"text-anchor='middle'>{_esc(_clip(category, int(group_w)))}</text>")
+                     f"text-anchor='middle'>{esc(_clip(category, int(group_w)))}</text>")
     parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{sy(0):.1f}' y2='{sy(0):.1f}' "
                  f"stroke='#555'/>")
     for s, name in enumerate(series):
         legend_x = left + 8 + s * (plot_w - 16) / max(1, len(series))
         parts.append(f"<rect x='{legend_x:.1f}' y='{height - 14}' width='10' height='10' "
                      f"fill='{PALETTE[s % len(PALETTE)]}'/><text x='{legend_x + 14:.1f}' "
-                     f"y='{height - 5}'>{_esc(_clip(name, int(plot_w / max(1, len(series)))))}"
+                     f"y='{height - 5}'>{esc(_clip(name, int(plot_w / max(1, len(series)))))}"
                      f"</text>")
     parts.append("</svg>")
     return "".join(parts)
@@ -334,9 +331,9 @@ def timeline_svg(rows: Sequence[tuple[str, float, float, str]], width: int = 640
         bar = max(2.0, (stop - start) / end * plot_w)
         fill = STATE_COLORS.get(kind.lower(), "#ddd")
         parts.append(f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end'>"
-                     f"{_esc(_clip(label, label_w))}</text><rect x='{x1:.1f}' y='{y + 3}' "
+                     f"{esc(_clip(label, label_w))}</text><rect x='{x1:.1f}' y='{y + 3}' "
                      f"width='{bar:.1f}' height='{row_h - 6}' fill='{fill}' stroke='#555'>"
-                     f"<title>{_esc(label)}: {stop - start:.2f} s ({_esc(kind)})</title></rect>"
+                     f"<title>{esc(label)}: {stop - start:.2f} s ({esc(kind)})</title></rect>"
                      f"<text x='{x1 + bar + 4:.1f}' y='{y + 15}'>{stop - start:.2f} s</text>")
     parts.append("</svg>")
     return "".join(parts)
@@ -355,7 +352,7 @@ def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], ti
              f"viewBox='0 0 {width} {height}' {_FONT}>"]
     if title:
         parts.append(f"<text x='{width / 2}' y='15' text-anchor='middle' font-weight='bold'>"
-                     f"{_esc(title)}</text>")
+                     f"{esc(title)}</text>")
     shares: dict[str, list[tuple[float, float, float, float]]] = {}
     for name, buckets in series.items():
         finite = [b for b in buckets if all(math.isfinite(v) for v in b)]
@@ -398,12 +395,12 @@ def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], ti
             parts.append(f"<rect class='hist-bar' x='{x1:.1f}' y='{sy(share):.1f}' "
                          f"width='{max(1.0, x2 - x1):.1f}' height='{top + plot_h - sy(share):.1f}' "
                          f"fill='{color}' fill-opacity='0.45' stroke='{color}'><title>"
-                         f"{_esc(name)}: [{_fmt(lo)}, {_fmt(hi)}] {count:.4g} ({share:.1%})"
+                         f"{esc(name)}: [{_fmt(lo)}, {_fmt(hi)}] {count:.4g} ({share:.1%})"
                          f"</title></rect>")
         legend_x = left + index * 90
         parts.append(f"<rect x='{legend_x}' y='{height - 12}' width='10' height='10' "
                      f"fill='{color}' fill-opacity='0.6'/><text x='{legend_x + 14}' "
-                     f"y='{height - 3}'>{_esc(_clip(name, 80))}</text>")
+                     f"y='{height - 3}'>{esc(_clip(name, 80))}</text>")
     parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' "
                  f"y2='{top + plot_h}' stroke='#555'/></svg>")
     return "".join(parts)
@@ -433,7 +430,7 @@ def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[floa
              f"viewBox='0 0 {width} {height}' {_FONT}>"]
     if title:
         parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
-                     f"{_esc(title)}</text>")
+                     f"{esc(title)}</text>")
     if not values or not categories:
         parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
                      f"</text></svg>")
@@ -465,7 +462,7 @@ def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[floa
     for c, category in enumerate(categories):
         y = top + c * row_h + 3
         parts.append(f"<text x='{label_w - 6}' y='{y + row_h / 2 + 1:.1f}' text-anchor='end'>"
-                     f"{_esc(category)}</text>")
+                     f"{esc(category)}</text>")
         for s, (name, vals) in enumerate(series.items()):
             value = vals[c] if c < len(vals) else None
             if value is None or not math.isfinite(value):
@@ -474,14 +471,14 @@ def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[floa
             color = PALETTE[s % len(PALETTE)]
             parts.append(f"<rect class='bar' x='{x1:.1f}' y='{y + s * 14:.1f}' "
                          f"width='{max(1.0, x2 - x1):.1f}' height='12' fill='{color}'><title>"
-                         f"{_esc(name)} / {_esc(category)}: {shown(value)}</title></rect>"
+                         f"{esc(name)} / {esc(category)}: {shown(value)}</title></rect>"
                          f"<text x='{max(x1, x2) + 3:.1f}' y='{y + s * 14 + 10:.1f}' "
                          f"font-size='10'>{shown(value)}</text>")
     for label, value in markers.items():
         if math.isfinite(value):
             parts.append(f"<line class='marker' x1='{sx(value):.1f}' x2='{sx(value):.1f}' "
                          f"y1='{top - 2}' y2='{bottom}' stroke='#b71c1c' stroke-width='1.5' "
-                         f"stroke-dasharray='4,3'><title>{_esc(label)}: {shown(value)}</title>"
+                         f"stroke-dasharray='4,3'><title>{esc(label)}: {shown(value)}</title>"
                          f"</line>")
     parts.append(f"<line x1='{label_w}' x2='{label_w}' y1='{top}' y2='{bottom}' stroke='#555'/>")
     y = bottom + 28
@@ -493,12 +490,12 @@ def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[floa
     for s, name in enumerate(series if len(series) > 1 else []):
         parts.append(f"<rect x='{x:.1f}' y='{y - 10}' width='10' height='10' "
                      f"fill='{PALETTE[s % len(PALETTE)]}'/><text x='{x + 14:.1f}' y='{y - 1}'>"
-                     f"{_esc(name)}</text>")
+                     f"{esc(name)}</text>")
         x += 24 + 7 * len(name)
     for label, value in markers.items():
         parts.append(f"<line x1='{x:.1f}' x2='{x + 14:.1f}' y1='{y - 5}' y2='{y - 5}' "
                      f"stroke='#b71c1c' stroke-dasharray='4,3'/><text x='{x + 18:.1f}' "
-                     f"y='{y - 1}'>{_esc(label)} {shown(value)}</text>")
+                     f"y='{y - 1}'>{esc(label)} {shown(value)}</text>")
         x += 40 + 7 * len(label)
     parts.append("</svg>")
     return "".join(parts)
