@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -92,7 +93,7 @@ def main() -> None:
     path = build_input(workdir)
     size_mb = path.stat().st_size / 2**20
     print(f"input: {path} ({size_mb:.0f} MB), {args.workers} Beam workers (DirectRunner "
-          f"multi_processing)")
+          f"multi_processing), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     results = {}
     for label, range_bytes in (("before: one element per file", 1 << 62),
                                (f"after: {args.range_mb} MB byte ranges", args.range_mb << 20)):
@@ -103,6 +104,7 @@ def main() -> None:
         print(f"{label:34s} ranges {result['ranges']:>3}  Do {result['do']:6.1f} s  (checking "
               f"pass {result['prepare']:5.1f} s of it)  process {result['process']:6.1f} s  "
               f"{result['engine']}")
+    print(f"load average after: {os.getloadavg()[0]:.1f} (wall times scale with it)")
     before, after = results.values()
     assert before["counts"] == after["counts"], (before["counts"], after["counts"])
     print(f"examples per split (identical): {after['counts']}")
