@@ -113,7 +113,8 @@ def worker_pool(log: Path) -> Iterator[int]:
 
 
 def build_pipeline(root: Path, beam_args: list[str]) -> Any:
-    """penguin_context's pipeline (same data, module file and parameters) plus a BulkInferrer."""
+    """penguin_context's pipeline (same data, module file and parameters; the Trainer, which
+    is not compared and runs no Beam, trains 3 steps) plus a BulkInferrer."""
     from tfxkit import Pipeline
     from tfxkit.components import (
         BulkInferrer,
@@ -138,8 +139,8 @@ def build_pipeline(root: Path, beam_args: list[str]) -> Any:
                           module_file=module)
     trainer = Trainer(examples=transform.outputs["transformed_examples"],
                       transform_graph=transform.outputs["transform_graph"], module_file=module,
-                      train_args={"num_steps": 30}, eval_args={"num_steps": 3},
-                      custom_config={"epochs": 3})
+                      train_args={"num_steps": 3}, eval_args={"num_steps": 1},
+                      custom_config={"epochs": 1})
     evaluator = Evaluator(examples=gen.outputs["examples"], model=trainer.outputs["model"],
                           eval_config=EVAL_CONFIG, push_destination=serving)
     pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
