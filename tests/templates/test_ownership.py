@@ -32,6 +32,9 @@ INTENDED = {
     "steps/preprocessing.py": "owner_transform", "tests/test_preprocessing.py": "owner_transform",
     "steps/model.py": "owner_model", "tests/test_model.py": "owner_model",
     "steps/evaluation.py": "owner_evaluation", "tests/test_evaluation.py": "owner_evaluation",
+    # golden inputs of each step's test (`make fixtures`), refreshed by the step's owner
+    "tests/fixtures/ExampleValidator/": "owner_data", "tests/fixtures/Transform/": "owner_transform",
+    "tests/fixtures/Trainer/": "owner_model", "tests/fixtures/Evaluator/": "owner_evaluation",
 }
 
 
@@ -77,10 +80,12 @@ def intended(path: str) -> str:
 def test_every_generated_file_has_a_rule_of_its_own_naming_its_intended_owner(
         project: Path) -> None:
     project_rules = rules(project)
+    fixtures = [f"tests/fixtures/{step}/manifest.json"  # what `make fixtures` writes later
+                for step in ("ExampleValidator", "Transform", "Trainer", "Evaluator")]
     files = git(project, "ls-files").split()
     assert len(files) > 25 and "CODEOWNERS" in files
     wrong = {}
-    for path in files:
+    for path in files + fixtures:
         pattern, owners = owners_of(path, project_rules)
         if owners != [intended(path)]:
             wrong[path] = (pattern or "no rule", owners)
@@ -90,6 +95,8 @@ def test_every_generated_file_has_a_rule_of_its_own_naming_its_intended_owner(
     assert owners_of("pipeline/pipeline.py", project_rules)[1] == ["@acme/leads"]
     assert owners_of("steps/evaluation.py", project_rules)[1] == ["@acme/eval"]
     assert owners_of("tests/test_preprocessing.py", project_rules)[1] == ["ft@example.org"]
+    assert owners_of("tests/fixtures/Trainer/manifest.json", project_rules)[1] == ["@bob"]
+    assert owners_of("tests/fixtures/README.md", project_rules)[1] == ["@acme/leads"]
 
 
 def test_each_steps_settings_are_defined_in_its_owners_module(project: Path) -> None:

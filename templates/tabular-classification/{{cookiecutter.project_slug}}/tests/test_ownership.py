@@ -31,12 +31,16 @@ INTENDED = {
     "schema/": "owner_data",
     "steps/data.py": "owner_data",
     "tests/test_data.py": "owner_data",
+    "tests/fixtures/ExampleValidator/": "owner_data",
     "steps/preprocessing.py": "owner_transform",
     "tests/test_preprocessing.py": "owner_transform",
+    "tests/fixtures/Transform/": "owner_transform",
     "steps/model.py": "owner_model",
     "tests/test_model.py": "owner_model",
+    "tests/fixtures/Trainer/": "owner_model",
     "steps/evaluation.py": "owner_evaluation",
     "tests/test_evaluation.py": "owner_evaluation",
+    "tests/fixtures/Evaluator/": "owner_evaluation",
 }
 CATCH_ALL = {"*", "/*", "**", "/**", "/"}
 OWNER = re.compile(r"@[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
