@@ -4,7 +4,7 @@ A row boundary is the byte after a newline that is not inside a quoted value. Be
 readers (and TFX's CsvExampleGen on them) split at any newline, which cuts a quoted value that
 holds a newline in two; Beam's `ReadFromCsv` refuses to split for that reason. Whether a newline
 is quoted depends on everything before it, so `row_ranges` makes one sequential pre-pass over the
-file (numpy over memory-mapped chunks, about 0.1 s per 100 MB) that tracks the quoting state the
+file (numpy over memory-mapped chunks, about as long as reading the file) that tracks the quoting state the
 way pyarrow's and Python's CSV parsers do (double quote `"`, quotes doubled inside a quoted value,
 no escape character):
 
@@ -30,6 +30,7 @@ from typing import Any
 
 RANGE_BYTES = 64 << 20  # a range per 64 MB (Beam's text sources aim at 64 MB bundles too)
 _CHUNK = 16 << 20
+_WINDOW = 1 << 16  # bytes looked at first for a newline after a target
 _QUOTE = ord('"')
 _NEWLINE = ord("\n")
 _CARRIAGE_RETURN = ord("\r")
@@ -117,15 +118,22 @@ def _first_unquoted_newline(chunk: Any, offset: int, target: int, runs: Any, sta
     quotes; None if the chunk has none."""
     import numpy as np
 
-    newlines = np.flatnonzero(chunk[target - offset:] == _NEWLINE) + (target - offset)
-    if not len(newlines):
-        return None
-    if not len(runs):
-        return None if in_quotes else int(newlines[0]) + offset
-    index = np.searchsorted(runs, newlines, side="right") - 1
-    quoted = np.where(index >= 0, states_after[np.maximum(index, 0)], in_quotes)
-    free = np.flatnonzero(~quoted)
-    return int(newlines[free[0]]) + offset if len(free) else None
+    begin, window = target - offset, _WINDOW
+    while begin < len(chunk):  # look near the target first: rows are short
+        newlines = np.flatnonzero(chunk[begin:begin + window] == _NEWLINE) + begin
+        begin, window = begin + window, window * 2
+        if not len(newlines):
+            continue
+        if not len(runs):
+            if in_quotes:
+                return None
+            return int(newlines[0]) + offset
+        index = np.searchsorted(runs, newlines, side="right") - 1
+        quoted = np.where(index >= 0, states_after[np.maximum(index, 0)], in_quotes)
+        free = np.flatnonzero(~quoted)
+        if len(free):
+            return int(newlines[free[0]]) + offset
+    return None
 
 
 __all__ = ["RANGE_BYTES", "row_ranges"]
