@@ -189,9 +189,14 @@ def edit_default(project: Path, module: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+@pytest.fixture(scope="module")
+def before(project: Path) -> dict[str, Any]:
+    """The cache keys of the project as generated."""
+    return cache_keys(project)
+
+
 def test_a_model_owners_change_in_steps_model_reruns_only_the_trainer_and_what_follows(
-        project: Path) -> None:
-    before = cache_keys(project)
+        project: Path, before: dict[str, Any]) -> None:
     downstream = {"Trainer", "Evaluator", "Pusher"}
     units = 'hidden_units: list[int] = dataclasses.field(default_factory=lambda: ['
     edit_default(project, "model.py", units, units + "32, ")
@@ -213,10 +218,10 @@ def test_a_model_owners_change_in_steps_model_reruns_only_the_trainer_and_what_f
     assert cache_keys(project)["keys"] == before["keys"], "nothing else moves the keys"
 
 
-def test_other_owners_changes_rerun_only_their_step_and_what_follows(project: Path) -> None:
+def test_other_owners_changes_rerun_only_their_step_and_what_follows(
+        project: Path, before: dict[str, Any]) -> None:
     """The same for the transform owner (Transform on) and the evaluation owner (Evaluator on);
     the data owner's settings feed every step."""
-    before = cache_keys(project)
     parts = 'default_factory=lambda: ["year", "month", "day_of_week", "hour"])'
     edit_default(project, "preprocessing.py", parts, parts.replace(', "hour"', ""))
     try:
