@@ -44,8 +44,8 @@ import shutil
 import stat
 import time
 import uuid
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from tfxkit.errors import DataError
 
@@ -60,6 +60,7 @@ __all__ = [
     "tree_fingerprint", "write_bytes",
 ]
 
+T = TypeVar("T")
 OBJECT_STORE_PREFIXES = ("gs://", "s3://", "minio://")
 DEFAULT_MOUNTS = {"gs://": "/gcs/", "minio://": "/minio/", "s3://": "/s3/"}
 MOUNTS_ENV = "TFXKIT_LAUNCHER_MOUNTS"
@@ -265,8 +266,32 @@ class _Local:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# A store that does not answer in time (the AWS SDK's curl gives up after ~3 s of silence, 3
+# attempts) is asked again this many times, backing off: a busy MinIO or a loaded CI machine
+# stalls now and then. A refused connection or any other error is not retried here.
+TIMEOUT_RETRIES = 4
+
+
+def _is_timeout(exc: OSError) -> bool:
+    text = str(exc)
+    return "curlCode: 28" in text or "Timeout was reached" in text
+
+
+def _patiently(action: Callable[[], T]) -> T:
+    """`action()`, asked again (up to TIMEOUT_RETRIES times) when a store times out."""
+    for attempt in range(TIMEOUT_RETRIES + 1):
+        try:
+            return action()
+        except OSError as exc:
+            if attempt == TIMEOUT_RETRIES or not _is_timeout(exc):
+                raise
+            time.sleep(0.5 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
 class _Arrow:
-    """An object store through a `pyarrow.fs` FileSystem, with `_Local`'s methods."""
+    """An object store through a `pyarrow.fs` FileSystem, with `_Local`'s methods (timeouts
+    retried, see `_patiently`)."""
 
     def __init__(self, store: pafs.FileSystem) -> None:
         self.store = store
@@ -274,7 +299,7 @@ class _Arrow:
     def info(self, path: str) -> tuple[str | None, int, float | None]:
         from pyarrow import fs as pafs
 
-        info = self.store.get_file_info(path)
+        info = _patiently(lambda: self.store.get_file_info(path))
         kind = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type)
         return kind, int(info.size or 0), info.mtime.timestamp() if info.mtime else None
 
@@ -284,7 +309,7 @@ class _Arrow:
 
         selector = pafs.FileSelector(path, recursive=recursive, allow_not_found=allow_not_found)
         return [(i.path, i.type == pafs.FileType.Directory, int(i.size or 0))
-                for i in self.store.get_file_info(selector)
+                for i in _patiently(lambda: self.store.get_file_info(selector))
                 if i.type in (pafs.FileType.File, pafs.FileType.Directory)]
 
     def open_read(self, path: str) -> IO[bytes]:
@@ -294,13 +319,11 @@ class _Arrow:
         return cast("IO[bytes]", self.store.open_output_stream(path))
 
     def delete_tree(self, path: str) -> None:
-        from pyarrow import fs as pafs
-
-        if self.store.get_file_info(path).type == pafs.FileType.File:
-            self.store.delete_file(path)
+        if self.info(path)[0] == "file":
+            _patiently(lambda: self.store.delete_file(path))
             return
         with contextlib.suppress(FileNotFoundError):
-            self.store.delete_dir(path)
+            _patiently(lambda: self.store.delete_dir(path))
 
 
 def _where(location: str) -> tuple[_Local | _Arrow, str]:
@@ -418,9 +441,13 @@ def read_bytes(location: str) -> bytes:
 def write_bytes(location: str, data: bytes) -> None:
     """Write `data` to file `location` (folders created; on a store, one object PUT)."""
     backend, path = _where(location)
-    try:
+
+    def write() -> None:
         with backend.open_write(path) as out:
             out.write(data)
+
+    try:
+        _patiently(write)
     except OSError as exc:
         raise _store_error(location, exc) from None
 
@@ -443,9 +470,13 @@ def delete_tree(location: str) -> None:
 
 
 def _copy(source: tuple[_Local | _Arrow, str], target: tuple[_Local | _Arrow, str]) -> None:
-    with source[0].open_read(source[1]) as inp, target[0].open_write(target[1]) as out:
-        while chunk := inp.read(1 << 22):
-            out.write(chunk)
+    """Copy one file, streamed; again from its start when a store times out."""
+    def copy() -> None:
+        with source[0].open_read(source[1]) as inp, target[0].open_write(target[1]) as out:
+            while chunk := inp.read(1 << 22):
+                out.write(chunk)
+
+    _patiently(copy)
 
 
 def copy_file(source: str, target: str) -> None:

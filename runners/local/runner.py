@@ -669,7 +669,11 @@ class _RunState:
                                    *([Path(log_file)] if log_file else [])] if path.exists()]
         if self.remote is not None:  # outputs go to the store; staging and logs are scratch
             final_uris = {k: self.remote.output_uri(node.id, k, folder) for k in node.outputs}
-            taken = self.remote.taken(list(final_uris.values()), taken)
+            try:
+                taken = self.remote.taken(list(final_uris.values()), taken)
+            except TfxkitError as exc:  # the store cannot be reached: this node fails
+                self._fail(node, str(exc), began, execution_id)
+                return
         if taken:  # another store's outputs: never overwrite them
             self._fail(node, f"its output folder {taken[0]} already exists, but this ML Metadata "
                              f"store ({self.store_display}) did not write it: "

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -38,29 +39,33 @@ def s3_env(endpoint: str) -> dict[str, str]:
 def running_s3_server(timeout: float = 30.0) -> Iterator[str]:
     """Start moto's S3 server on a free 127.0.0.1 port; yield its endpoint URL; stop it."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    stderr = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"moto S3 server did not start: {stderr[-2000:]}") \
-                        from None
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        process.terminate()
+    # werkzeug logs every request to stderr: into a file, never a pipe nobody drains (a full
+    # pipe blocks the server after a few hundred requests)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=log)
+        endpoint = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        stderr = log.read().decode(errors="replace")
+                        raise RuntimeError(f"moto S3 server did not start: {stderr[-2000:]}") \
+                            from None
+                    time.sleep(0.2)
+            yield endpoint
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def make_bucket(endpoint: str, bucket: str) -> None:
