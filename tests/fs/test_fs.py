@@ -116,3 +116,25 @@ def test_local_runner_on_an_object_store_root_needs_metadata_given_and_writes_no
             r"--metadata pipeline_output/metadata.sqlite`, or Pipeline\(\.\.\., metadata=")):
         LocalDagRunner(workers=0).run(pipeline)
     assert list(tmp_path.iterdir()) == []  # no "s3:" folder, no metadata.sqlite, no staging
+
+
+def test_a_store_that_times_out_is_asked_again_and_other_errors_are_not() -> None:
+    calls: list[int] = []
+
+    def slow_then_fine() -> str:
+        calls.append(1)
+        if len(calls) < 2:
+            raise OSError("AWS Error NETWORK_CONNECTION during HeadObject operation: "
+                          "curlCode: 28, Timeout was reached")
+        return "answered"
+
+    assert fs._patiently(slow_then_fine) == "answered" and len(calls) == 2
+
+    def refused() -> None:
+        calls.append(1)
+        raise OSError("curlCode: 7, Couldn't connect to server")
+
+    calls.clear()
+    with pytest.raises(OSError, match="curlCode: 7"):
+        fs._patiently(refused)
+    assert len(calls) == 1
