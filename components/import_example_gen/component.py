@@ -15,12 +15,12 @@ class ImportExampleGen(FileBasedExampleGen):
     Inputs: none.
 
     Outputs:
-        examples (Examples): split, gzipped tf.Examples, as every file-based ExampleGen writes
-            them (see `FileBasedExampleGen`).
+        examples (Examples): the input records, byte for byte, in the Examples layout of
+            `FileBasedExampleGen` (`Split-<name>/data_tfrecord-*.gz`).
 
     Parameters:
-        input_base, input_config, output_config, follow_symlinks: those of every file-based
-            ExampleGen (see `FileBasedExampleGen`), e.g.
+        input_base, input_config, output_config, follow_symlinks: as `FileBasedExampleGen`
+            documents them. Splits already made in folders are kept with one input split each:
             `ImportExampleGen(input_base="data/", input_config={"splits": [{"name": "train",
             "pattern": "train/*"}, {"name": "eval", "pattern": "eval/*"}]})`.
 

@@ -15,12 +15,13 @@ class ParquetExampleGen(FileBasedExampleGen):
     Inputs: none.
 
     Outputs:
-        examples (Examples): split, gzipped tf.Examples, as every file-based ExampleGen writes
-            them (see `FileBasedExampleGen`).
+        examples (Examples): one tf.Example per Parquet row, hash-split, in the layout
+            `FileBasedExampleGen` describes; when no column is a list, the custom property
+            `feature_types` records each column's kind.
 
     Parameters:
-        input_base, input_config, output_config, follow_symlinks: those of every file-based
-            ExampleGen (see `FileBasedExampleGen`), e.g.
+        input_base, input_config, output_config, follow_symlinks: see `FileBasedExampleGen`.
+            For example, a 4:1 train/eval split of one folder of Parquet files:
             `ParquetExampleGen(input_base="data/", output_config={"split_config": {"splits":
             [{"name": "train", "hash_buckets": 4}, {"name": "eval", "hash_buckets": 1}]}})`.
 
