@@ -23,6 +23,23 @@ STATE_COLORS = {
 _FONT = "font-family='sans-serif' font-size='12'"
 
 
+def _open_chart(width: float, height: float, title: str = "", title_y: int = 16) -> list[str]:
+    """The opening `<svg>` tag of a chart, and its bold centred title when there is one."""
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    if title:
+        parts.append(f"<text x='{width / 2}' y='{title_y}' text-anchor='middle' "
+                     f"font-weight='bold'>{esc(title)}</text>")
+    return parts
+
+
+def _no_data(parts: list[str], width: float, height: float) -> str:
+    """The chart opened in `parts`, closed with a centred "no data"."""
+    parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data</text>"
+                 f"</svg>")
+    return "".join(parts)
+
+
 @dataclasses.dataclass
 class DagNode:
     """A box in a DAG picture.
@@ -198,15 +215,9 @@ def line_chart_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: s
     """
     points = [p for values in series.values() for p in values if math.isfinite(p[1])]
     left, right, top, bottom = 56, 12, 28 if title else 12, 44
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' {_FONT}>"]
-    if title:
-        parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
-                     f"{esc(title)}</text>")
+    parts = _open_chart(width, height, title)
     if not points:
-        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
-                     f"</text></svg>")
-        return "".join(parts)
+        return _no_data(parts, width, height)
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x_low, x_high = min(xs), max(xs)
     y_low, y_high = min(ys), max(ys)
@@ -263,15 +274,9 @@ def bar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[float
     """
     values = [v for vals in series.values() for v in vals if v is not None and math.isfinite(v)]
     left, right, top, bottom = 56, 12, 28 if title else 12, 58
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' {_FONT}>"]
-    if title:
-        parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
-                     f"{esc(title)}</text>")
+    parts = _open_chart(width, height, title)
     if not values or not categories:
-        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
-                     f"</text></svg>")
-        return "".join(parts)
+        return _no_data(parts, width, height)
     low, high = min(0.0, *values), max(0.0, *values)
     if high == low:
         high = low + 1
@@ -318,8 +323,7 @@ def timeline_svg(rows: Sequence[tuple[str, float, float, str]], width: int = 640
     height = top * 2 + max(1, len(rows)) * row_h + 18
     end = max([r[2] for r in rows] + [1e-3])
     plot_w = width - label_w - right
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' {_FONT}>"]
+    parts = _open_chart(width, height)
     for tick in _ticks(0.0, end):
         x = label_w + tick / end * plot_w
         parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{height - 18}' "
@@ -348,11 +352,7 @@ def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], ti
     class='hist-bar'>` whose tooltip gives its range, count and share. Returns the `<svg>`.
     """
     left, right, top, bottom = 44, 10, 24 if title else 10, 40
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' {_FONT}>"]
-    if title:
-        parts.append(f"<text x='{width / 2}' y='15' text-anchor='middle' font-weight='bold'>"
-                     f"{esc(title)}</text>")
+    parts = _open_chart(width, height, title, title_y=15)
     shares: dict[str, list[tuple[float, float, float, float]]] = {}
     for name, buckets in series.items():
         finite = [b for b in buckets if all(math.isfinite(v) for v in b)]
@@ -360,9 +360,7 @@ def histogram_svg(series: Mapping[str, Sequence[tuple[float, float, float]]], ti
         if total > 0:
             shares[name] = [(lo, hi, count, count / total) for lo, hi, count in finite]
     if not shares:
-        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
-                     f"</text></svg>")
-        return "".join(parts)
+        return _no_data(parts, width, height)
     low = min(b[0] for bs in shares.values() for b in bs)
     high = max(b[1] for bs in shares.values() for b in bs)
     if high <= low:
@@ -426,15 +424,9 @@ def hbar_chart_svg(categories: Sequence[str], series: Mapping[str, Sequence[floa
     legend_h = 18 if len(series) > 1 or markers else 0
     height = top + max(1, len(categories)) * row_h + 24 + legend_h + (14 if zoom else 0)
     width = max(width, label_w + 200)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' {_FONT}>"]
-    if title:
-        parts.append(f"<text x='{width / 2}' y='16' text-anchor='middle' font-weight='bold'>"
-                     f"{esc(title)}</text>")
+    parts = _open_chart(width, height, title)
     if not values or not categories:
-        parts.append(f"<text x='{width / 2}' y='{height / 2}' text-anchor='middle'>no data"
-                     f"</text></svg>")
-        return "".join(parts)
+        return _no_data(parts, width, height)
     marked = [v for v in markers.values() if math.isfinite(v)]
     if zoom:
         low, high = min(values + marked), max(values + marked)
