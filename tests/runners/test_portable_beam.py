@@ -29,12 +29,10 @@ works because the module file reaches them pickled by value.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -175,17 +173,19 @@ def portable_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         began = time.monotonic()
         code = (f"from tests.runners.test_portable_beam import run_in_child; "
                 f"run_in_child({str(root)!r}, '{port}', {str(out)!r})")
-        child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO,
-                                 stdout=(root / "run.log").open("wb"), stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+        with (root / "run.log").open("wb") as log:
+            child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        timed_out = False
         try:
             child.wait(timeout=RUN_SECONDS)
         except subprocess.TimeoutExpired:
-            pass
+            timed_out = True
         finally:
             _stop(child)
-        if child.returncode != 0 or not out.exists():
-            pytest.fail(f"portable run failed ({child.returncode}):\n"
+        if timed_out or child.returncode != 0 or not out.exists():
+            what = f"stopped after {RUN_SECONDS} s" if timed_out else f"exit {child.returncode}"
+            pytest.fail(f"portable run failed ({what}):\n"
                         f"{(root / 'run.log').read_text()[-6000:]}\n--- worker pool:\n"
                         f"{(root / 'worker_pool.log').read_text()[-3000:]}")
     result = json.loads(out.read_text())
@@ -209,16 +209,11 @@ def _local(penguin: PenguinSession, node: str, key: str) -> Any:
 
 def read_records(folder: str) -> list[bytes]:
     """Every record of the gzipped TFRecord files in `folder`, file by file."""
-    records: list[bytes] = []
-    for name in sorted(os.listdir(folder)):
-        with gzip.open(os.path.join(folder, name), "rb") as f:
-            data = f.read()
-        pos = 0
-        while pos < len(data):
-            (length,) = struct.unpack("<Q", data[pos:pos + 8])
-            records.append(data[pos + 12:pos + 12 + length])
-            pos += 12 + length + 4
-    return records
+    from tfxkit.components._shared import tfrecord
+
+    return [record for name in sorted(os.listdir(folder))
+            for chunk in tfrecord.read_records(os.path.join(folder, name), verify=False)
+            for record in chunk]
 
 
 _WORKER = r"""
