@@ -24,7 +24,6 @@ nothing half-published.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import os
 import shutil
 import signal
@@ -39,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 from tfxkit.dsl.base_component import BaseComponent
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.pipeline import Pipeline
-from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import (
     DiskFullError,
     ExecutionError,
@@ -53,8 +51,10 @@ from tfxkit.errors import (
 )
 from tfxkit.runners.base import DagRunner
 from tfxkit.runners.local.node_settings import settings_not_applied
+from tfxkit.runners.local.options import RunOptions
 from tfxkit.runners.local.remote_root import RemoteRoot
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
+from tfxkit.runners.local.results import NodeResult, RunResult
 from tfxkit.runners.local.signals import SignalGuard, Stopped, signal_name
 from tfxkit.runners.local.workers import (
     Task,
@@ -79,43 +79,6 @@ if TYPE_CHECKING:
 # RUNNING after losing its store (abandoned) from one that another run here is still executing.
 _LIVE_RUNS: set[str] = set()
 _LIVE_RUNS_LOCK = threading.Lock()
-
-
-@dataclasses.dataclass
-class NodeResult:
-    """What happened to one node in a run.
-
-    Attributes:
-        outcome: "ran", "cached", "reused" (upstream of a partial run), "failed" or "skipped".
-        seconds: wall time of the node.
-        execution_id: its ML Metadata execution (None when skipped or reused).
-        outputs: output key -> artifacts (published, LIVE) when it ran, hit the cache or was reused.
-        error: the failure message when it failed.
-    """
-
-    outcome: str
-    seconds: float = 0.0
-    execution_id: int | None = None
-    outputs: dict[str, list[Artifact]] = dataclasses.field(default_factory=dict)
-    error: str = ""
-
-
-@dataclasses.dataclass
-class RunResult:
-    """Outcome of `LocalDagRunner.run`: the run id and each node's NodeResult."""
-
-    pipeline_name: str
-    run_id: str
-    nodes: dict[str, NodeResult]
-    seconds: float = 0.0
-
-    def outcome(self, node_id: str) -> str:
-        """The outcome of node `node_id` ("ran", "cached", ...)."""
-        return self.nodes[node_id].outcome
-
-    def outputs(self, node_id: str, key: str) -> list[Artifact]:
-        """Artifacts of output `key` of node `node_id` in this run."""
-        return self.nodes[node_id].outputs.get(key, [])
 
 
 @dataclasses.dataclass
@@ -165,7 +128,6 @@ class LocalDagRunner(DagRunner):
         self.resume_command = resume_command
         self.capture_logs = capture_logs
         self.start_method = start_method
-        self._selection: tuple[bool, str | None] = (False, None)  # (only_node?, to_node) of run
 
     # -- public ------------------------------------------------------------------------------
     def run(  # type: ignore[override]  # DagRunner.run takes **options; these are ours
@@ -204,22 +166,20 @@ class LocalDagRunner(DagRunner):
     def _run(self, pipeline: Pipeline, **options: Any) -> RunResult:
         from tfxkit.metadata.store import connect
 
+        run_options = RunOptions(**{k: v for k, v in options.items() if v is not None})
         # an object-store root: metadata given apart, store reachable (see remote_root.py)
         remote = RemoteRoot.open(pipeline)
         started = time.perf_counter()
-        selected = self._select(pipeline, options["from_node"], options["to_node"],
-                                options["only_node"])
-        self._selection = (bool(options["only_node"]), options["to_node"])  # for _resume
-        exec_properties = self._resolve_parameters(pipeline, options["run_params"] or {})
+        selected = run_options.select(pipeline)
+        exec_properties = run_options.resolve_parameters(pipeline)
         for node in selected:  # e.g. a missing input_base: said before anything runs
             check = getattr(node, "check_before_run", None)
             if callable(check):
                 check(exec_properties[node.id])
         if self.workers > 0:  # before anything is recorded: can workers start cleanly?
             check_workers_can_start(pipeline, self.start_method or default_start_method())
-        cache = pipeline.enable_cache if options["enable_cache"] is None else options["enable_cache"]
-        run_id = options["run_id"] or datetime.datetime.now(datetime.UTC).strftime(
-            "%Y%m%dT%H%M%S%fZ")
+        cache = run_options.cache_enabled(pipeline)
+        run_id = run_options.new_run_id()
         root = remote.local_root if remote else Path(pipeline.pipeline_root).absolute()
         secret_env = {env for node in pipeline.components
                       for keys in node.node_config.secrets.values() for env in keys.values()}
@@ -234,17 +194,18 @@ class LocalDagRunner(DagRunner):
                 try:
                     return self._run_with_store(pipeline, store, root, run_id, selected,
                                                 exec_properties, cache, started, signals,
-                                                remote=remote)
+                                                run_options, remote=remote)
                 finally:
                     with _LIVE_RUNS_LOCK:
                         _LIVE_RUNS.discard(run_id)
             except Stopped as stop:  # while connecting, before any node started
-                raise self._interrupted(stop.signal_number, [], selected[0].id) from None
+                raise self._interrupted(stop.signal_number, [], selected[0].id,
+                                        run_options) from None
 
     def _run_with_store(self, pipeline: Pipeline, store: MetadataStore, root: Path, run_id: str,
                         selected: list[BaseComponent], exec_properties: dict[str, dict],
                         cache: bool, started: float, signals: SignalGuard,
-                        remote: RemoteRoot | None = None) -> RunResult:
+                        options: RunOptions, remote: RemoteRoot | None = None) -> RunResult:
         from tfxkit.metadata import record
         from tfxkit.metadata.store import parse
 
@@ -280,8 +241,8 @@ class LocalDagRunner(DagRunner):
             with signals.held():
                 stopped = state.stop(f"stopped by {signal_name(number)}")
             unfinished = [n.id for n in selected if n.id in stopped or n.id not in results]
-            raise self._interrupted(number, stopped, unfinished[0] if unfinished else None
-                                    ) from None
+            raise self._interrupted(number, stopped, unfinished[0] if unfinished else None,
+                                    options) from None
         finally:
             with signals.held():
                 state.close()
@@ -294,7 +255,8 @@ class LocalDagRunner(DagRunner):
         if failed:
             first = failed[0].id
             hint = (f"tfxkit: {first} failed; fix it, then resume with:\n    "
-                    f"{self._resume(first)}\n  (completed nodes are reused from the cache)")
+                    f"{options.resume(first, self.resume_command)}\n"
+                    f"  (completed nodes are reused from the cache)")
         self.hooks.on_run_end({n.id: results[n.id].outcome for n in selected}, seconds, hint)
         result = RunResult(pipeline.pipeline_name, run_id, results, seconds)
         if failed:
@@ -306,58 +268,17 @@ class LocalDagRunner(DagRunner):
     @staticmethod
     def _select(pipeline: Pipeline, from_node: str | None, to_node: str | None,
                 only_node: str | None) -> list[BaseComponent]:
-        if only_node and (from_node or to_node):
-            raise PipelineDefinitionError(
-                "Choose either only_node or from_node/to_node, not both: --only runs a single "
-                "node, --from/--to a range.")
-        if only_node:
-            return [pipeline.node(only_node)]
-        nodes = pipeline.components
-        if from_node:
-            keep = {n.id for n in pipeline.downstream(pipeline.node(from_node).id)}
-            nodes = [n for n in nodes if n.id in keep]
-        if to_node:
-            keep = {n.id for n in pipeline.upstream_closure(pipeline.node(to_node).id)}
-            nodes = [n for n in nodes if n.id in keep]
-        if not nodes:
-            raise PipelineDefinitionError(
-                f"No node is both downstream of {from_node!r} and upstream of {to_node!r}; "
-                f"check the order of --from and --to.")
-        return nodes
+        """The selected nodes (see `RunOptions.select`; `plan_run` calls this)."""
+        return RunOptions(from_node=from_node, to_node=to_node,
+                          only_node=only_node).select(pipeline)
 
     @staticmethod
     def _resolve_parameters(pipeline: Pipeline, run_params: dict[str, Any]) -> dict[str, dict]:
-        declared = pipeline.runtime_parameters()
-        unknown = sorted(set(run_params) - set(declared))
-        if unknown:
-            raise PipelineDefinitionError(
-                f"Unknown runtime parameter(s) {', '.join(unknown)} for pipeline "
-                f"{pipeline.pipeline_name!r}; declared: {', '.join(sorted(declared)) or 'none'}.")
-        return {
-            node.id: {k: v.resolve(run_params) if isinstance(v, RuntimeParameter) else v
-                      for k, v in node.exec_properties.items()}
-            for node in pipeline.components
-        }
+        """Parameters by node (see `RunOptions.resolve_parameters`; `plan_run` calls this)."""
+        return RunOptions(run_params=run_params).resolve_parameters(pipeline)
 
-    def _resume(self, node_id: str) -> str:
-        """The command that resumes the run at `node_id` with the same selection (`only_node`
-        again for a run of one node, else `from_node`, keeping `to_node`); secrets masked.
-
-        The user's text is never used as a format template: a callable `resume_command` gets
-        the node id, a string one has its literal `{node}` replaced."""
-        only, to_node = self._selection
-        command = self.resume_command
-        if callable(command):
-            return mask_secrets(command(node_id))
-        if command:
-            return mask_secrets(command.replace("{node}", node_id))
-        if only:
-            return f"LocalDagRunner().run(pipeline, only_node={node_id!r})"
-        until = f", to_node={to_node!r}" if to_node else ""
-        return f"LocalDagRunner().run(pipeline, from_node={node_id!r}{until})"
-
-    def _interrupted(self, number: int, stopped: list[str], resume_from: str | None
-                     ) -> RunInterrupted:
+    def _interrupted(self, number: int, stopped: list[str], resume_from: str | None,
+                     options: RunOptions) -> RunInterrupted:
         """The RunInterrupted for signal `number`: one line saying what was stopped and how to
         resume, e.g. "terminated (SIGTERM); train was stopped; resume with: ... --from train"."""
         name = signal_name(number)
@@ -367,7 +288,7 @@ class LocalDagRunner(DagRunner):
             parts.append(f"{', '.join(stopped)} {'was' if len(stopped) == 1 else 'were'} stopped "
                          f"and recorded CANCELED")
         if resume_from:
-            parts.append(f"resume with: {self._resume(resume_from)}")
+            parts.append(f"resume with: {options.resume(resume_from, self.resume_command)}")
         return RunInterrupted("; ".join(parts), number, stopped)
 
     def _output_suffix(self, store: MetadataStore, pipeline: Pipeline, root: Path,
