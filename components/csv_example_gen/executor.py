@@ -15,7 +15,9 @@ Two streaming passes with pyarrow's CSV reader (bounded memory, C++ parsing):
    other shapes worth a note.
 2. `read` parses again with those types fixed (pyarrow's typed parser where it reads numbers as
    Python does, our conversion where not) and hands RecordBatches to the shared engine
-   (`tfxkit.components.example_gen.executor`), which encodes, splits and writes them.
+   (`tfxkit.components.example_gen.executor`), which encodes, splits and writes them. On
+   Beam, a file bigger than `RANGE_BYTES` is read in byte ranges cut on row boundaries
+   (`ranges.py`), one Beam element each, so one big file spreads over the workers.
 
 Bad input raises `DataError` naming file and line; with `bad_rows="skip"` bad rows are skipped
 and counted (custom property `bad_rows_skipped` on the Examples artifact).

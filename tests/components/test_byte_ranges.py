@@ -216,3 +216,15 @@ def test_beam_path_with_ranges_writes_the_single_range_output(tmp_path: Path) ->
     counts = json.loads(ranged.get_custom_property("example_counts"))
     assert counts == json.loads(single.get_custom_property("example_counts"))
     assert sum(counts.values()) == 65
+
+
+def test_runner_name_and_which_path_runs() -> None:
+    from tfxkit.components._shared.beam import beam_runner_name, use_beam
+
+    portable = ["--runner=PortableRunner", "--job_endpoint=embed"]
+    assert beam_runner_name(portable) == "PortableRunner" and use_beam(portable)
+    assert beam_runner_name(["--runner", "FlinkRunner"]) == "FlinkRunner"
+    assert use_beam(["--runner", "FlinkRunner"])
+    assert beam_runner_name([]) == "DirectRunner" and not use_beam([])
+    assert not use_beam(["--direct_num_workers=2"])  # DirectRunner: the in-process fast path
+    assert use_beam(["--tfxkit_use_beam"])
