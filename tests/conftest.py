@@ -25,6 +25,7 @@ SHARED_FIXTURE_GROUPS = {
     "penguin_model": "penguin_components",
     "penguin_transform": "penguin_components",
     "built": "serving_pipeline",
+    "ran_project": "ran_project",
 }
 
 

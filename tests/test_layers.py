@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Lower index = higher layer; a module may import its own layer and lower-index layers.
 LAYERS = ["tfxkit.types", "tfxkit.dsl", "tfxkit.metadata", "tfxkit.components",
           "tfxkit.runners", "tfxkit.serving", "tfxkit.reports", "tfxkit.notebook",
-          "tfxkit.project", "tfxkit.cli"]
+          "tfxkit.project", "tfxkit.testing", "tfxkit.cli"]
 FOLDERS = {"tfxkit.components": REPO / "components", "tfxkit.runners": REPO / "runners"}
 HEAVY = ("tensorflow", "tensorflow_data_validation", "tensorflow_transform",
          "tensorflow_model_analysis", "apache_beam", "tfx_bsl", "pyarrow")

@@ -2,33 +2,23 @@
 alone (steps/model.py) re-runs only Trainer and what follows; `tfxkit run --dry-run` says so,
 with the reason, and the real run agrees; `tfxkit runs --why Trainer` says it afterwards.
 
-Cost: one session fixture generates the project and runs its pipeline once with 5 training
-steps (every node runs; about a minute on 2 cores); the test then re-runs Trainer, Evaluator
-and Pusher.
+Cost: the shared session fixture `ran_project` (tests/templates/conftest.py: the project
+generated and run once with 5 training steps); the test then re-runs Trainer, Evaluator and
+Pusher, and puts steps/model.py back as it was (the store keeps the re-run as its latest run).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tfxkit.project import new_project
+from tests.templates.conftest import FAST
+from tests.templates.conftest import tfxkit_in as tfxkit
 
-FAST = ["-p", "train_steps=5", "-p", "eval_steps=2"]
 ALL = ["CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
        "Trainer", "Evaluator", "Pusher"]
-
-
-def tfxkit(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    """`tfxkit ARGV` in the project, as a user runs it (its own process: TF loads there)."""
-    done = subprocess.run([sys.executable, "-m", "tfxkit", *argv], cwd=project,
-                          capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
 
 
 def latest_outcomes(project: Path) -> dict[str, str]:
@@ -37,21 +27,21 @@ def latest_outcomes(project: Path) -> dict[str, str]:
     return {line.split()[0]: line.split()[1] for line in listing[1:] if line.startswith("  ")}
 
 
-@pytest.fixture(scope="session")
-def ran_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated tabular-classification project whose pipeline ran once (5 train steps)."""
-    project = new_project("tabular-classification", tmp_path_factory.mktemp("dry_run_project"))
-    tfxkit(project, "run", *FAST)
-    assert set(latest_outcomes(project).values()) == {"ran"}
-    return project
-
-
 @pytest.mark.e2e
 def test_model_owner_change_reruns_trainer_and_what_follows(ran_project: Path) -> None:
     model = ran_project / "steps" / "model.py"
     text = model.read_text()
     assert "lambda: [8, 8])" in text
     model.write_text(text.replace("lambda: [8, 8])", "lambda: [16, 8])"))  # hidden_units
+    try:
+        check_dry_run_then_run(ran_project)
+    finally:
+        model.write_text(text)
+
+
+def check_dry_run_then_run(ran_project: Path) -> None:
+    """The dry run's verdicts and reasons for the hidden_units change, then the run and `runs
+    --why` agreeing with them."""
 
     done = tfxkit(ran_project, "run", "--dry-run", "--format", "json", *FAST)
     plan = json.loads(done.stdout)
