@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import signal
 import threading
 import time
@@ -56,6 +55,16 @@ from tfxkit.runners.local.remote_root import RemoteRoot
 from tfxkit.runners.local.reporter import ConsoleReporter, RunHooks
 from tfxkit.runners.local.results import NodeResult, RunResult
 from tfxkit.runners.local.signals import SignalGuard, Stopped, signal_name
+from tfxkit.runners.local.staging import (
+    Publication,
+    create_staging,
+    discard,
+    existing_paths,
+    holds_files,
+    output_folder,
+    reset_outputs,
+    staging_folder,
+)
 from tfxkit.runners.local.workers import (
     Task,
     TaskResult,
@@ -303,7 +312,7 @@ class LocalDagRunner(DagRunner):
                                                      pipeline.pipeline_name)
         if context is None:
             earlier = [n.id for n in pipeline.components if (
-                remote.holds_outputs(n.id) if remote else _holds_files(root / n.id))]
+                remote.holds_outputs(n.id) if remote else holds_files(root / n.id))]
             properties = {record.OUTPUT_SUFFIX: uuid.uuid4().hex[:8]} if earlier else {}
             context = record.pipeline_context(store, pipeline.pipeline_name, properties)
             suffix = str(record.custom(context, record.OUTPUT_SUFFIX, ""))
@@ -325,8 +334,7 @@ class LocalDagRunner(DagRunner):
             live = set(_LIVE_RUNS)
         for execution in record.abandon_stale_executions(store, pipeline.pipeline_name, live):
             node_id = record.custom(execution, "node_id", "")
-            shutil.rmtree(root / node_id / ".staging" / output_folder(execution.id, suffix),
-                          ignore_errors=True)
+            discard(staging_folder(root, node_id, output_folder(execution.id, suffix)))
 
     @staticmethod
     def _reuse(store: MetadataStore, pipeline: Pipeline, upstream: BaseComponent,
@@ -342,20 +350,6 @@ class LocalDagRunner(DagRunner):
                 f"--to {upstream.id}`.")
         execution_id, outputs = found
         return NodeResult("reused", execution_id=execution_id, outputs=outputs)
-
-
-def output_folder(execution_id: int, suffix: str = "") -> str:
-    """The folder name of an execution's outputs, staging and log: its id, plus the store's
-    suffix when the store is newer than outputs already in the pipeline root."""
-    return f"{execution_id}-{suffix}" if suffix else str(execution_id)
-
-
-def _holds_files(folder: Path) -> bool:
-    """Whether `folder` exists and holds anything."""
-    try:
-        return any(folder.iterdir())
-    except OSError:
-        return False
 
 
 def _damaged_inputs_note(inputs: dict[str, list[Artifact]]) -> str:
@@ -450,7 +444,7 @@ class _RunState:
             self.pool = None
         stopped = []
         for running in list(self.running.values()):
-            shutil.rmtree(running.staging, ignore_errors=True)
+            discard(running.staging)
             seconds = time.perf_counter() - running.started
             self.results[running.node.id] = NodeResult("failed", seconds, running.execution_id,
                                                        error=error)
@@ -581,13 +575,12 @@ class _RunState:
                 return
         execution_id = record.start_execution(self.store, node.type_name, contexts, inputs, facts)
         folder = output_folder(execution_id, self.suffix)
-        staging = self.root / node.id / ".staging" / folder
+        staging = staging_folder(self.root, node.id, folder)
         final_uris = {key: str(self.root / node.id / key / folder) for key in node.outputs}
         log_file = None
         if self.runner.capture_logs and self.runner.workers > 0:
             log_file = str(self.root / node.id / ".logs" / f"{folder}.log")
-        taken: list[Any] = [path for path in [staging, *map(Path, final_uris.values()),
-                                   *([Path(log_file)] if log_file else [])] if path.exists()]
+        taken = existing_paths(staging, final_uris.values(), log_file)
         if self.remote is not None:  # outputs go to the store; staging and logs are scratch
             final_uris = {k: self.remote.output_uri(node.id, k, folder) for k in node.outputs}
             try:
@@ -602,17 +595,10 @@ class _RunState:
                              f"outputs of another store. Nothing was overwritten; move those "
                              f"outputs away or pass a new pipeline_root", began, execution_id)
             return
-        staged: dict[str, list[Artifact]] = {}
-        tmp_dir = staging / ".tmp"
         try:
-            for output_key, channel in node.outputs.items():
-                (staging / output_key).mkdir(parents=True, exist_ok=True)
-                staged[output_key] = [channel.type(uri=str(staging / output_key))]
-            tmp_dir.mkdir(parents=True, exist_ok=True)
-            if log_file:
-                Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+            staged = create_staging(node, staging, log_file)
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            discard(staging)
             if not is_disk_full(exc):
                 self._fail(node, f"could not create its staging folder {staging}: {exc}", began,
                            execution_id)
@@ -625,7 +611,7 @@ class _RunState:
                 with self.signals.interruptible():
                     inputs = self.remote.local_inputs(inputs)
             except BaseException as exc:
-                shutil.rmtree(staging, ignore_errors=True)
+                discard(staging)
                 if not isinstance(exc, Exception) or is_disk_full(exc):
                     record.fail_execution(self.store, execution_id, "stopped while staging its "
                                           "inputs", state="CANCELED")
@@ -636,7 +622,7 @@ class _RunState:
                 return
         context = ExecutorContext(
             beam_pipeline_args=list(self.pipeline.beam_pipeline_args),
-            tmp_dir=str(tmp_dir),
+            tmp_dir=str(staging / ".tmp"),
             pipeline_name=self.pipeline.pipeline_name,
             pipeline_root=str(self.root),
             node_id=node.id,
@@ -678,7 +664,7 @@ class _RunState:
         if running.log_file:
             mask_file(running.log_file)  # what user code printed may hold a secret
         if not result.ok:
-            shutil.rmtree(running.staging, ignore_errors=True)
+            discard(running.staging)
             details, error = result.details, result.error
             if running.log_file:
                 details = _log_tail(running.log_file, self.runner.LOG_TAIL_LINES) + details
@@ -694,24 +680,9 @@ class _RunState:
             self._fail(node, error, running.started, running.execution_id, details,
                        running.log_file)
             return
-        published: dict[str, list[Artifact]] = {}
-        moved: list[str] = []
+        publication = Publication(running.staging, running.final_uris, self.remote)
         try:
-            for key, dicts in result.outputs.items():
-                artifacts = [Artifact.from_dict(d) for d in dicts]
-                if self.remote is not None:  # copied to the store, its marker last
-                    moved.append(running.final_uris[key])
-                    self.remote.publish(running.staging / key, moved[-1], artifacts)
-                    published[key] = artifacts
-                    continue
-                final = Path(running.final_uris[key])
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(running.staging / key, final)
-                moved.append(str(final))
-                for artifact in artifacts:
-                    artifact.uri = str(final)
-                published[key] = artifacts
-            shutil.rmtree(running.staging, ignore_errors=True)
+            published = publication.publish(result.outputs)
             node_context = record.node_context(self.store, self.pipeline.pipeline_name, node.id)
             seconds = time.perf_counter() - running.started  # as the store stamps finished_at
             record.publish_execution(self.store, running.execution_id,
@@ -720,12 +691,7 @@ class _RunState:
             # Not recorded (one transaction): the files must go too, or they would sit where
             # a LIVE artifact belongs. If the commit did land but its reply was lost, the cache
             # sees the files missing and recomputes.
-            for path in moved:
-                if self.remote is not None:
-                    self.remote.unpublish(path)
-                else:
-                    shutil.rmtree(path, ignore_errors=True)
-            shutil.rmtree(running.staging, ignore_errors=True)
+            publication.undo()
             if not isinstance(exc, Exception):  # a signal while waiting for a locked store
                 self.running[running.execution_id] = running  # recorded CANCELED by stop()
                 raise
@@ -753,9 +719,7 @@ class _RunState:
         if running.task is None or running.attempt > retries:
             return False
         running.attempt += 1
-        for key in running.outputs:
-            shutil.rmtree(running.staging / key, ignore_errors=True)
-            (running.staging / key).mkdir(parents=True, exist_ok=True)
+        reset_outputs(running.staging, running.outputs)
         self.hooks.on_node_note(running.node.id, f"attempt {running.attempt - 1} failed "
                                 f"({result.error.splitlines()[0][:200] if result.error else '?'});"
                                 f" retrying (attempt {running.attempt} of {retries + 1})")
@@ -805,7 +769,7 @@ class _RunState:
             self.pool = None
         stopped = []
         for running in list(self.running.values()):
-            shutil.rmtree(running.staging, ignore_errors=True)
+            discard(running.staging)
             seconds = time.perf_counter() - running.started
             record.fail_execution(self.store, running.execution_id,
                                   f"{reason} after {seconds:.1f} s; it published nothing",
