@@ -14,8 +14,11 @@ processes, as a cluster would have N workers) twice, each in a fresh Python proc
   workers.
 
 Prints the wall time of the executor's `Do` (the driver's checking pass, which reads the file
-once to infer column types, included and also shown alone), and checks that both runs wrote
-the same number of examples per split.
+once to infer column types, included and also shown alone), how many worker processes read the
+file and how many elements were being converted at once on average (the sum of the elements'
+conversion times over the span from the first start to the last end), and checks that both
+runs wrote the same number of examples per split. On a machine shared with other work the
+wall times scale with the load average, which is printed too.
 """
 
 from __future__ import annotations
@@ -37,7 +40,16 @@ import json, sys, time
 spec = json.loads(sys.argv[1])
 from tfxkit.components.csv_example_gen.executor import Executor
 from tfxkit.types.standard_artifacts import Examples
-executor = Executor(Executor.Context(beam_pipeline_args=spec["args"]))
+
+class Traced(Executor):  # records when and in which worker process each element is read
+    def read(self, path, prepared, exec_properties, byte_range=None):
+        import os, time
+        began = time.time()
+        yield from super().read(path, prepared, exec_properties, byte_range)
+        with open(spec["trace"], "a") as f:
+            f.write(json.dumps([os.getpid(), began, time.time()]) + "\n")
+
+executor = Traced(Executor.Context(beam_pipeline_args=spec["args"]))
 executor.RANGE_BYTES = spec["range_bytes"]
 files = [spec["file"]]
 began = time.perf_counter()
@@ -47,7 +59,11 @@ ranges = executor.byte_ranges(files[0], plan) or [None]
 examples = Examples(uri=spec["out"])
 began = time.perf_counter()
 executor.Do({}, {"examples": [examples]}, {"input_base": spec["input"]})
+spans = [json.loads(line) for line in open(spec["trace"])]
+busy = sum(end - start for _, start, end in spans)
+wall = max(end for *_, end in spans) - min(start for _, start, _ in spans)
 print(json.dumps({"do": time.perf_counter() - began, "prepare": prepare,
+                  "processes": len({pid for pid, *_ in spans}), "concurrency": busy / wall,
                   "ranges": len(ranges), "engine": examples.get_custom_property("engine"),
                   "counts": json.loads(examples.get_custom_property("example_counts"))}))
 """
@@ -69,9 +85,12 @@ def build_input(workdir: Path) -> Path:
 
 
 def run(path: Path, out: Path, workers: int, range_bytes: int) -> dict[str, object]:
-    spec = {"file": str(path), "input": str(path.parent), "out": str(out),
+    trace = out.parent / f"{out.name}.trace"
+    trace.unlink(missing_ok=True)
+    spec = {"file": str(path), "input": str(path.parent), "out": str(out), "trace": str(trace),
             "range_bytes": range_bytes,
             "args": ["--tfxkit_use_beam", "--direct_running_mode=multi_processing",
+                     "--pickle_library=cloudpickle",  # ships the tracing subclass by value
                      f"--direct_num_workers={workers}"]}
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec)], cwd=ROOT,
@@ -103,7 +122,8 @@ def main() -> None:
         results[label] = result
         print(f"{label:34s} ranges {result['ranges']:>3}  Do {result['do']:6.1f} s  (checking "
               f"pass {result['prepare']:5.1f} s of it)  process {result['process']:6.1f} s  "
-              f"{result['engine']}")
+              f"{result['engine']}; read in {result['processes']} worker process(es), "
+              f"{result['concurrency']:.2f} elements at once on average")
     print(f"load average after: {os.getloadavg()[0]:.1f} (wall times scale with it)")
     before, after = results.values()
     assert before["counts"] == after["counts"], (before["counts"], after["counts"])
