@@ -349,7 +349,7 @@ class BaseExampleGenExecutor(BaseExecutor):
         else:
             counts = self._run_local(examples.uri, plan, tasks, prepared, exec_properties)
             engine = "in-process"
-        # Which path converted the data, on the artifact (lineage and `tfxkit show` show it).
+        # Which path converted the data, recorded with the artifact in ML Metadata.
         examples.set_custom_property("engine", engine)
         if sum(counts) == 0:
             raise DataError(
