@@ -307,6 +307,7 @@ class NodeSteps:
         return True
 
     def node_contexts(self, node: BaseComponent) -> list[Context]:
+        """The ML Metadata contexts an execution of `node` belongs to: pipeline, run, node."""
         from tfxkit.metadata import record
 
         return [*self.contexts, record.node_context(self.store, self.pipeline.pipeline_name,
@@ -320,6 +321,8 @@ class NodeSteps:
 
     def fail(self, node: BaseComponent, error: str, began: float, execution_id: int | None,
               details: str = "", log_file: str | None = None) -> None:
+        """Record `node` failed with `error` (secrets masked; its execution FAILED when it has
+        one), report it to the hooks, and mark the run failed (no further node starts)."""
         from tfxkit.components._shared.user_code import TRACEBACK_NOTE
         from tfxkit.metadata import record
 
