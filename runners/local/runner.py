@@ -19,6 +19,12 @@ SIGTERM and SIGINT (Ctrl-C) stop a run cleanly (see `signals.py`): workers are s
 executions are recorded CANCELED with their real duration, their staging folders removed, and
 `RunInterrupted` carries the one line to print. A full disk (`DiskFullError`) stops the run with
 nothing half-published.
+
+This module checks, connects and reports; the rest lives apart: `options.py` (`RunOptions`:
+selection, parameters, resume hint), `run_state.py` (one run's state and its scheduling),
+`node_run.py` (one node: cache hit or staged task, publish, retry, failure), `staging.py`,
+`results.py`, and the worker processes in `workers.py` (`tasks.py`, `preimport.py`,
+`start_method.py`).
 """
 
 from __future__ import annotations
