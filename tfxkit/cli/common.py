@@ -92,3 +92,19 @@ def quiet_heavy_imports() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     for name in ("tensorflow", "absl", "apache_beam"):  # deprecation notices, Beam set-up
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+REPORTS_DIR = "reports"
+
+
+def report_path(chosen: str | None, name: str) -> Path:
+    """Where an HTML page goes: `chosen` (`-o`) as given, else `reports/<name>` under the
+    project root (the templates' .gitignore ignores `reports/`), or under the working directory
+    outside a project. The folder is created; the absolute path is returned."""
+    from tfxkit.project.loading import find_project_root
+
+    if chosen:
+        return Path(chosen).absolute()
+    folder = (find_project_root() or Path.cwd()).absolute() / REPORTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name

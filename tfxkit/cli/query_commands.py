@@ -15,6 +15,7 @@ from tfxkit.cli.common import (
     find_store_for_uri,
     open_store,
     quiet_heavy_imports,
+    report_path,
 )
 
 
@@ -185,20 +186,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-REPORTS_DIR = "reports"
-
-
-def report_path(chosen: str | None, name: str) -> Path:
-    """Where an HTML page goes: `chosen` (`-o`) as given, else `reports/<name>` under the
-    project root (the templates' .gitignore ignores `reports/`), or under the working directory
-    outside a project. The folder is created; the absolute path is returned."""
-    from tfxkit.project.loading import find_project_root
-
-    if chosen:
-        return Path(chosen).absolute()
-    folder = (find_project_root() or Path.cwd()).absolute() / REPORTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
 
 
 def _project_store(args: argparse.Namespace) -> Any:

@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-from tfxkit.cli.common import UsageError, open_store
+from tfxkit.cli.common import UsageError, open_store, report_path
 
 PROMOTE = "promote"
 MODELS_USAGE = (
@@ -375,8 +375,6 @@ def cmd_report(args: argparse.Namespace, report: Any) -> int:
             runs.insert(0, args.run)
     store = open_store(args)
     table = compare_runs(store, runs or None, _pipeline_name(args), 10, args.sort)
-    from tfxkit.cli.query_commands import report_path
-
     output = report_path(args.output, "runs-compare.html")
     output.write_text(page("Runs compared", experiments_fragment(table)))
     print(output)

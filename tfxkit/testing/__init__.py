@@ -29,12 +29,8 @@ from tfxkit.testing.fixtures import (
     read_manifest,
     snapshot_inputs,
 )
-from tfxkit.testing.steps import (
-    FixturesNotFoundError,
-    StepInputsError,
-    StepResult,
-    run_step,
-)
+from tfxkit.testing.inputs import FixturesNotFoundError, StepInputsError
+from tfxkit.testing.steps import StepResult, run_step
 
 __all__ = [
     "DEFAULT_ROWS",

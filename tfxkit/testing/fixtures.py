@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfxkit.errors import DataError
-from tfxkit.testing.steps import (
+from tfxkit.testing.inputs import (
     FixturesNotFoundError,
     StepInputsError,
     load_project_pipeline,
