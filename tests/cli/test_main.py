@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -30,11 +29,19 @@ def pipeline_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_help_is_fast_and_loads_nothing_heavy() -> None:
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "tfxkit", "--help"], capture_output=True,
-                          text=True, check=True)
-    assert time.perf_counter() - started < 1.0
+def test_help_loads_nothing_heavy() -> None:
+    """`tfxkit --help` prints the commands and imports none of TF, TFDV, TFT, TFMA, Beam,
+    ML Metadata or pyarrow (its speed follows from that; no wall-clock bound here)."""
+    probe = ("import sys\n"
+             "from tfxkit.cli.main import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "heavy = ('tensorflow', 'tensorflow_data_validation', 'tensorflow_transform', "
+             "'tensorflow_model_analysis', 'apache_beam', 'ml_metadata', 'pyarrow')\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), "
+             "file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
     assert "run" in done.stdout and "lineage" in done.stdout
 
 

@@ -60,7 +60,8 @@ def test_runs_in_topological_order_and_publishes_outputs(tmp_path: Path) -> None
 
 
 def test_independent_nodes_run_concurrently(tmp_path: Path) -> None:
-    runner(workers=2).run(create_pipeline(str(tmp_path), sleep=1.0))
+    # 3 s per node: longer than a worker process takes to start even on a loaded machine.
+    runner(workers=2).run(create_pipeline(str(tmp_path), sleep=3.0))
     times = dict((text, t) for t, text in events(tmp_path))
     # count_rows and measure are independent: each starts before the other ends.
     assert times["start measure"] < times["end count_rows"]

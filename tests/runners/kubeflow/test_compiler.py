@@ -99,7 +99,7 @@ def test_task_name_clashes_after_sanitizing_are_refused() -> None:
         KubeflowDagRunner(KubeflowDagRunnerConfig(project_root=str(REPO))).compile(a)
 
 
-def test_compiling_imports_no_tensorflow_and_is_fast(tmp_path: Path) -> None:
+def test_compiling_imports_no_tensorflow(tmp_path: Path) -> None:
     script = f'''
 import sys, time
 sys.path.insert(0, {str(REPO)!r})
@@ -114,7 +114,7 @@ print(time.perf_counter() - started, [m for m in sys.modules if m.startswith("te
                           check=True)
     seconds, heavy = done.stdout.split(" ", 1)
     assert heavy.strip() == "[]"
-    assert float(seconds) < 2.0  # bench/ reports the real figure
+    assert float(seconds) < 60  # a hang guard only: bench/ reports the real figure
 
 
 def test_uri_mapping_to_launcher_mounts() -> None:
@@ -162,7 +162,7 @@ def test_cli_compile(tmp_path: Path) -> None:
                            "--target", "kubeflow", "-o", str(output), "--image", "img:2"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 60  # a hang guard; the figure is a benchmark's
     spec, _ = kfp_harness.load(output)
     assert set(spec.root.dag.tasks) == {"make-data", "train"}
     assert "--component" in output.read_text() and "pipeline.make_data" in output.read_text()

@@ -44,7 +44,7 @@ def test_penguin_pipeline_runs_from_its_compiled_spec(tmp_path: Path) -> None:
     KubeflowDagRunner(KubeflowDagRunnerConfig(image="penguin:test", project_root=str(project),
                                               local_push_destination=True)) \
         .run(pipeline, output_file=str(spec_file))
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 60  # compiling executes nothing (a hang guard)
     text = spec_file.read_text()
     assert str(project) not in text and str(tmp_path) not in text
 
