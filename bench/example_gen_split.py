@@ -15,8 +15,8 @@ processes, as a cluster would have N workers) twice, each in a fresh Python proc
 
 Prints the wall time of the executor's `Do` (the driver's checking pass, which reads the file
 once to infer column types, included and also shown alone), how many worker processes read the
-file and how many elements were being converted at once on average (the sum of the elements'
-conversion times over the span from the first start to the last end), and checks that both
+file and when (each worker's elements, from the start of the first read to the end of its last
+read; the encoding and writing of the last batches follow), and checks that both
 runs wrote the same number of examples per split. On a machine shared with other work the
 wall times scale with the load average, which is printed too.
 """
@@ -44,10 +44,11 @@ from tfxkit.types.standard_artifacts import Examples
 class Traced(Executor):  # records when and in which worker process each element is read
     def read(self, path, prepared, exec_properties, byte_range=None):
         import os, time
-        began = time.time()
+        began, cpu = time.time(), time.process_time()
         yield from super().read(path, prepared, exec_properties, byte_range)
         with open(spec["trace"], "a") as f:
-            f.write(json.dumps([os.getpid(), began, time.time()]) + "\n")
+            f.write(json.dumps([os.getpid(), began, time.time(), time.process_time() - cpu])
+                    + "\n")
 
 executor = Traced(Executor.Context(beam_pipeline_args=spec["args"]))
 executor.RANGE_BYTES = spec["range_bytes"]
@@ -60,10 +61,16 @@ examples = Examples(uri=spec["out"])
 began = time.perf_counter()
 executor.Do({}, {"examples": [examples]}, {"input_base": spec["input"]})
 spans = [json.loads(line) for line in open(spec["trace"])]
-busy = sum(end - start for _, start, end in spans)
-wall = max(end for *_, end in spans) - min(start for _, start, _ in spans)
+first = min(span[1] for span in spans)
+workers = {}
+for pid, start, end, _ in spans:
+    count, lo, hi = workers.get(pid, (0, float("inf"), 0.0))
+    workers[pid] = (count + 1, min(lo, start - first), max(hi, end - first))
 print(json.dumps({"do": time.perf_counter() - began, "prepare": prepare,
-                  "processes": len({pid for pid, *_ in spans}), "concurrency": busy / wall,
+                  "workers": sorted(workers.values(), key=lambda w: w[1]),
+                  "read_span": max(span[2] for span in spans) - first,
+                  "cpu_per_second": sum(span[3] for span in spans)
+                  / sum(span[2] - span[1] for span in spans),
                   "ranges": len(ranges), "engine": examples.get_custom_property("engine"),
                   "counts": json.loads(examples.get_custom_property("example_counts"))}))
 """
@@ -122,8 +129,11 @@ def main() -> None:
         results[label] = result
         print(f"{label:34s} ranges {result['ranges']:>3}  Do {result['do']:6.1f} s  (checking "
               f"pass {result['prepare']:5.1f} s of it)  process {result['process']:6.1f} s  "
-              f"{result['engine']}; read in {result['processes']} worker process(es), "
-              f"{result['concurrency']:.2f} elements at once on average")
+              f"{result['engine']}; a reading worker used {result['cpu_per_second']:.2f} "
+              f"CPU-seconds per second")
+        for count, start, end in result["workers"]:  # type: ignore[attr-defined]
+            print(f"    a worker process read {count} element(s) from {start:5.1f} s to "
+                  f"{end:5.1f} s (after the first read started)")
     print(f"load average after: {os.getloadavg()[0]:.1f} (wall times scale with it)")
     before, after = results.values()
     assert before["counts"] == after["counts"], (before["counts"], after["counts"])
