@@ -19,10 +19,13 @@ class ImportExampleGen(FileBasedExampleGen):
             `FileBasedExampleGen` (`Split-<name>/data_tfrecord-*.gz`).
 
     Parameters:
-        input_base, input_config, output_config, follow_symlinks: as `FileBasedExampleGen`
-            documents them. Splits already made in folders are kept with one input split each:
-            `ImportExampleGen(input_base="data/", input_config={"splits": [{"name": "train",
-            "pattern": "train/*"}, {"name": "eval", "pattern": "eval/*"}]})`.
+        input_base (str): the folder of input files, as `FileBasedExampleGen` documents it.
+        input_config (dict | None): input splits by file pattern. Splits already made in
+            folders are kept with one input split each: `ImportExampleGen(input_base="data/",
+            input_config={"splits": [{"name": "train", "pattern": "train/*"}, {"name": "eval",
+            "pattern": "eval/*"}]})`.
+        output_config (dict | None): output splits by hash buckets (`FileBasedExampleGen`).
+        follow_symlinks (bool): read links that leave `input_base` (`FileBasedExampleGen`).
 
     The input files' content is part of the cache key (see FileBasedExampleGen).
     """

@@ -20,10 +20,13 @@ class ParquetExampleGen(FileBasedExampleGen):
             `feature_types` records each column's kind.
 
     Parameters:
-        input_base, input_config, output_config, follow_symlinks: see `FileBasedExampleGen`.
-            For example, a 4:1 train/eval split of one folder of Parquet files:
-            `ParquetExampleGen(input_base="data/", output_config={"split_config": {"splits":
-            [{"name": "train", "hash_buckets": 4}, {"name": "eval", "hash_buckets": 1}]}})`.
+        input_base (str): the folder of Parquet files, as `FileBasedExampleGen` documents it.
+        input_config (dict | None): input splits by file pattern (`FileBasedExampleGen`).
+        output_config (dict | None): output splits by hash buckets; for example a 4:1
+            train/eval split of one folder: `ParquetExampleGen(input_base="data/",
+            output_config={"split_config": {"splits": [{"name": "train", "hash_buckets": 4},
+            {"name": "eval", "hash_buckets": 1}]}})`.
+        follow_symlinks (bool): read links that leave `input_base` (`FileBasedExampleGen`).
 
     The input files' content is part of the cache key (see FileBasedExampleGen).
     """
