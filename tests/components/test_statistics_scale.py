@@ -10,7 +10,10 @@ sums up, so a different cut into batches (Beam's `BatchElements` sizes vs the in
 the values themselves. Quantiles and histograms come from tfx-bsl's quantiles sketch, exact while
 a split's values fit it (every sample here does); past that (millions of rows) both paths hold
 the same approximate sketch fed in different batches, so quantile boundaries may differ within
-the sketch's error bound, not more.
+the sketch's error bound, not more. Measured on the 1M-row taxi bench data (670k/335k rows):
+counts, missing, value counts, min, max, top values and uniques equal; mean and std_dev within
+8e-15 relative; eval's quantiles and histograms equal; train's median within 8e-6 relative,
+histogram boundaries within 1e-4 of the value range and bucket counts within 2.5e-4 of the rows.
 """
 
 from __future__ import annotations
