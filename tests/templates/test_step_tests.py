@@ -58,6 +58,12 @@ def test_step_tests_pass_in_a_fresh_clone_on_golden_inputs(ran_project: Path,
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert re.search(r"\b4 passed\b", done.stdout), done.stdout[-2000:]
     assert "skipped" not in done.stdout
+    # The model owner's own command (README: "test it alone"): the whole file, alone, so its
+    # plain unit tests build the model before the golden-input test runs the Trainer; they must
+    # get the Keras the pipeline uses (tf-keras), not Keras 3.
+    alone = project_pytest(clone, "tests/test_model.py", TFXKIT_REQUIRE_FIXTURES="1")
+    assert alone.returncode == 0, alone.stdout[-4000:] + alone.stderr[-4000:]
+    assert "failed" not in alone.stdout and "skipped" not in alone.stdout
     assert not (clone / "pipeline_output").exists(), "no store, no pipeline output was made"
     assert not (clone / "serving_model").exists(), "nothing pushed"
 

@@ -4,6 +4,7 @@ and the errors a user meets (unknown step, no store, no run, bad override, missi
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,20 @@ def test_import_loads_no_tensorflow() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("0", "0")])
+def test_import_sets_the_pipelines_keras_unless_the_user_chose(given: str | None,
+                                                               expected: str) -> None:
+    """A step's code called before run_step (a test's build_model()) must get tf-keras, as the
+    pipeline's executors set it; a value the user set wins."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    if given is not None:
+        env["TF_USE_LEGACY_KERAS"] = given
+    code = "import os, tfxkit.testing; print(os.environ.get('TF_USE_LEGACY_KERAS'))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env)
+    assert done.stdout.strip() == expected
 
 
 @pytest.mark.integration

@@ -17,11 +17,15 @@ artifacts, alone, from a test or a notebook.
   (`pytest_plugins = ["tfxkit.testing.pytest_plugin"]` in a conftest.py).
 
 See docs/testing.md. Importing this package imports no TensorFlow: the executors import it
-when they run.
+when they run. It does set TensorFlow's environment the way the pipeline's executors do
+(`TF_USE_LEGACY_KERAS=1`, only where unset; components/_shared/tf_env.py), so a step's own code
+called in the same process before `run_step` (a test calling `build_model()`, a notebook cell)
+gets the Keras the pipeline uses, not Keras 3.
 """
 
 from __future__ import annotations
 
+from tfxkit.components._shared.tf_env import set_tf_environment
 from tfxkit.testing.fixtures import (
     DEFAULT_ROWS,
     FIXTURES_DIR,
@@ -31,6 +35,8 @@ from tfxkit.testing.fixtures import (
 )
 from tfxkit.testing.inputs import FixturesNotFoundError, StepInputsError
 from tfxkit.testing.steps import StepResult, run_step
+
+set_tf_environment()
 
 __all__ = [
     "DEFAULT_ROWS",
