@@ -78,6 +78,8 @@ def test_failed_run_prints_the_resume_command(pipeline_file: Path, tmp_path: Pat
     (["run", "{file}", "-p", "colour=red"], "Unknown parameter(s) colour"),
     (["run", "{file}", "-p", "rows"], "-p expects key=value"),
     (["run", "{file}", "--only", "nope"], "has no component 'nope'"),
+    (["run", "{file}", "--only", "count_row"],
+     "has no component 'count_row'. Did you mean 'count_rows'? Components: "),
     (["run", "missing.py"], "does not exist"),
     (["runs"], "Which pipeline?"),
 ])

@@ -104,6 +104,12 @@ def test_a_node_a_partial_run_did_not_execute(history: Path) -> None:
         why(history, "trainer", "r99")
 
 
+def test_a_mistyped_node_is_named_as_unknown_with_a_suggestion(history: Path) -> None:
+    with pytest.raises(DataError, match=r"No node 'trainr' has ever executed in pipeline '[^']+'\. "
+                                        r"Did you mean 'trainer'\? Nodes of run r6: trainer\."):
+        why(history, "trainr", "r6")
+
+
 def test_explanation_lines_and_json(history: Path) -> None:
     store = connect(str(history / "root" / "metadata.sqlite"), read_only=True)
     explanation = explain_execution(store, "explained", "make_examples", "r2")

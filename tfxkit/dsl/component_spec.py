@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import difflib
 import json
 import keyword
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from tfxkit.dsl.names import did_you_mean
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.dsl.value_types import (
     JSON_TYPES,
@@ -135,11 +135,6 @@ def _check_declaration(where: str, name: str, entry: ExecutionParameter) -> None
             )
 
 
-def _did_you_mean(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def normalize_value(value: Any) -> Any:
     """Turn a proto message into its JSON-mapping dict; leave plain values unchanged."""
     if hasattr(value, "DESCRIPTOR") and hasattr(value, "SerializeToString"):
@@ -224,7 +219,7 @@ class ComponentSpec:
                 )
             if name not in accepted:
                 raise ComponentArgumentError(
-                    f"{component} got an unknown argument {name!r}.{_did_you_mean(name, accepted)}"
+                    f"{component} got an unknown argument {name!r}.{did_you_mean(name, accepted)}"
                     f" Accepted: {', '.join(accepted) or 'none'}."
                 )
             if value is None:

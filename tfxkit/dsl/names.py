@@ -10,6 +10,7 @@ names become directory names, ML Metadata context names, Kubeflow task names and
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import re
 import unicodedata
@@ -135,3 +136,10 @@ __all__ = [
     "first_bad_character",
     "suggest_id",
 ]
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """" Did you mean 'X'?" for the closest of `choices` to a mistyped `name` (difflib's
+    default cutoff), or "" when none is close; appended to errors that list the valid names."""
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tfxkit.dsl.base_component import BaseComponent, check_id
+from tfxkit.dsl.names import did_you_mean
 from tfxkit.dsl.runtime_parameter import RuntimeParameter
 from tfxkit.errors import PipelineDefinitionError
 
@@ -131,9 +132,10 @@ class Pipeline:
         for node in self.components:
             if node.id == node_id:
                 return node
+        ids = [n.id for n in self.components]
         raise PipelineDefinitionError(
-            f"Pipeline {self.pipeline_name!r} has no component {node_id!r}. Components: "
-            f"{', '.join(n.id for n in self.components)}."
+            f"Pipeline {self.pipeline_name!r} has no component {node_id!r}."
+            f"{did_you_mean(node_id, ids)} Components: {', '.join(ids)}."
         )
 
     def downstream(self, node_id: str) -> list[BaseComponent]:

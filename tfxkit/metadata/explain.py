@@ -28,6 +28,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tfxkit.dsl.names import did_you_mean
 from tfxkit.errors import DataError, shown_path
 from tfxkit.metadata import record
 from tfxkit.metadata.cache import CACHE_KEY_PARTS, execution_outputs
@@ -468,6 +469,15 @@ def why_ran(store: MetadataStore, pipeline_name: str, node_id: str, new: Recorde
     return reasons or [unexplained(old)], previous
 
 
+def _pipeline_node_ids(store: MetadataStore, pipeline_name: str | None) -> set[str]:
+    """The ids of every node that ever executed in `pipeline_name` (its node contexts)."""
+    if not pipeline_name:
+        return set()
+    prefix = f"{pipeline_name}."
+    return {c.name[len(prefix):] for c in store.get_contexts_by_type(record.NODE_CONTEXT)
+            if c.name.startswith(prefix)}
+
+
 def explain_execution(store: MetadataStore, pipeline_name: str | None, node_id: str,
                       run: str = "latest") -> Explanation:
     """Why node `node_id` ran or was cached in run `run` (an id, `latest` or `latest~N`).
@@ -487,6 +497,12 @@ def explain_execution(store: MetadataStore, pipeline_name: str | None, node_id: 
     mine = [e for e in executions if record.custom(e, "node_id") == node_id]
     if not mine:
         names = list(dict.fromkeys(str(record.custom(e, "node_id", "?")) for e in executions))
+        pipeline = pipeline_name or str(record.custom(context, "pipeline_name", ""))
+        known = _pipeline_node_ids(store, pipeline) | set(names)
+        if node_id not in known:
+            raise DataError(f"No node {node_id!r} has ever executed in pipeline {pipeline!r}."
+                            f"{did_you_mean(node_id, sorted(known))} Nodes of run {run_id}: "
+                            f"{', '.join(names) or 'none'}.")
         raise DataError(f"Node {node_id!r} did not execute in run {run_id} (a partial run reuses "
                         f"the outputs of nodes it does not select). Nodes of that run: "
                         f"{', '.join(names) or 'none'}. Pass one of them, or another run.")

@@ -8,12 +8,12 @@ inputs); imports only the standard library and tfxkit's light layers.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tfxkit.dsl.names import did_you_mean
 from tfxkit.errors import DataError, PipelineDefinitionError, StoreNotFoundError, TfxkitError
 from tfxkit.types.artifact import Artifact
 
@@ -63,8 +63,7 @@ def node_of(pipeline: Pipeline, node_id: str) -> BaseComponent:
         if node.id == node_id:
             return node
     ids = [n.id for n in pipeline.components]
-    close = difflib.get_close_matches(node_id, ids, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(node_id, ids)
     raise PipelineDefinitionError(
         f"Pipeline {pipeline.pipeline_name!r} has no step {node_id!r}.{hint} Steps: "
         f"{', '.join(ids)}.")
