@@ -240,6 +240,14 @@ def _described(exc: BaseException, where: str) -> str:
     return f"{type(exc).__name__}{where}:\n{body}"
 
 
+def _own_error(exc: BaseException, where: str) -> str:
+    """A tfxkit error raised while the pipeline was built (a component's argument check, a
+    setting refused): its own message with the location on the first line, without "raised
+    <Type>" framing, which would read as a crash in the user's code."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return "\n".join([lines[0] + where, *lines[1:]])
+
+
 # -- building the pipeline --------------------------------------------------------------------
 def parse_param_pairs(pairs: Sequence[str]) -> dict[str, str]:
     """`key=value` strings of `-p` as a dict of texts (typed later, by `load_pipeline`).
@@ -301,6 +309,8 @@ def load_pipeline(path: str, params: Mapping[str, Any] | None = None
         pipeline = factory(**build_params)
     except Exception as exc:
         where = _location(exc, module_name_and_root(file)[1], name, file)
+        if isinstance(exc, TfxkitError):  # a tfxkit check refused what the user wrote: its
+            raise PipelineLoadError(_own_error(exc, where)) from exc  # message says it all
         raise PipelineLoadError(f"{PIPELINE_FUNCTION}() in {name} raised "
                                 f"{_described(exc, where)}") from exc
     if not isinstance(pipeline, Pipeline):
