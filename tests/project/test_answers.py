@@ -95,7 +95,8 @@ def test_a_derived_answer_that_breaks_its_rule_says_so(config: dict[str, Any]) -
 
 
 @pytest.mark.parametrize(("answers", "message"), [
-    ({"projectname": "X"}, "Unknown template answer: projectname. This template asks: project_name, "),
+    ({"projectname": "X"}, r"Unknown template answer: projectname\. Did you mean 'project_name'\? "
+                           r"This template asks: project_name, "),
     ({"_tfxkit_template_version": "9.9.9"}, "Unknown template answer.*_tfxkit_template_version"),
     ({"_copy_without_render": "*"}, "Unknown template answer"),
 ])
@@ -144,3 +145,13 @@ def test_prompted_answers_are_checked_and_asked_again(config: dict[str, Any],
     assert ("project_slug", "churn") in asked and "owner_model" not in dict(asked)
     out = capsys.readouterr().out
     assert "contains template syntax" in out and "must be a single line" in out
+
+
+def test_a_bad_answer_gets_an_example_for_its_own_key() -> None:
+    """The fix line shows the failing key with the template's default, not another key."""
+    from tfxkit.project import new_project
+
+    with pytest.raises(AnswerError, match=r"e\.g\. `tfxkit new owner_model=@[\w-]+` \(the "
+                                          r"template's default\)"):
+        new_project("tabular-classification", "/nonexistent-never-created",
+                    {"owner_model": "model-team"}, no_input=True)

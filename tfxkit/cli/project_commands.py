@@ -34,8 +34,14 @@ def cmd_new(args: argparse.Namespace) -> int:
             raise UsageError(f"Template answers are key=value, found {pair!r}. Example: "
                              f"tfxkit new {DEFAULT_TEMPLATE} project_name='Churn Model'")
         values[key] = value
+    no_input = args.no_input or bool(values)
+    if not no_input and not sys.stdin.isatty():
+        print("tfxkit: standard input is not a terminal, so no questions are asked: every "
+              "answer takes the template's default (pass answers as key=value, or run in a "
+              "terminal).", file=sys.stderr)
+        no_input = True
     project = new_project(template or DEFAULT_TEMPLATE, args.output_dir, values,
-                          no_input=args.no_input or bool(values) or not sys.stdin.isatty())
+                          no_input=no_input)
     print(f"Created {project}")
     print(f"Next: cd {project} && tfxkit run")
     return 0

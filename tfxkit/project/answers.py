@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tfxkit.dsl.names import did_you_mean
 from tfxkit.project.errors import TemplateError
 
 TEMPLATE_SYNTAX = ("{{", "{%", "{#")
@@ -121,13 +122,14 @@ def resolve_answers(config: Mapping[str, Any], given: Mapping[str, Any] | None =
     questions = public_keys(config)
     unknown = sorted(key for key in given if key not in questions)
     if unknown:
+        hints = "".join(did_you_mean(key, list(questions)) for key in unknown)
         raise AnswerError(f"Unknown template answer{'s' if len(unknown) > 1 else ''}{source}: "
-                          f"{', '.join(unknown)}. This template asks: {', '.join(questions)}. "
-                          f"Fix: use one of these names as key=value.")
-    errors = [error for key, value in given.items()
-              if (error := check_answer(key, value, config)) is not None]
-    if errors:
-        raise _answer_error(errors, source)
+                          f"{', '.join(unknown)}.{hints} This template asks: "
+                          f"{', '.join(questions)}. Fix: use one of these names as key=value.")
+    bad = {key: error for key, value in given.items()
+           if (error := check_answer(key, value, config)) is not None}
+    if bad:
+        raise _answer_error(list(bad.values()), source, next(iter(bad)), config)
 
     from cookiecutter.environment import StrictEnvironment
 
@@ -149,10 +151,10 @@ def resolve_answers(config: Mapping[str, Any], given: Mapping[str, Any] | None =
         values[key] = default
         if isinstance(raw, str) and "{{" in raw:
             derived.add(key)
-    errors = [error for key in questions
-              if (error := check_answer(key, values[key], config, key in derived)) is not None]
-    if errors:
-        raise _answer_error(errors, source)
+    bad = {key: error for key in questions
+           if (error := check_answer(key, values[key], config, key in derived)) is not None}
+    if bad:
+        raise _answer_error(list(bad.values()), source, next(iter(bad)), config)
     return values
 
 
@@ -183,13 +185,17 @@ def _ask_until_valid(ask: Callable[[str, Any, Mapping[str, Any]], Any], key: str
         print(f"  {error} Please answer again.")
 
 
-def _answer_error(errors: list[str], source: str) -> AnswerError:
+def _answer_error(errors: list[str], source: str, first_key: str,
+                  config: Mapping[str, Any]) -> AnswerError:
     lines = "\n".join(f"  {error}" for error in errors)
     if source:
         fix = f"Fix: correct the answer{source} (plain text, used literally) and commit it."
     else:
+        example = config.get(first_key)
+        if not isinstance(example, str) or "{{" in example or not example:
+            example = "..."
         fix = ("Fix: answer again, or pass the answer as key=value, e.g. "
-               "`tfxkit new project_slug=my_project`.")
+               f"`tfxkit new {first_key}={example}` (the template's default).")
     done = "nothing was rendered" if source else "nothing was generated"
     return AnswerError(f"The template answers{source} are not valid; {done}:\n{lines}\n{fix}")
 
