@@ -62,8 +62,18 @@ def test_module_imports_only_layers_above_it(layer: str, path: Path) -> None:
             f"{path.relative_to(REPO)} imports top-level {name}; use tfxkit.{name}")
 
 
+# Modules that define classes Beam ships to its workers by reference (so they must be at module
+# level, with their base classes imported there); only Beam-running code imports them, lazily.
+BEAM_CLASS_MODULES = {REPO / "components" / "_shared" / "framed_sink.py"}
+
+
 @pytest.mark.parametrize(("layer", "path"), modules(), ids=lambda v: str(v))
 def test_no_heavy_import_at_module_level(layer: str, path: Path) -> None:
+    if path in BEAM_CLASS_MODULES:
+        heavy = [n for n in imports(path, top_level_only=True)
+                 if n.split(".")[0] in HEAVY and n.split(".")[0] != "apache_beam"]
+        assert not heavy, f"{path.relative_to(REPO)} may import Beam only, found {heavy}"
+        return
     heavy = [n for n in imports(path, top_level_only=True) if n.split(".")[0] in HEAVY]
     assert not heavy, f"{path.relative_to(REPO)} imports {heavy} at module level; import inside " \
                       f"the executor function that needs it"

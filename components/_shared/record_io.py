@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from tfxkit.components._shared.tfrecord import GzipTFRecordWriter, frame_bytes, read_records
+from tfxkit.components._shared.tfrecord import frame_bytes, read_records
 
 DEFAULT_BATCH_ROWS = 8192
 _READ_CHUNK_BYTES = 1 << 20
@@ -234,25 +234,6 @@ def write_framed_records(file_path_prefix: str, file_name_suffix: str = ".gz",
 
 
 def _framed_sink(file_path_prefix: str, file_name_suffix: str, compression_level: int) -> Any:
-    from apache_beam.coders import BytesCoder
-    from apache_beam.io.filebasedsink import FileBasedSink
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
+    from tfxkit.components._shared.framed_sink import FramedTFRecordSink
 
-    gzip = file_name_suffix.endswith(".gz")
-
-    class FramedTFRecordSink(FileBasedSink):
-        """Writes pre-framed TFRecord blocks, gzip-compressing them itself."""
-
-        def open(self, temp_path: str) -> Any:
-            handle = FileSystems.create(temp_path, self.mime_type,
-                                        CompressionTypes.UNCOMPRESSED)
-            return GzipTFRecordWriter(handle, compression_level) if gzip else handle
-
-        def write_encoded_record(self, file_handle: Any, encoded_value: bytes) -> None:
-            file_handle.write(encoded_value)
-
-    return FramedTFRecordSink(file_path_prefix, coder=BytesCoder(),
-                              file_name_suffix=file_name_suffix,
-                              mime_type="application/octet-stream",
-                              compression_type=CompressionTypes.UNCOMPRESSED)
+    return FramedTFRecordSink(file_path_prefix, file_name_suffix, compression_level)
