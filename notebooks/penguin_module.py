@@ -68,6 +68,9 @@ def run_fn(fn_args: Any) -> None:
     train = _dataset(fn_args.train_files, fn_args.data_accessor, tf_transform_output)
     evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor, tf_transform_output)
     config = fn_args.custom_config or {}
+    # Seeded (custom_config "seed", default 0): the same inputs train the same starting weights,
+    # so reruns and the notebooks' comparisons differ only by what was changed.
+    tf.keras.utils.set_random_seed(int(config.get("seed", 0)))
     model = _build_model(float(config.get("learning_rate", 1e-2)),
                          int(config.get("hidden_units", 8)))
     epochs = int(config.get("epochs", 5))

@@ -121,7 +121,7 @@ def penguin_context(tmp_path_factory: pytest.TempPathFactory) -> PenguinSession:
                           module_file=module)
     trainer = Trainer(examples=transform.outputs["transformed_examples"],
                       transform_graph=transform.outputs["transform_graph"], module_file=module,
-                      train_args={"num_steps": 30}, eval_args={"num_steps": 3},
+                      train_args={"num_steps": 60}, eval_args={"num_steps": 3},
                       custom_config={"epochs": 3})
     evaluator = Evaluator(examples=gen.outputs["examples"], model=trainer.outputs["model"],
                           eval_config=EVAL_CONFIG, push_destination=serving)

@@ -121,4 +121,4 @@ def test_penguin_outputs_show_inline(penguin_context: PenguinSession) -> None:
     assert report.count(">cached · ") == 8
     [record] = context.evaluations()
     assert record.blessed is True and record.metrics["sparse_categorical_accuracy"] > 0.5
-    assert record.trainer_parameters["train_args"] == {"num_steps": 30}
+    assert record.trainer_parameters["train_args"] == {"num_steps": 60}
