@@ -126,7 +126,7 @@ def test_dry_run_reads_the_store_named_by_metadata(pipeline_file: Path, tmp_path
     (["run", "--format", "json"], "--format goes with --dry-run"),
     (["runs", "--why", "trainer", "latest", "extra"], "--why takes a node and optionally a run"),
     (["runs", "--why", "trainer", "--format", "csv"], "--why prints text, or JSON"),
-    (["runs", "--why", "nope"], "Node 'nope' did not execute in run "),
+    (["runs", "--why", "nope"], "No node 'nope' has ever executed in pipeline 'explained'. "),
 ])
 def test_usage_errors_say_what_to_type(pipeline_file: Path, argv: list[str], message: str,
                                        capfd: pytest.CaptureFixture[str]) -> None:

@@ -125,7 +125,8 @@ CASES: list[Any] = [
      r"description: expected text, found list"),
     ("template_answer_unknown_key",
      lambda root: bad_template_answers(root, {"projectname": "Typo"}),
-     r"Unknown template answer: projectname\. This template asks: project_name"),
+     r"Unknown template answer: projectname\. Did you mean 'project_name'\? This template asks: "
+     r"project_name"),
     ("template_answer_private_key",
      lambda root: bad_template_answers(root, {"_copy_without_render": ["*"]}),
      r"Unknown template answer: _copy_without_render"),

@@ -121,7 +121,12 @@ def test_a_user_folder_named_components_holds_user_frames(tmp_path: Path) -> Non
     assert user_frame(raised.value) == (str(root / "components" / "step.py"), 2, "run")
 
 
-def test_dotted_path_is_located_without_importing(tmp_path: Path) -> None:
+def test_dotted_path_is_located_without_importing(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another test in this process may have imported some project's `steps` package: set it
+    # aside, so the check below sees only what locating and hashing import.
+    for name in [m for m in sys.modules if m == "steps" or m.startswith("steps.")]:
+        monkeypatch.delitem(sys.modules, name)
     root = project(tmp_path / "p", TEMPLATE_LIKE)
     assert locate_user_code("steps.preprocessing.preprocessing_fn", [str(root)]) == (
         root / "steps" / "preprocessing.py")
