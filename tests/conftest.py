@@ -90,9 +90,11 @@ class PenguinSession:
         return str(self.context.metadata)
 
 
-@pytest.fixture(scope="session")
-def penguin_context(tmp_path_factory: pytest.TempPathFactory) -> PenguinSession:
-    """Every standard component run once with `context.run`, then the whole pipeline (cached)."""
+def penguin_components(serving: Path, **trainer_args: Any) -> list[Any]:
+    """The eight standard components on the notebooks' penguin data and module file, wired as
+    the notebooks wire them (Pusher to `serving`); `trainer_args` (train_args, eval_args,
+    custom_config) go to the Trainer. Shared by `penguin_context` and the portable-runner run
+    that is compared with it."""
     from tfxkit.components import (
         CsvExampleGen,
         Evaluator,
@@ -103,15 +105,8 @@ def penguin_context(tmp_path_factory: pytest.TempPathFactory) -> PenguinSession:
         Trainer,
         Transform,
     )
-    from tfxkit.notebook import InteractiveContext
-    from tfxkit.runners import LocalDagRunner
-    from tfxkit.runners.local import SilentReporter
 
-    root = tmp_path_factory.mktemp("penguin_context")
     module = str(NOTEBOOKS / "penguin_module.py")
-    serving = str(root / "serving")
-    context = InteractiveContext(pipeline_name="penguin", pipeline_root=root / "output",
-                                 hooks=SilentReporter())
     gen = CsvExampleGen(input_base=str(NOTEBOOKS / "data"))
     stats = StatisticsGen(examples=gen.outputs["examples"])
     schema = SchemaGen(statistics=stats.outputs["statistics"])
@@ -121,13 +116,26 @@ def penguin_context(tmp_path_factory: pytest.TempPathFactory) -> PenguinSession:
                           module_file=module)
     trainer = Trainer(examples=transform.outputs["transformed_examples"],
                       transform_graph=transform.outputs["transform_graph"], module_file=module,
-                      train_args={"num_steps": 60}, eval_args={"num_steps": 3},
-                      custom_config={"epochs": 3})
+                      **trainer_args)
     evaluator = Evaluator(examples=gen.outputs["examples"], model=trainer.outputs["model"],
-                          eval_config=EVAL_CONFIG, push_destination=serving)
+                          eval_config=EVAL_CONFIG, push_destination=str(serving))
     pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-                    push_destination=serving)
-    components = [gen, stats, schema, validator, transform, trainer, evaluator, pusher]
+                    push_destination=str(serving))
+    return [gen, stats, schema, validator, transform, trainer, evaluator, pusher]
+
+
+@pytest.fixture(scope="session")
+def penguin_context(tmp_path_factory: pytest.TempPathFactory) -> PenguinSession:
+    """Every standard component run once with `context.run`, then the whole pipeline (cached)."""
+    from tfxkit.notebook import InteractiveContext
+    from tfxkit.runners import LocalDagRunner
+    from tfxkit.runners.local import SilentReporter
+
+    root = tmp_path_factory.mktemp("penguin_context")
+    context = InteractiveContext(pipeline_name="penguin", pipeline_root=root / "output",
+                                 hooks=SilentReporter())
+    components = penguin_components(root / "serving", train_args={"num_steps": 60},
+                                    eval_args={"num_steps": 3}, custom_config={"epochs": 3})
     for component in components:
         context.run(component)
     full = LocalDagRunner(workers=0, hooks=SilentReporter()).run(context.pipeline)

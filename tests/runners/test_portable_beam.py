@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EVAL_CONFIG, NOTEBOOKS, REPO, PenguinSession
+from tests.conftest import REPO, PenguinSession, penguin_components
 
 POOL_START_SECONDS = 60
 RUN_SECONDS = 900
@@ -114,40 +114,15 @@ def build_pipeline(root: Path, beam_args: list[str]) -> Any:
     """penguin_context's pipeline (same data, module file and parameters; the Trainer, which
     is not compared and runs no Beam, trains 3 steps) plus a BulkInferrer."""
     from tfxkit import Pipeline
-    from tfxkit.components import (
-        BulkInferrer,
-        CsvExampleGen,
-        Evaluator,
-        ExampleValidator,
-        Pusher,
-        SchemaGen,
-        StatisticsGen,
-        Trainer,
-        Transform,
-    )
+    from tfxkit.components import BulkInferrer
 
-    module = str(NOTEBOOKS / "penguin_module.py")
-    serving = str(root / "serving")
-    gen = CsvExampleGen(input_base=str(NOTEBOOKS / "data"))
-    stats = StatisticsGen(examples=gen.outputs["examples"])
-    schema = SchemaGen(statistics=stats.outputs["statistics"])
-    validator = ExampleValidator(statistics=stats.outputs["statistics"],
-                                 schema=schema.outputs["schema"])
-    transform = Transform(examples=gen.outputs["examples"], schema=schema.outputs["schema"],
-                          module_file=module)
-    trainer = Trainer(examples=transform.outputs["transformed_examples"],
-                      transform_graph=transform.outputs["transform_graph"], module_file=module,
-                      train_args={"num_steps": 3}, eval_args={"num_steps": 1},
-                      custom_config={"epochs": 1})
-    evaluator = Evaluator(examples=gen.outputs["examples"], model=trainer.outputs["model"],
-                          eval_config=EVAL_CONFIG, push_destination=serving)
-    pusher = Pusher(model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-                    push_destination=serving)
+    components = penguin_components(root / "serving", train_args={"num_steps": 3},
+                                    eval_args={"num_steps": 1}, custom_config={"epochs": 1})
+    gen, trainer = components[0], components[5]
     inferrer = BulkInferrer(examples=gen.outputs["examples"], model=trainer.outputs["model"],
                             data_spec={"example_splits": ["eval"]})
     return Pipeline(pipeline_name="penguin_portable", pipeline_root=str(root / "output"),
-                    components=[gen, stats, schema, validator, transform, trainer, evaluator,
-                                pusher, inferrer],
+                    components=[*components, inferrer],
                     beam_pipeline_args=beam_args)
 
 
