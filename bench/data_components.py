@@ -113,20 +113,27 @@ print(json.dumps({"do": seconds, "cpu": used, "outputs": {},
 """
 
 
-def build_input(workdir: Path) -> Path:
-    """Write `{workdir}/input/taxi_1m.csv`: the header once, the 15k rows 67 times."""
-    folder = workdir / "input"
-    path = folder / "taxi_1m.csv"
+def write_replicated_taxi(path: Path, replicas: int = REPLICAS) -> Path:
+    """Write `path` (the taxi sample's header once, its rows `replicas` times) unless it is
+    already there, through a `.partial` file renamed at the end; return `path`. Shared by the
+    benches that need a big taxi CSV (1M rows at 67 replicas)."""
     if path.exists():
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
     header, _, body = TAXI.read_bytes().partition(b"\n")
     body = body if body.endswith(b"\n") else body + b"\n"
-    with path.open("wb") as f:
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as f:
         f.write(header + b"\n")
-        for _ in range(REPLICAS):
+        for _ in range(replicas):
             f.write(body)
-    return folder
+    partial.rename(path)
+    return path
+
+
+def build_input(workdir: Path) -> Path:
+    """`{workdir}/input/` holding the 1M-row taxi CSV (CsvExampleGen's input_base)."""
+    return write_replicated_taxi(workdir / "input" / "taxi_1m.csv").parent
 
 
 def run(name: str, executor: str, inputs: dict, outputs: dict, props: dict) -> dict:

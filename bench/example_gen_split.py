@@ -32,8 +32,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TAXI = ROOT.parent / "shared" / "data" / "chicago_taxi_15k.csv"
-REPLICAS = 67
+sys.path.insert(0, str(ROOT / "bench"))
+
+import data_components  # noqa: E402 - the bench folder is not a package
+
+REPLICAS = data_components.REPLICAS
 
 CHILD = r"""
 import json, sys, time
@@ -78,17 +81,7 @@ print(json.dumps({"do": time.perf_counter() - began, "prepare": prepare,
 
 def build_input(workdir: Path) -> Path:
     """`{workdir}/input/taxi_1m.csv`: the header once, the 15k rows 67 times."""
-    folder = workdir / "input"
-    path = folder / "taxi_1m.csv"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        header, _, body = TAXI.read_bytes().partition(b"\n")
-        body = body if body.endswith(b"\n") else body + b"\n"
-        with path.open("wb") as f:
-            f.write(header + b"\n")
-            for _ in range(REPLICAS):
-                f.write(body)
-    return path
+    return data_components.write_replicated_taxi(workdir / "input" / "taxi_1m.csv", REPLICAS)
 
 
 def run(path: Path, out: Path, workers: int, range_bytes: int) -> dict[str, object]:

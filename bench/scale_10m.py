@@ -47,21 +47,9 @@ RSS_LIMIT_MB = 2048
 
 
 def build_input(folder: Path, replicas: int) -> Path:
-    """Write `{folder}/taxi.csv` (the header once, the sample's rows `replicas` times), unless
-    it is already there; return the folder (CsvExampleGen's input_base)."""
-    path = folder / "taxi.csv"
-    if path.exists():
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    header, _, body = data_components.TAXI.read_bytes().partition(b"\n")
-    body = body if body.endswith(b"\n") else body + b"\n"
-    partial = path.with_suffix(".partial")
-    with partial.open("wb") as f:
-        f.write(header + b"\n")
-        for _ in range(replicas):
-            f.write(body)
-    partial.rename(path)
-    return folder
+    """`{folder}/taxi.csv` (the sample's rows `replicas` times), written once; return the folder
+    (CsvExampleGen's input_base)."""
+    return data_components.write_replicated_taxi(folder / "taxi.csv", replicas).parent
 
 
 def run_size(cache: Path, replicas: int, keep: bool) -> dict[str, dict]:
