@@ -10,14 +10,13 @@ or a full device live in tests/runners/test_signals.py and tests/metadata/test_s
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.hostile.harness import cli
 from tests.metadata.cli_pipeline import write_tiny
+from tests.resources.s3_server import environment as environ
 from tests.resources.tiny_pipelines import make_examples
 from tfxkit import Pipeline
 
@@ -37,25 +36,6 @@ def run_with_metadata(root: Path, metadata: str) -> Callable[[], None]:
         LocalDagRunner(workers=0, hooks=SilentReporter()).run(
             Pipeline("store", str(root), [make_examples(root=str(root))], metadata=metadata))
     return call
-
-
-@contextlib.contextmanager
-def environ(values: dict[str, str | None]) -> Iterator[None]:
-    """`values` set (None: removed) in os.environ for the block, then restored."""
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_on_root(pipeline_root: str, metadata: str | None = "local",

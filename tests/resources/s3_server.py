@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -80,11 +80,15 @@ def make_bucket(endpoint: str, bucket: str) -> None:
 
 
 @contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set `values` in os.environ for the block, restoring what was there."""
+def environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    """`values` set (None: removed) in os.environ for the block, then what was there restored."""
     saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
     try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         yield
     finally:
         for key, value in saved.items():
