@@ -19,7 +19,7 @@ from tfxkit.components._shared.model_registry import (
     resolve_base_directory,
 )
 from tfxkit.components._shared.schema import load_schema
-from tfxkit.components._shared.tf_env import TensorFlowExecutor
+from tfxkit.components._shared.tf_env import TensorFlowExecutor, libraries_not_autographed
 from tfxkit.components.evaluator.schema_check import (
     check_eval_config_features,
     schema_feature_names,
@@ -201,7 +201,8 @@ class Executor(TensorFlowExecutor):
             models.append(tfma.default_eval_shared_model(
                 eval_saved_model_path=path, model_name=spec.name, eval_config=eval_config))
 
-        self._run_tfma(models, eval_config, patterns, schema, evaluation.uri)
+        with libraries_not_autographed():  # Keras metrics' update_state traced as written
+            self._run_tfma(models, eval_config, patterns, schema, evaluation.uri)
 
         per_slice = slice_metrics(evaluation.uri, candidate_name)
         metrics = per_slice.get("Overall", {})
