@@ -29,6 +29,7 @@ machine: run it rarely.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -44,6 +45,7 @@ import data_components  # noqa: E402 - the bench folder is not a package
 TRANSFORM_MODULE = BENCH / "taxi_transform.py"
 STEPS = ("CsvExampleGen", "StatisticsGen", "SchemaGen", "Transform")
 RSS_LIMIT_MB = 2048
+UPSTREAM_FILE = "upstream.json"  # a kept run's upstream figures and artifacts
 
 
 def build_input(folder: Path, replicas: int) -> Path:
@@ -52,31 +54,57 @@ def build_input(folder: Path, replicas: int) -> Path:
     return data_components.write_replicated_taxi(folder / "taxi.csv", replicas).parent
 
 
-def run_size(cache: Path, replicas: int, keep: bool) -> dict[str, dict]:
-    """Run the four steps on `replicas` copies of the sample; return each step's figures."""
+def run_upstream(out: Path, input_base: Path) -> dict[str, dict]:
+    """Run CsvExampleGen, StatisticsGen and SchemaGen into `out`; return their figures."""
+    artifact, run = data_components.artifact, data_components.run
+    figures: dict[str, dict] = {}
+    figures["CsvExampleGen"] = run(
+        "CsvExampleGen", "tfxkit.components.csv_example_gen.executor.Executor", {},
+        {"examples": [artifact("Examples", out / "examples")]},
+        {"input_base": str(input_base)})
+    figures["StatisticsGen"] = run(
+        "StatisticsGen", "tfxkit.components.statistics_gen.executor.Executor",
+        {"examples": figures["CsvExampleGen"]["outputs"]["examples"]},
+        {"statistics": [artifact("ExampleStatistics", out / "statistics")]}, {})
+    figures["SchemaGen"] = run(
+        "SchemaGen", "tfxkit.components.schema_gen.executor.Executor",
+        {"statistics": figures["StatisticsGen"]["outputs"]["statistics"]},
+        {"schema": [artifact("Schema", out / "schema")]}, {"exclude_splits": ["eval"]})
+    return figures
+
+
+def last_kept_run(cache: Path, replicas: int) -> Path:
+    """The newest run folder of `replicas` kept with `--keep` (its upstream figures saved)."""
+    runs = sorted((cache / f"taxi_x{replicas}").glob(f"run-*/{UPSTREAM_FILE}"))
+    if not runs:
+        sys.exit(f"--only Transform needs a run of {replicas} replicas made with --keep; none "
+                 f"under {cache / f'taxi_x{replicas}'}: run once with --keep first.")
+    return runs[-1].parent
+
+
+def run_size(cache: Path, replicas: int, keep: bool, only_transform: bool = False
+             ) -> dict[str, dict]:
+    """Run the four steps on `replicas` copies of the sample, or with `only_transform`
+    Transform alone on the Examples and Schema of the newest kept run (whose upstream
+    figures are reported again); return each step's figures."""
     input_base = build_input(cache / f"taxi_x{replicas}" / "input", replicas)
-    out = cache / f"taxi_x{replicas}" / f"run-{int(time.time())}"
-    artifact = data_components.artifact
-    run = data_components.run
+    reused = last_kept_run(cache, replicas) if only_transform else None
+    out = reused or cache / f"taxi_x{replicas}" / f"run-{int(time.time())}"
     print(f"\n{replicas} replicas: input {input_base}/taxi.csv "
           f"({(input_base / 'taxi.csv').stat().st_size / 1e9:.2f} GB); outputs under {out}; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    figures: dict[str, dict] = {}
+    artifact = data_components.artifact
     try:
-        figures["CsvExampleGen"] = run(
-            "CsvExampleGen", "tfxkit.components.csv_example_gen.executor.Executor", {},
-            {"examples": [artifact("Examples", out / "examples")]},
-            {"input_base": str(input_base)})
+        if reused is not None:
+            figures = json.loads((reused / UPSTREAM_FILE).read_text())
+            for name in ("transform_graph", "transformed_examples", "cache"):
+                shutil.rmtree(reused / name, ignore_errors=True)
+        else:
+            figures = run_upstream(out, input_base)
+            if keep:
+                (out / UPSTREAM_FILE).write_text(json.dumps(figures))
         examples = figures["CsvExampleGen"]["outputs"]["examples"]
-        figures["StatisticsGen"] = run(
-            "StatisticsGen", "tfxkit.components.statistics_gen.executor.Executor",
-            {"examples": examples},
-            {"statistics": [artifact("ExampleStatistics", out / "statistics")]}, {})
-        figures["SchemaGen"] = run(
-            "SchemaGen", "tfxkit.components.schema_gen.executor.Executor",
-            {"statistics": figures["StatisticsGen"]["outputs"]["statistics"]},
-            {"schema": [artifact("Schema", out / "schema")]}, {"exclude_splits": ["eval"]})
-        figures["Transform"] = run(
+        figures["Transform"] = data_components.run(
             "Transform", "tfxkit.components.transform.executor.Executor",
             {"examples": examples, "schema": figures["SchemaGen"]["outputs"]["schema"]},
             {"transform_graph": [artifact("TransformGraph", out / "transform_graph")],
@@ -85,7 +113,7 @@ def run_size(cache: Path, replicas: int, keep: bool) -> dict[str, dict]:
             {"module_file": str(TRANSFORM_MODULE)})
         print(f"rows: {examples[0]['custom_properties'].get('example_counts')}")
     finally:
-        if not keep:
+        if not keep and reused is None:
             shutil.rmtree(out, ignore_errors=True)
     return figures
 
@@ -99,9 +127,12 @@ def main() -> None:
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "tfxkit-bench")
     parser.add_argument("--keep", action="store_true", help="keep the step outputs")
+    parser.add_argument("--only", choices=["Transform"],
+                        help="run Transform alone on the newest run kept with --keep")
     args = parser.parse_args()
     sizes = [int(r) for r in args.replicas.split(",")]
-    results = {replicas: run_size(args.cache, replicas, args.keep) for replicas in sizes}
+    results = {replicas: run_size(args.cache, replicas, args.keep, args.only == "Transform")
+               for replicas in sizes}
     small, large = min(sizes), max(sizes)
     if small != large:
         print(f"\nscaling {large} / {small} replicas (x{large / small:.1f} rows; "

@@ -389,3 +389,69 @@ def test_changing_only_an_imported_helper_reruns_transform(
     for name in FEATURES:
         assert second[name] == pytest.approx(first[name] * 100.0, rel=1e-4, abs=1e-4)
     assert run()[0] == "cached"
+
+
+# -- memory bounded by the batch size (issue 17) ------------------------------------------------
+def _tree(uri: str) -> dict[str, bytes]:
+    """Every file under `uri`, by relative path."""
+    root = Path(uri)
+    return {str(path.relative_to(root)): path.read_bytes()
+            for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def _records(examples_uri: str, split: str) -> list[bytes]:
+    """The serialized transformed tf.Examples of `split`, sorted (shards may split them
+    differently)."""
+    import tensorflow as tf
+
+    files = sorted(glob.glob(f"{examples_uri}/Split-{split}/transformed_examples-*.gz"))
+    assert files, f"no transformed examples for {split} under {examples_uri}"
+    return sorted(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
+
+
+@pytest.mark.integration
+def test_reading_a_split_twice_gives_the_outputs_of_decoding_it_once(
+    tmp_path: Path, penguin_examples: Examples, penguin_schema: Schema,
+    penguin_transform: dict[str, Artifact], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The penguin train split is small, so `penguin_transform` decoded it once for both the
+    analysis and the transform (with the label, which only the transform reads). A large split
+    is read twice instead, to keep memory bounded: with the threshold at 0 the same data takes
+    that path and the transformed examples and the transform graph are the same, byte for
+    byte (the SavedModel's graph apart, whose function names differ from run to run; it is
+    compared on what it computes)."""
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    from tfxkit.components.transform import executor
+
+    train_bytes = sum(path.stat().st_size
+                      for path in Path(penguin_examples.uri, "Split-train").iterdir())
+    assert train_bytes <= executor.SHARED_READ_MAX_BYTES  # penguin_transform decoded it once
+    monkeypatch.setattr(executor, "SHARED_READ_MAX_BYTES", 0)
+    outputs = _outputs(tmp_path)
+    with caplog.at_level(logging.INFO, logger="tfxkit.components.transform.executor"):
+        Executor().Do({"examples": [penguin_examples], "schema": [penguin_schema]},
+                      outputs, {"module_file": str(PENGUIN_MODULE),
+                                "disable_analyzer_cache": True})
+    assert "split(s) ['train'] are over 0 bytes; read once for the analysis and again" \
+        in caplog.text
+    once, twice = penguin_transform, {key: value[0] for key, value in outputs.items()}
+    for split in ("train", "eval"):
+        records = _records(twice["transformed_examples"].uri, split)
+        assert len(records) == {"train": 222, "eval": 112}[split]
+        assert records == _records(once["transformed_examples"].uri, split), split
+    # saved_model.pb names its traced functions from a per-process counter (two runs on the same
+    # path differ there too), and fingerprint.pb hashes it; every other file is compared.
+    traced = {"transform_fn/saved_model.pb", "transform_fn/fingerprint.pb"}
+    graphs = [{path: data for path, data in _tree(graph.uri).items() if path not in traced}
+              for graph in (once["transform_graph"], twice["transform_graph"])]
+    assert "transform_fn/variables/variables.index" in graphs[0]
+    assert graphs[0] == graphs[1]
+    raw = {name: tf.constant([[0.5], [40.0], [3000.0]]) for name in FEATURES}
+    raw[LABEL] = tf.constant([[0], [1], [2]], dtype=tf.int64)
+    results = [tft.TFTransformOutput(graph.uri).transform_raw_features(raw)
+               for graph in (once["transform_graph"], twice["transform_graph"])]
+    for name in (*FEATURES, LABEL):
+        assert results[0][name].numpy().tobytes() == results[1][name].numpy().tobytes(), name
