@@ -12,7 +12,9 @@ paths with a scheme (`gs://`, `s3://`) are opened through Beam's FileSystems.
 
 from __future__ import annotations
 
+import functools
 import gzip
+import mmap
 import os
 import struct
 import zlib
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
     from tfxkit.types.artifact import Artifact
 
 __all__ = ["DamagedRecordsError", "GzipTFRecordWriter", "check_framing", "crc32c_array",
-           "damaged_files", "frame", "frame_bytes", "is_damaged_data_error", "read_records"]
+           "damaged_files", "frame", "frame_bytes", "inflate_whole", "is_damaged_data_error",
+           "read_records"]
 
 _MASK_DELTA = 0xA282EAD8
 _GZIP_WBITS = 31  # zlib wbits for a gzip header/trailer; TF's GZIP reader expects one.
@@ -190,21 +193,60 @@ def _open(path: str) -> IO[bytes]:
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
-def read_records(path: str, verify: bool = True,
-                 chunk_size: int = DEFAULT_CHUNK_BYTES) -> Iterator[list[bytes]]:
+def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK_BYTES,
+                 whole_file_bytes: int = 0) -> Iterator[list[bytes]]:
     """Yield lists of records (about `chunk_size` decompressed bytes each) of a TFRecord file,
     gzipped or not (detected by its first bytes; concatenated gzip members are read on).
 
     With `verify` the length and data checksums of every record are checked (as TensorFlow's
     reader does); without, only the framing is. Raises DamagedRecordsError (a ValueError)
     naming `path` and the offset when the file is corrupt or truncated.
+
+    `whole_file_bytes` > 0 lets a local gzip file of one member that inflates to at most that
+    many bytes be inflated in one call by libdeflate (`inflate_whole`, 2-3x faster than zlib,
+    GIL released), when the system has it; the records and errors are the same (anything
+    libdeflate does not inflate is read by the streaming zlib path, which names the damage).
     """
+    whole = _read_whole(path, whole_file_bytes) if whole_file_bytes > 0 else None
+    chunks = (_windows(whole, 8 * chunk_size) if whole is not None
+              else _inflated_chunks(path, chunk_size))
+    pending = b""
+    offset = 0  # of `pending` in the uncompressed file, for error messages
+    for raw in chunks:
+        buf = pending + raw if pending else raw
+        records, used = _split_records(buf, path, offset, verify)
+        pending = buf[used:]
+        offset += used
+        if records:
+            yield records
+    if pending:
+        raise DamagedRecordsError(f"{path}: truncated TFRecord file ({len(pending)} trailing "
+                                  f"bytes at offset {offset}).")
+
+
+def _windows(data: mmap.mmap, size: int) -> Iterator[bytes]:
+    """`data` in consecutive pieces of `size` bytes, each its own bytes object; the memory of
+    the pieces already given back to the system as it goes (so a whole inflated file is held
+    only at its start)."""
+    size = max(size - size % mmap.PAGESIZE, mmap.PAGESIZE)  # madvise takes whole pages
+    release = getattr(data, "madvise", None)
+    try:
+        for start in range(0, len(data), size):
+            yield data[start:start + size]
+            if release is not None and start + size < len(data):
+                release(mmap.MADV_DONTNEED, start, size)
+    finally:
+        data.close()
+
+
+def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
+    """The uncompressed bytes of the file at `path` (gzip or not), a compressed chunk of
+    `chunk_size` bytes at a time, through zlib."""
+    offset = 0  # uncompressed bytes so far, for error messages
     with _open(path) as f:
         raw = f.read(chunk_size)
         inflate = zlib.decompressobj(_GZIP_WBITS) if raw[:2] == b"\x1f\x8b" else None
         in_member = False  # inside a gzip member that has not ended yet
-        pending = b""
-        offset = 0  # of `pending` in the uncompressed file, for error messages
         while raw:
             if inflate is not None:
                 parts, data = [], raw
@@ -221,18 +263,80 @@ def read_records(path: str, verify: bool = True,
                         data = inflate.unused_data
                         inflate = zlib.decompressobj(_GZIP_WBITS)
                 raw = b"".join(parts)
-            buf = pending + raw if pending else raw
-            records, used = _split_records(buf, path, offset, verify)
-            pending = buf[used:]
-            offset += used
-            if records:
-                yield records
+            offset += len(raw)
+            yield raw
             raw = f.read(chunk_size)
         if in_member:
             raise DamagedRecordsError(f"{path}: truncated gzip stream.")
-    if pending:
-        raise DamagedRecordsError(f"{path}: truncated TFRecord file ({len(pending)} trailing "
-                                  f"bytes at offset {offset}).")
+
+
+def _read_whole(path: str, limit: int) -> mmap.mmap | None:
+    """The inflated bytes of the local gzip file at `path` by `inflate_whole`, or None when it
+    is not local, not gzip, bigger than `limit` bytes (compressed or inflated) or not inflated
+    there (the caller streams it)."""
+    if "://" in path or os.path.getsize(path) > limit:
+        return None
+    with open(path, "rb") as f:
+        raw = f.read()
+    return inflate_whole(raw, limit)
+
+
+@functools.cache
+def _libdeflate() -> Any:
+    """The system's libdeflate (ctypes), or None when it is not installed."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("deflate")
+    if not name:
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+        lib.libdeflate_gzip_decompress_ex  # noqa: B018 - present in libdeflate >= 1.0
+    except (OSError, AttributeError):
+        return None
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    lib.libdeflate_alloc_decompressor.restype = ctypes.c_void_p
+    lib.libdeflate_free_decompressor.argtypes = [ctypes.c_void_p]
+    lib.libdeflate_gzip_decompress_ex.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+        size_p, size_p]
+    lib.libdeflate_gzip_decompress_ex.restype = ctypes.c_int
+    return lib
+
+
+def inflate_whole(raw: bytes, limit: int) -> mmap.mmap | None:
+    """The uncompressed bytes of `raw`, a gzip file of one member, inflated by libdeflate in one
+    call (ctypes releases the GIL; libdeflate checks the member's CRC-32 and size as zlib does),
+    in anonymous memory (an mmap, whose pages `_windows` can give back as it reads on).
+
+    None when libdeflate is not installed, `raw` is not gzip, its size field says more than
+    `limit` bytes (or none), or libdeflate does not inflate exactly all of `raw` to that size (several
+    members, damage): the caller then reads it with zlib.
+    """
+    import ctypes
+
+    if len(raw) < 18 or raw[:2] != b"\x1f\x8b":
+        return None
+    size = int.from_bytes(raw[-4:], "little")  # ISIZE: the last member's size mod 2**32
+    lib = _libdeflate()
+    if lib is None or not 0 < size <= limit:
+        return None
+    out = mmap.mmap(-1, size)
+    used_in, used_out = ctypes.c_size_t(), ctypes.c_size_t()
+    decompressor = lib.libdeflate_alloc_decompressor()
+    if not decompressor:
+        return None
+    try:
+        status = lib.libdeflate_gzip_decompress_ex(
+            decompressor, raw, len(raw), (ctypes.c_char * size).from_buffer(out), size,
+            ctypes.byref(used_in), ctypes.byref(used_out))
+    finally:
+        lib.libdeflate_free_decompressor(decompressor)
+    if status != 0 or used_in.value != len(raw) or used_out.value != size:
+        out.close()
+        return None
+    return out
 
 
 def _split_records(buf: bytes, path: str, offset: int, verify: bool

@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 65536
 READ_CHUNK_BYTES = 1 << 20  # compressed bytes per read: ~8 MB of records at a time
+# A gzipped file that inflates to at most this is inflated in one call by libdeflate when the
+# system has it (`tfrecord.inflate_whole`); bigger ones stream through zlib.
+WHOLE_FILE_BYTES = 256 << 20
 # Above this many features, tf.io.parse_example (one output tensor, and one Arrow conversion,
 # per feature and batch) costs more than tfx-bsl's decoder saves on the few rows wide data has.
 PARSE_MAX_FEATURES = 500
@@ -116,7 +119,8 @@ def record_lists(files: list[str], batch_size: int = BATCH_SIZE) -> Iterator[lis
     pending: list[bytes] = []
     for path in files:
         for records in tfrecord.read_records(path, verify=not _is_gzip(path),
-                                             chunk_size=READ_CHUNK_BYTES):
+                                             chunk_size=READ_CHUNK_BYTES,
+                                             whole_file_bytes=WHOLE_FILE_BYTES):
             pending.extend(records)
             while len(pending) >= batch_size:
                 yield pending[:batch_size]
@@ -212,7 +216,7 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                 pa.array(offsets), arrow_values, mask=pa.array(np.diff(offsets) == 0)))
         return pa.RecordBatch.from_arrays(columns, names)
 
-    return prefetched(map(parse, record_lists(files, batch_size)))
+    return prefetched(map(parse, prefetched(record_lists(files, batch_size))))
 
 
 def decoder_schema(feature_types: dict[str, str] | None) -> bytes | None:
@@ -256,7 +260,7 @@ def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE,
         except RuntimeError as exc:  # tfx-bsl's DATA_LOSS
             raise not_examples(files, str(exc), typed=bool(feature_types)) from None
 
-    return prefetched(map(decode, record_lists(files, batch_size)))
+    return prefetched(map(decode, prefetched(record_lists(files, batch_size))))
 
 
 def not_examples(files: list[str], detail: str, typed: bool) -> Exception:

@@ -138,6 +138,22 @@ def test_streamed_small_batches_equal_one_batch(taxi_examples: Examples) -> None
     assert_same_statistics(streamed, stats_impl.generate_statistics_in_memory(whole, options))
 
 
+def test_whole_file_inflation_gives_identical_statistics(taxi_examples: Examples,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """StatisticsGen's output is the same bytes whether its files are inflated whole (libdeflate,
+    when the system has it) or streamed through zlib (`WHOLE_FILE_BYTES = 0`): the same records
+    make the same batches."""
+    from tfxkit.components.statistics_gen import executor
+
+    whole = run_statistics_gen(taxi_examples, tmp_path / "whole")
+    monkeypatch.setattr(executor, "WHOLE_FILE_BYTES", 0)
+    streamed = run_statistics_gen(taxi_examples, tmp_path / "streamed")
+    for split in ("train", "eval"):
+        assert (Path(whole.uri) / f"Split-{split}" / "FeatureStats.pb").read_bytes() == \
+            (Path(streamed.uri) / f"Split-{split}" / "FeatureStats.pb").read_bytes()
+
+
 def test_prefetched_reads_a_bounded_way_ahead() -> None:
     """The background reader stays at most `depth` batches ahead of the consumer, so memory
     holds a few batches whatever the split's size; TFDV consumes them one at a time."""

@@ -1,0 +1,80 @@
+"""How StatisticsGen reads gzipped TFRecords fast: a whole file inflated in one call by
+libdeflate (`tfrecord.inflate_whole`, when the system has it) gives exactly the records, in the
+same order, and the same errors as the streaming zlib reader; anything libdeflate does not
+inflate (several gzip members, a size past the limit, damage, not gzip) falls back to zlib.
+
+No TensorFlow here: the files are framed by `tfrecord.frame_bytes` and gzipped by hand.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from tfxkit.components._shared import tfrecord
+
+RECORDS = [b"", b"a", b"bc" * 50, bytes(range(256)) * 3, b"z"] + \
+    [b"record %d " % i * (i % 37) for i in range(3000)]
+LIMIT = 64 << 20
+
+
+def _framed(records: list[bytes]) -> bytes:
+    return tfrecord.frame_bytes(b"".join(records), [len(r) for r in records]).tobytes()
+
+
+def _read(path: Path, whole_file_bytes: int, chunk_size: int = 1 << 12) -> list[bytes]:
+    return [r for chunk in tfrecord.read_records(str(path), verify=False, chunk_size=chunk_size,
+                                                 whole_file_bytes=whole_file_bytes)
+            for r in chunk]
+
+
+needs_libdeflate = pytest.mark.skipif(tfrecord._libdeflate() is None,
+                                      reason="libdeflate is not installed here")
+
+
+@needs_libdeflate
+def test_inflate_whole_equals_zlib() -> None:
+    framed = _framed(RECORDS)
+    raw = gzip.compress(framed, compresslevel=6)
+    inflated = tfrecord.inflate_whole(raw, LIMIT)
+    assert inflated is not None and inflated[:] == framed
+    assert tfrecord.inflate_whole(raw, len(framed) - 1) is None  # past the limit: streamed
+    assert tfrecord.inflate_whole(raw * 2, LIMIT) is None  # two members: streamed
+    assert tfrecord.inflate_whole(framed, LIMIT) is None  # not gzip
+    assert tfrecord.inflate_whole(gzip.compress(b""), LIMIT) is None  # empty: streamed
+
+
+@pytest.mark.parametrize("members", [1, 2])
+@pytest.mark.parametrize("chunk_size", [7, 1 << 12, 1 << 20])
+def test_whole_file_read_gives_the_streamed_records(tmp_path: Path, members: int,
+                                                    chunk_size: int) -> None:
+    """The same records in the same order with and without whole-file inflation, whatever the
+    window size (records cut across windows carry over) and for concatenated members."""
+    path = tmp_path / "data_tfrecord-00000-of-00001.gz"
+    path.write_bytes(gzip.compress(_framed(RECORDS)) * members)
+    streamed = _read(path, 0, chunk_size)
+    assert streamed == RECORDS * members
+    assert _read(path, LIMIT, chunk_size) == streamed
+    assert _read(path, 100, chunk_size) == streamed  # file bigger than the limit
+
+
+@pytest.mark.parametrize(("name", "damage", "message"), [
+    ("cut.gz", lambda b: gzip.compress(b)[:-30], r"cut\.gz: truncated gzip stream"),
+    ("crc.gz", lambda b: gzip.compress(b)[:-8] + b"\0\0\0\0" + gzip.compress(b)[-4:],
+     r"crc\.gz: not a readable gzip stream \(.*incorrect data check"),
+    ("zip.gz", lambda b: gzip.compress(b)[:10] + bytes(40) + gzip.compress(b)[50:],
+     r"zip\.gz: not a readable gzip stream"),
+    ("tail.gz", lambda b: gzip.compress(b) + b"garbage!", r"tail\.gz: not a readable gzip"),
+    ("short.gz", lambda b: gzip.compress(b[:-3]), r"short\.gz: truncated TFRecord file"),
+])
+def test_damage_gives_the_streamed_error(tmp_path: Path, name: str, damage: object,
+                                         message: str) -> None:
+    """A damaged file fails with the same DamagedRecordsError whether whole-file inflation is
+    allowed or not (libdeflate refuses it; the zlib reader names the damage)."""
+    path = tmp_path / name
+    path.write_bytes(damage(_framed(RECORDS)))  # type: ignore[operator]
+    for whole_file_bytes in (0, LIMIT):
+        with pytest.raises(tfrecord.DamagedRecordsError, match=message):
+            _read(path, whole_file_bytes)
