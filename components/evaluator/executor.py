@@ -18,6 +18,7 @@ from tfxkit.components._shared.model_registry import (
     latest_complete_version,
     resolve_base_directory,
 )
+from tfxkit.components._shared.phases import enter_phase
 from tfxkit.components._shared.schema import load_schema
 from tfxkit.components._shared.tf_env import TensorFlowExecutor, libraries_not_autographed
 from tfxkit.components.evaluator.schema_check import (
@@ -142,6 +143,7 @@ class Executor(TensorFlowExecutor):
     ) -> None:
         """Evaluate the candidate (and baseline) on the example splits; write TFMA's output
         under evaluation.uri and `BLESSED`/`NOT_BLESSED` under blessing.uri."""
+        enter_phase("setup")
         examples = single(input_dict, "examples", COMPONENT)
         model = single(input_dict, "model", COMPONENT)
         evaluation = single(output_dict, "evaluation", COMPONENT)
@@ -201,8 +203,10 @@ class Executor(TensorFlowExecutor):
             models.append(tfma.default_eval_shared_model(
                 eval_saved_model_path=path, model_name=spec.name, eval_config=eval_config))
 
+        enter_phase("work")
         with libraries_not_autographed():  # Keras metrics' update_state traced as written
             self._run_tfma(models, eval_config, patterns, schema, evaluation.uri)
+        enter_phase("export")
 
         per_slice = slice_metrics(evaluation.uri, candidate_name)
         metrics = per_slice.get("Overall", {})

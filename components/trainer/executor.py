@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
 import json
 import logging
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from tfxkit.components._shared.examples import single, split_file_pattern
+from tfxkit.components._shared.phases import current_phase, enter_phase, in_phase
 from tfxkit.components._shared.schema import schema_path
 from tfxkit.components._shared.tf_env import TensorFlowExecutor, libraries_not_autographed
 from tfxkit.components._shared.user_code import call_user_function, user_function
@@ -117,6 +121,7 @@ class Executor(TensorFlowExecutor):
     ) -> None:
         """Train: `run_fn` saves the model to `{model.uri}/Format-Serving` and logs to
         `{model_run.uri}/`; raises ExecutionError when no SavedModel was written."""
+        enter_phase("setup")
         examples = single(input_dict, "examples", COMPONENT)
         model = single(output_dict, "model", COMPONENT)
         model_run = single(output_dict, "model_run", COMPONENT)
@@ -169,12 +174,38 @@ class Executor(TensorFlowExecutor):
             check_run_fn_signature(run_fn, _file_name(run_fn))
             _reset_keras_state()
             logger.info("Trainer: calling run_fn with %s", fn_args)
+            enter_phase("work")
             # Keras' train step and TFT's serving layer traced as written, not AutoGraph-
             # rewritten on every trace (15-25 s of a 100-step penguin training; see tf_env.py)
-            with libraries_not_autographed():
+            with libraries_not_autographed(), _saves_timed_as_export():
                 returned = call_user_function(run_fn, fn_args, component=COMPONENT,
                                               what="run_fn")
+        enter_phase("export")
         check_saved_model(serving_model_dir, returned)
+
+
+@contextlib.contextmanager
+def _saves_timed_as_export() -> Iterator[None]:
+    """While run_fn runs under the runner's phase clock, count the time spent saving
+    SavedModels (`tf.saved_model.save` and Keras' `model.save`, which both trace and write
+    through TensorFlow's `save_and_return_nodes`) as the `export` phase, the rest as `work`."""
+    if current_phase() is None:  # no clock: nothing to time
+        yield
+        return
+    from tensorflow.python.saved_model import save as save_lib
+
+    original = save_lib.save_and_return_nodes
+
+    @functools.wraps(original)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        with in_phase("export"):
+            return original(*args, **kwargs)
+
+    save_lib.save_and_return_nodes = timed
+    try:
+        yield
+    finally:
+        save_lib.save_and_return_nodes = original
 
 
 def _reset_keras_state() -> None:

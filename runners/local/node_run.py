@@ -12,6 +12,7 @@ has `with_retries` left, or records the failure with the tail of its log.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import traceback
 from pathlib import Path
@@ -260,7 +261,8 @@ class NodeSteps:
             node_context = record.node_context(self.store, self.pipeline.pipeline_name, node.id)
             seconds = time.perf_counter() - running.started  # as the store stamps finished_at
             record.publish_execution(self.store, running.execution_id,
-                                     [*self.contexts, node_context], published)
+                                     [*self.contexts, node_context], published,
+                                     _phase_properties(result))
         except BaseException as exc:
             # Not recorded (one transaction): the files must go too, or they would sit where
             # a LIVE artifact belongs. If the commit did land but its reply was lost, the cache
@@ -338,6 +340,15 @@ class NodeSteps:
         self.hooks.on_node_error(node.id, message, seconds, details, log_file)
 
 
+PHASE_SECONDS = "phase_seconds"  # execution property: JSON seconds per phase (_shared/phases.py)
+
+
+def _phase_properties(result: TaskResult) -> dict[str, str]:
+    """The execution properties recording where the node's time went (`phase_seconds`:
+    JSON `{"import": s, "setup": s, "work": s, "export": s}`), or none when not timed."""
+    return {PHASE_SECONDS: json.dumps(result.phases)} if result.phases else {}
+
+
 def _damaged_inputs_note(inputs: dict[str, list[Artifact]]) -> str:
     """Name the input artifacts whose files are damaged, for an error that looks like a read
     of corrupted or truncated data (the library's own message rarely says which file)."""
@@ -368,4 +379,4 @@ def _log_tail(path: str, lines: int) -> str:
             + "\n--- end of log ---\n")
 
 
-__all__ = ["NodeSteps", "RunnerSettings", "RunningNode"]
+__all__ = ["PHASE_SECONDS", "NodeSteps", "RunnerSettings", "RunningNode"]

@@ -27,6 +27,7 @@ PREIMPORTS: dict[str, tuple[str, ...]] = {
     "tfxkit.components.evaluator.executor.Executor": ("tensorflow", "tensorflow_model_analysis"),
     "tfxkit.components.bulk_inferrer.executor.Executor": ("tensorflow",),
 }
+TRANSFORM_MODULE = "tensorflow_transform"
 PREIMPORT_ENV = "TFXKIT_PREIMPORT"  # "0": off, "1": always; unset: when a core is idle
 
 
@@ -46,15 +47,21 @@ def preimport_enabled() -> bool:
 
 def node_modules(node: Any) -> tuple[str, ...]:
     """The heavy modules `node`'s executor imports: its class's `PREIMPORTS` attribute (a
-    custom component may declare one), else the PREIMPORTS entry of its executor; () for other
-    executors and for nodes with `with_env` variables (they may change how those libraries
-    load)."""
+    custom component may declare one), else the PREIMPORTS entry of its executor, followed by
+    TFT for a TensorFlow node that consumes a TransformGraph (its user code opens it with
+    `tft.TFTransformOutput`, as a Trainer's run_fn does); () for other executors and for nodes
+    with `with_env` variables (they may change how those libraries load)."""
     if node.node_config.env:
         return ()
     declared = getattr(type(node), "PREIMPORTS", None)
     if declared is not None:
         return tuple(declared)
-    return PREIMPORTS.get(str(getattr(type(node), "EXECUTOR", "")), ())
+    modules = PREIMPORTS.get(str(getattr(type(node), "EXECUTOR", "")), ())
+    reads_transform_graph = any(getattr(channel.type, "TYPE_NAME", "") == "TransformGraph"
+                                for channel in node.inputs.values())
+    if modules and reads_transform_graph and TRANSFORM_MODULE not in modules:
+        modules = (*modules, TRANSFORM_MODULE)
+    return modules
 
 
 def preimport_modules(pipeline: Pipeline, pending: list[Any], running: set[str]

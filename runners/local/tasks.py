@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from tfxkit.components._shared.phases import imports_timed, phase_clock
 from tfxkit.dsl.base_executor import ExecutorContext
 from tfxkit.dsl.user_code import is_user_file, user_frame
 from tfxkit.errors import TfxkitError, disk_full_error, is_disk_full
@@ -39,6 +40,8 @@ class Task:
     log_file: str | None = None
     env: dict[str, str] = dataclasses.field(default_factory=dict)  # the node's with_env
     modules: tuple[str, ...] = ()  # heavy modules its executor imports (see PREIMPORTS)
+    submitted_at: float = 0.0  # time.time() when handed to a worker (WorkerPool.submit)
+    waited: float = 0.0  # seconds it then waited for that worker to finish importing ahead
 
 
 @dataclasses.dataclass
@@ -52,6 +55,7 @@ class TaskResult:
     details: str = ""
     died: bool = False  # the worker process ended (crash, os._exit, timeout kill)
     damaged_input: bool = False  # the executor read damaged data (a typed read error)
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)  # see _shared/phases.py
 
 
 def _is_user_code(path: str) -> bool:
@@ -93,6 +97,15 @@ def execute(pipeline: Pipeline, task: Task) -> TaskResult:
 
 
 def _execute(pipeline: Pipeline, task: Task) -> TaskResult:
+    with phase_clock() as clock, imports_timed(clock):
+        clock.seconds["import"] += task.waited  # its worker was still importing ahead
+        clock.enter("work")  # unless the executor names its phases (enter_phase)
+        result = _execute_timed(pipeline, task)
+    result.phases = clock.stop()
+    return result
+
+
+def _execute_timed(pipeline: Pipeline, task: Task) -> TaskResult:
     try:
         node = pipeline.node(task.node_id)
         inputs = {k: [Artifact.from_dict(a) for a in v] for k, v in task.inputs.items()}

@@ -74,6 +74,7 @@ def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
     # alone handles them, so a stop is recorded CANCELED rather than as a worker crash.
     signal.signal(signal.SIGINT, _leave_to_runner)
     signal.signal(signal.SIGTERM, _leave_to_runner)
+    imported_until = 0.0  # when the latest import ahead ended
     while True:
         try:
             task = conn.recv()
@@ -83,7 +84,10 @@ def _worker_main(pipeline: Pipeline, conn: Connection) -> None:
             return
         if isinstance(task, Preimport):
             conn.send(import_in_worker(conn, task.modules))
+            imported_until = time.time()
             continue
+        # a task sent while this worker was importing ahead waited for the module in progress
+        task.waited = max(0.0, imported_until - task.submitted_at) if task.submitted_at else 0.0
         conn.send(execute_logged(pipeline, task))
 
 
@@ -180,6 +184,7 @@ class WorkerPool:
             worker = self._start_worker()
         worker.preloaded.update(task.modules)
         worker.task = task
+        task.submitted_at = time.time()
         worker.deadline = time.monotonic() + task.timeout if task.timeout else None
         worker.conn.send(task)
 

@@ -287,11 +287,13 @@ def publish_execution(
     execution_id: int,
     contexts: list[Context],
     outputs: Mapping[str, list[Artifact]],
+    properties: Mapping[str, Any] | None = None,
 ) -> None:
     """Mark the execution COMPLETE and record its outputs as LIVE artifacts, in one transaction.
 
     Call only after the output files are in their final place. Sets `id` and `state` on the
     given artifacts and records each artifact's file count and size for later integrity checks.
+    `properties` are further custom properties of the execution (e.g. `phase_seconds`).
     """
     for group in outputs.values():
         for artifact in group:
@@ -299,7 +301,7 @@ def publish_execution(
             artifact.set_custom_property("tfxkit_file_count", count)
             artifact.set_custom_property("tfxkit_total_bytes", size)
             artifact.state = ArtifactState.LIVE
-    execution = _finish(store, execution_id, "COMPLETE", {})
+    execution = _finish(store, execution_id, "COMPLETE", properties or {})
     pairs = _artifact_events(store, "OUTPUT", outputs, existing=False)
     _, artifact_ids, _ = retrying(
         lambda: store.put_execution(execution, pairs, contexts,
