@@ -17,8 +17,9 @@ import gzip
 import mmap
 import os
 import struct
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -38,6 +39,9 @@ _GZIP_WBITS = 31  # zlib wbits for a gzip header/trailer; TF's GZIP reader expec
 _HEADER = 12  # uint64 length, uint32 masked CRC of the length
 _FOOTER = 4  # uint32 masked CRC of the data
 _MAX_RECORD = 1 << 30  # a larger length in a header is damage, not data
+_LENGTH = struct.Struct("<Q")
+# Held while a whole inflated file (up to `whole_file_bytes`) is being read: one per process.
+_WHOLE_FILE_SLOT = threading.Lock()
 DEFAULT_CHUNK_BYTES = 8 << 20
 
 
@@ -206,9 +210,16 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
     many bytes be inflated in one call by libdeflate (`inflate_whole`, 2-3x faster than zlib,
     GIL released), when the system has it; the records and errors are the same (anything
     libdeflate does not inflate is read by the streaming zlib path, which names the damage).
+    One whole file is held per process at a time: a reader that finds another one held streams.
     """
-    whole = _read_whole(path, whole_file_bytes) if whole_file_bytes > 0 else None
-    chunks = (_windows(whole, 8 * chunk_size) if whole is not None
+    whole = None
+    if whole_file_bytes > 0 and _WHOLE_FILE_SLOT.acquire(blocking=False):
+        try:
+            whole = _read_whole(path, whole_file_bytes)
+        finally:
+            if whole is None:
+                _WHOLE_FILE_SLOT.release()
+    chunks = (_windows(whole, 8 * chunk_size, _WHOLE_FILE_SLOT.release) if whole is not None
               else _inflated_chunks(path, chunk_size))
     pending = b""
     offset = 0  # of `pending` in the uncompressed file, for error messages
@@ -224,10 +235,10 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
                                   f"bytes at offset {offset}).")
 
 
-def _windows(data: mmap.mmap, size: int) -> Iterator[bytes]:
+def _windows(data: mmap.mmap, size: int, done: Callable[[], None]) -> Iterator[bytes]:
     """`data` in consecutive pieces of `size` bytes, each its own bytes object; the memory of
     the pieces already given back to the system as it goes (so a whole inflated file is held
-    only at its start)."""
+    only at its start). Closes `data` and calls `done` at the end."""
     size = max(size - size % mmap.PAGESIZE, mmap.PAGESIZE)  # madvise takes whole pages
     release = getattr(data, "madvise", None)
     try:
@@ -237,6 +248,7 @@ def _windows(data: mmap.mmap, size: int) -> Iterator[bytes]:
                 release(mmap.MADV_DONTNEED, start, size)
     finally:
         data.close()
+        done()
 
 
 def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
@@ -341,10 +353,12 @@ def inflate_whole(raw: bytes, limit: int) -> mmap.mmap | None:
 
 def _split_records(buf: bytes, path: str, offset: int, verify: bool
                    ) -> tuple[list[bytes], int]:
-    """The complete records at the start of `buf`, checked, and how many bytes they span."""
-    starts: list[int] = []
-    lengths: list[int] = []
-    unpack = struct.Struct("<Q").unpack_from
+    """The complete records at the start of `buf`, checked, and how many bytes they span.
+
+    One pass, one slice per record (the loop is the reader's cost per record)."""
+    records: list[bytes] = []
+    add = records.append
+    unpack = _LENGTH.unpack_from
     pos, end = 0, len(buf)
     while pos + _HEADER <= end:
         (length,) = unpack(buf, pos)
@@ -354,22 +368,21 @@ def _split_records(buf: bytes, path: str, offset: int, verify: bool
         stop = pos + length + _HEADER + _FOOTER
         if stop > end:
             break
-        starts.append(pos)
-        lengths.append(length)
+        add(buf[pos + _HEADER: stop - _FOOTER])
         pos = stop
-    records = [buf[s + _HEADER: s + _HEADER + n] for s, n in zip(starts, lengths, strict=True)]
     if verify and records:
-        _verify(buf, starts, lengths, records, path, offset)
+        _verify(buf, records, path, offset)
     return records, pos
 
 
-def _verify(buf: bytes, starts: list[int], lengths: list[int], records: list[bytes],
-            path: str, offset: int) -> None:
+def _verify(buf: bytes, records: list[bytes], path: str, offset: int) -> None:
+    """Check the length and data checksums of `records`, framed back to back from the start of
+    `buf`; raise DamagedRecordsError at the first mismatch."""
     import numpy as np
 
     view = np.frombuffer(buf, dtype=np.uint8)
-    first = np.asarray(starts, dtype=np.int64)
-    sizes = np.asarray(lengths, dtype=np.int64)
+    sizes = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
+    first = np.concatenate([[0], np.cumsum(sizes + _HEADER + _FOOTER)[:-1]])
     stored_length_crcs = _gather_u32(view, first + 8)
     stored_data_crcs = _gather_u32(view, first + _HEADER + sizes)
     bad = ((_masked(_length_crcs(sizes.astype(np.uint64))) != stored_length_crcs)
@@ -377,7 +390,7 @@ def _verify(buf: bytes, starts: list[int], lengths: list[int], records: list[byt
     if bad.any():
         at = int(np.argmax(bad))
         raise DamagedRecordsError(f"{path}: corrupt TFRecord (checksum mismatch) in the record "
-                                  f"at uncompressed offset {offset + starts[at]}.")
+                                  f"at uncompressed offset {offset + int(first[at])}.")
 
 
 def _gather_u32(view: Any, at: Any) -> Any:

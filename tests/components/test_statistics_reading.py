@@ -78,3 +78,20 @@ def test_damage_gives_the_streamed_error(tmp_path: Path, name: str, damage: obje
     for whole_file_bytes in (0, LIMIT):
         with pytest.raises(tfrecord.DamagedRecordsError, match=message):
             _read(path, whole_file_bytes)
+
+
+def test_one_whole_file_at_a_time(tmp_path: Path) -> None:
+    """While one reader holds a whole inflated file, another file is streamed (same records);
+    closing or finishing a reader frees the slot for the next file."""
+    path = tmp_path / "data_tfrecord-00000-of-00001.gz"
+    path.write_bytes(gzip.compress(_framed(RECORDS)))
+    first = tfrecord.read_records(str(path), verify=False, chunk_size=1 << 10,
+                                  whole_file_bytes=LIMIT)
+    head = next(first)
+    assert _read(path, LIMIT) == RECORDS  # streamed beside the held file
+    if tfrecord._libdeflate() is not None:
+        assert tfrecord._WHOLE_FILE_SLOT.locked()
+    first.close()  # type: ignore[attr-defined]
+    assert not tfrecord._WHOLE_FILE_SLOT.locked()
+    assert head == RECORDS[:len(head)]
+    assert _read(path, LIMIT) == RECORDS and not tfrecord._WHOLE_FILE_SLOT.locked()
