@@ -11,7 +11,10 @@ RSS (`ru_maxrss`, of the process or of its largest child); `Do CPU` (user + syst
 all threads and child processes during `Do`) is the figure to compare on a busy machine, where
 wall time mostly measures the neighbours. `--only CsvExampleGen --repeat 3` times ExampleGen
 alone; `--only StatisticsGen` times StatisticsGen alone on the last run's Examples
-(`{workdir}/last_examples.json`).
+(`{workdir}/last_examples.json`); with `--baseline REV` (a git revision) each repeat runs the
+StatisticsGen executor and TFRecord reader of REV first and then the working tree's, one right
+after the other, for before/after pairs on the same machine state:
+`bench/data_components.py --only StatisticsGen --baseline d7417d2 --repeat 3`.
 
 After StatisticsGen, the reference row `TFDV in memory` times TFDV's own in-memory statistics on
 the same rows, in a fresh process of the same kind: the Examples are decoded to one Arrow
@@ -171,6 +174,29 @@ def reference(examples: list[dict], statistics: dict) -> None:
               f"CPU {statistics['cpu'] / figures['cpu']:.2f}x")
 
 
+def baseline_executor(revision: str, workdir: Path) -> str:
+    """Write StatisticsGen's executor and the TFRecord reader of git `revision` as two modules
+    under `{workdir}/baseline/` (the executor made to read with that reader), put the folder on
+    the children's PYTHONPATH, and return the executor's dotted path."""
+    folder = workdir / "baseline"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def show(path: str) -> str:
+        return subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout
+
+    (folder / "baseline_tfrecord.py").write_text(show("components/_shared/tfrecord.py"))
+    source = show("components/statistics_gen/executor.py").replace(
+        "from tfxkit.components._shared import tfrecord\n",
+        "import baseline_tfrecord as tfrecord\n")
+    (folder / "baseline_statistics_gen.py").write_text(source)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(folder), *filter(None, [os.environ.get("PYTHONPATH")])])
+    PREIMPORT["baseline_statistics_gen.Executor"] = \
+        PREIMPORT["tfxkit.components.statistics_gen.executor.Executor"]
+    return "baseline_statistics_gen.Executor"
+
+
 def artifact(type_name: str, uri: Path) -> dict:
     """Plain-data artifact (Artifact.to_dict form)."""
     return {"type": type_name, "uri": str(uri), "properties": {}, "custom_properties": {}}
@@ -186,6 +212,8 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the TFDV in-memory reference rows")
     parser.add_argument("--repeat", type=int, default=1, help="runs of --only's component")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="with --only StatisticsGen: before each run, run REV's executor")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     input_base = build_input(workdir)
@@ -194,7 +222,11 @@ def main() -> None:
     last = workdir / "last_examples.json"
     if args.only == "StatisticsGen":
         examples = json.loads(last.read_text())
+        before = baseline_executor(args.baseline, workdir) if args.baseline else None
         for i in range(args.repeat):
+            if before:
+                run(f"  {args.baseline[:10]}", before, {"examples": examples},
+                    {"statistics": [artifact("ExampleStatistics", out / f"before-{i}")]}, {})
             stats = run("StatisticsGen", "tfxkit.components.statistics_gen.executor.Executor",
                         {"examples": examples},
                         {"statistics": [artifact("ExampleStatistics", out / f"stats-{i}")]}, {})

@@ -9,8 +9,16 @@ RecordBatches and streamed through TFDV's own in-memory statistics generators
 `tfdv.generate_statistics_from_dataframe`), batch by batch, so memory stays bounded. Splits run
 concurrently. When the Examples artifact says which scalar features every example carries
 (custom property `feature_types`, set by tfxkit's ExampleGens), decoding uses TensorFlow's
-fast parser (`tf.io.parse_example`); otherwise tfx-bsl's decoder. Records are read and parsed
-one batch ahead in a background thread while TFDV summarises the current batch.
+fast parser (`tf.io.parse_example`); otherwise tfx-bsl's decoder. Each split is a pipeline of
+three threads, each a bounded queue ahead of the next: reading (inflate and TFRecord framing; a
+file that inflates to at most WHOLE_FILE_BYTES is inflated in one call by the system's
+libdeflate when present, 2.6x less CPU than zlib), parsing, and TFDV summarising.
+
+On 1M taxi rows the CPU goes to parsing (tf.io.parse_example, ~2 s, of which half is a fixed
+cost per example whatever the feature count), TFDV's own statistics (~1.25 s), reading (~1 s)
+and Arrow conversion; it cannot go below the first two. Small inputs import TensorFlow and Beam
+all the same: any `tensorflow_data_validation` module runs the package's `__init__`, which
+imports both (TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on 344 penguin rows takes 0.02-0.2 s).
 
 Beam path: with beam pipeline args naming a non-Direct runner (or `--tfxkit_use_beam`), or stats
 options that need Beam (slicing), `tfdv.GenerateStatistics` runs on Beam with those args, on
