@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from tfxkit import fs
-from tfxkit.components._shared.beam import make_beam_pipeline
+from tfxkit.components._shared.beam import beam_runner_name, make_beam_pipeline
 from tfxkit.components._shared.blessing import BLESSED_FILE, NOT_BLESSED_FILE
 from tfxkit.components._shared.examples import single, split_file_pattern
 from tfxkit.components._shared.model_registry import (
@@ -265,6 +265,12 @@ class Executor(TensorFlowExecutor):
         from tfx_bsl.tfxio import tensor_adapter
 
         eval_shared_model = models[0] if len(models) == 1 else models
+        # Beam's Shared cache keeps only the latest acquired object alive, so every fused stage
+        # (extractors, each metric combiner's setup) loaded the candidate and the baseline again:
+        # 18 SavedModel loads on the penguin run. Held here while an in-process pipeline runs,
+        # each model is loaded once and every DoFn's acquire finds it (the same object).
+        held = ([model.model_loader.load() for model in models]
+                if _runs_in_this_process(self.context.beam_pipeline_args) else [])
         with make_beam_pipeline(self.context.beam_pipeline_args) as pipeline:
             record: Any = None
             reads = []
@@ -286,6 +292,7 @@ class Executor(TensorFlowExecutor):
                     eval_shared_model=eval_shared_model, eval_config=eval_config,
                     output_path=output_path, tensor_adapter_config=adapter_config)
             )
+        del held
 
     @staticmethod
     def _verdict(tfma: Any, output_path: str, thresholds: dict[Any, Any],
@@ -357,6 +364,21 @@ def _alias_baseline(base: str, alias: str) -> Baseline:
             f"{os.path.join(base, str(version))}, which {what}. Fix: point the alias at a "
             f"complete version (`tfxkit models promote {base} VERSION --alias {alias}`).")
     return Baseline(str(item["path"]), f"{item['path']} (alias {alias})", version)
+
+
+def _runs_in_this_process(beam_pipeline_args: list[str]) -> bool:
+    """Whether Beam runs the pipeline's DoFns in this process: the DirectRunner (the default)
+    in its `in_memory` (default) or `multi_threading` mode, not `multi_processing` nor another
+    runner."""
+    if beam_runner_name(beam_pipeline_args).lower().removesuffix("runner") != "direct":
+        return False
+    mode = "in_memory"
+    for i, arg in enumerate(beam_pipeline_args):
+        if arg.startswith("--direct_running_mode="):
+            mode = arg.split("=", 1)[1]
+        elif arg == "--direct_running_mode" and i + 1 < len(beam_pipeline_args):
+            mode = beam_pipeline_args[i + 1]
+    return mode in ("in_memory", "multi_threading")
 
 
 def _serving_path(model: Artifact, name: str) -> str:

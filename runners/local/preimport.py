@@ -23,7 +23,9 @@ PREIMPORTS: dict[str, tuple[str, ...]] = {
         ("tensorflow", "tensorflow_data_validation"),
     "tfxkit.components.transform.executor.Executor":
         ("tensorflow", "tensorflow_transform", "tensorflow_transform.beam"),
-    "tfxkit.components.trainer.executor.Executor": ("tensorflow", "tf_keras"),
+    # tfx-bsl's TFXIO (and Beam under it) builds FnArgs.data_accessor's datasets
+    "tfxkit.components.trainer.executor.Executor": ("tensorflow", "tf_keras",
+                                                    "tfx_bsl.public.tfxio"),
     "tfxkit.components.evaluator.executor.Executor": ("tensorflow", "tensorflow_model_analysis"),
     "tfxkit.components.bulk_inferrer.executor.Executor": ("tensorflow",),
 }

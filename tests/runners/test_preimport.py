@@ -146,7 +146,11 @@ def test_modules_of_the_standard_nodes_that_will_run(tmp_path: Path,
     # ExampleGen running: everything after it will run; modules in the order nodes come
     assert preimport_modules(pipeline, nodes[1:], {"CsvExampleGen"}) == (
         "tensorflow", "tensorflow_data_validation", "tensorflow_transform",
-        "tensorflow_transform.beam", "tf_keras", "tensorflow_model_analysis")
+        "tensorflow_transform.beam", "tf_keras", "tfx_bsl.public.tfxio",
+        "tensorflow_model_analysis")
+    # a Trainer reading a TransformGraph: its run_fn opens it with TFT
+    assert node_modules(p["Trainer"]) == (
+        "tensorflow", "tf_keras", "tfx_bsl.public.tfxio", "tensorflow_transform")
     # ExampleValidator running alone: Transform, Trainer, Evaluator are not downstream of it
     assert preimport_modules(pipeline, nodes[4:], {"ExampleValidator"}) == ()
     assert preimport_modules(pipeline, nodes[6:], set()) == ()  # nothing runs: cached run
