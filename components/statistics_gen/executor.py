@@ -195,8 +195,9 @@ def prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                           batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
     """RecordBatches of examples whose scalar features are `feature_types`, parsed by
-    `tf.io.parse_example` (C++) from records read by `record_lists`, one batch ahead of the
-    consumer (`prefetched`). The batches equal what tfx-bsl's decoder makes under
+    `tf.io.parse_example` (C++) from records read by `record_lists`: reading runs one batch
+    ahead of parsing and parsing two ahead of the consumer, each in its own thread
+    (`prefetched`). The batches equal what tfx-bsl's decoder makes under
     `decoder_schema(feature_types)`: large_list columns of int64, float32 or large_binary, a
     row where the feature has no value a null list."""
     import numpy as np
@@ -224,7 +225,7 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                 pa.array(offsets), arrow_values, mask=pa.array(np.diff(offsets) == 0)))
         return pa.RecordBatch.from_arrays(columns, names)
 
-    return prefetched(map(parse, prefetched(record_lists(files, batch_size))))
+    return prefetched(map(parse, prefetched(record_lists(files, batch_size), depth=1)))
 
 
 def decoder_schema(feature_types: dict[str, str] | None) -> bytes | None:
@@ -259,7 +260,7 @@ def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE,
                            ) -> Iterator[pa.RecordBatch]:
     """RecordBatches of any tf.Examples, decoded by tfx-bsl's ExamplesToRecordBatchDecoder
     (under `decoder_schema(feature_types)` when the types are known) from records read by
-    `record_lists`, one batch ahead of the consumer."""
+    `record_lists`, reading and decoding each in its own thread ahead of the consumer."""
     decoder = _decoder(feature_types)
 
     def decode(records: list[bytes]) -> pa.RecordBatch:
@@ -268,7 +269,7 @@ def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE,
         except RuntimeError as exc:  # tfx-bsl's DATA_LOSS
             raise not_examples(files, str(exc), typed=bool(feature_types)) from None
 
-    return prefetched(map(decode, prefetched(record_lists(files, batch_size))))
+    return prefetched(map(decode, prefetched(record_lists(files, batch_size), depth=1)))
 
 
 def not_examples(files: list[str], detail: str, typed: bool) -> Exception:
