@@ -17,8 +17,10 @@ libdeflate when present, 2.6x less CPU than zlib), parsing, and TFDV summarising
 On 1M taxi rows the CPU goes to parsing (tf.io.parse_example, ~2 s, of which half is a fixed
 cost per example whatever the feature count), TFDV's own statistics (~1.25 s), reading (~1 s)
 and Arrow conversion; it cannot go below the first two. Small inputs import TensorFlow and Beam
-all the same: any `tensorflow_data_validation` module runs the package's `__init__`, which
-imports both (TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on 344 penguin rows takes 0.02-0.2 s).
+all the same: TFDV's in-memory statistics modules import both at module level (`stats_impl` and
+`basic_stats_generator` import Beam, `stats_impl` imports `image_stats_generator`, which imports
+TensorFlow), as does the package's `__init__` (TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on
+344 penguin rows takes 0.02-0.2 s).
 
 Beam path: with beam pipeline args naming a non-Direct runner (or `--tfxkit_use_beam`), or stats
 options that need Beam (slicing), `tfdv.GenerateStatistics` runs on Beam with those args, on
