@@ -208,6 +208,12 @@ def test_prefetched_raises_and_stops() -> None:
     assert next(items) == 0
     items.close()  # type: ignore[attr-defined]
     assert threading.active_count() == before
+    # Two stages (reading, then parsing, as parsed_record_batches runs them): closing the last
+    # one stops both threads.
+    staged = prefetched(map(str, prefetched(endless(), depth=1)))
+    assert [next(staged) for _ in range(3)] == ["0", "1", "2"]
+    staged.close()  # type: ignore[attr-defined]
+    assert threading.active_count() == before
 
 
 def _damaged_copy(examples: Examples, root: Path, how: str) -> Examples:
