@@ -289,7 +289,10 @@ def _read_whole(path: str, limit: int) -> mmap.mmap | None:
     if "://" in path or os.path.getsize(path) > limit:
         return None
     with open(path, "rb") as f:
-        raw = f.read()
+        magic = f.read(2)
+        if magic != b"\x1f\x8b":
+            return None
+        raw = magic + f.read()
     return inflate_whole(raw, limit)
 
 

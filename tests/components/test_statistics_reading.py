@@ -95,3 +95,11 @@ def test_one_whole_file_at_a_time(tmp_path: Path) -> None:
     assert not tfrecord._WHOLE_FILE_SLOT.locked()
     assert head == RECORDS[:len(head)]
     assert _read(path, LIMIT) == RECORDS and not tfrecord._WHOLE_FILE_SLOT.locked()
+
+
+def test_uncompressed_files_stream(tmp_path: Path) -> None:
+    """A plain (not gzipped) TFRecord file is read as before, whole-file inflation or not."""
+    path = tmp_path / "data_tfrecord-00000-of-00001"
+    path.write_bytes(_framed(RECORDS))
+    assert _read(path, LIMIT) == _read(path, 0) == RECORDS
+    assert not tfrecord._WHOLE_FILE_SLOT.locked()
