@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfxkit import fs
@@ -265,13 +269,13 @@ class Executor(TensorFlowExecutor):
         from tfx_bsl.tfxio import tensor_adapter
 
         eval_shared_model = models[0] if len(models) == 1 else models
-        # Beam's Shared cache keeps only the latest acquired object alive, so every fused stage
-        # (extractors, each metric combiner's setup) loaded the candidate and the baseline again:
-        # 18 SavedModel loads on the penguin run. Held here while an in-process pipeline runs,
-        # each model is loaded once and every DoFn's acquire finds it (the same object).
-        held = ([model.model_loader.load() for model in models]
-                if _runs_in_this_process(self.context.beam_pipeline_args) else [])
-        with make_beam_pipeline(self.context.beam_pipeline_args) as pipeline:
+        # TFMA loads each SavedModel again in every stage: its extractors through Beam's Shared
+        # cache, which keeps only the latest object alive, and each compiled-metrics combiner's
+        # setup directly (6 to 18 loads on the penguin run). When the DoFns run here, one after
+        # the other, each model is loaded once and every stage gets that object.
+        once = (_models_loaded_once(models) if _one_thread_here(self.context.beam_pipeline_args)
+                else contextlib.nullcontext())
+        with once, make_beam_pipeline(self.context.beam_pipeline_args) as pipeline:
             record: Any = None
             reads = []
             for index, pattern in enumerate(patterns):
@@ -292,7 +296,6 @@ class Executor(TensorFlowExecutor):
                     eval_shared_model=eval_shared_model, eval_config=eval_config,
                     output_path=output_path, tensor_adapter_config=adapter_config)
             )
-        del held
 
     @staticmethod
     def _verdict(tfma: Any, output_path: str, thresholds: dict[Any, Any],
@@ -366,10 +369,10 @@ def _alias_baseline(base: str, alias: str) -> Baseline:
     return Baseline(str(item["path"]), f"{item['path']} (alias {alias})", version)
 
 
-def _runs_in_this_process(beam_pipeline_args: list[str]) -> bool:
-    """Whether Beam runs the pipeline's DoFns in this process: the DirectRunner (the default)
-    in its `in_memory` (default) or `multi_threading` mode, not `multi_processing` nor another
-    runner."""
+def _one_thread_here(beam_pipeline_args: list[str]) -> bool:
+    """Whether Beam runs the pipeline's DoFns in this process, one at a time: the DirectRunner
+    (the default) in its `in_memory` mode (the default); not `multi_threading`,
+    `multi_processing` nor another runner."""
     if beam_runner_name(beam_pipeline_args).lower().removesuffix("runner") != "direct":
         return False
     mode = "in_memory"
@@ -378,7 +381,37 @@ def _runs_in_this_process(beam_pipeline_args: list[str]) -> bool:
             mode = arg.split("=", 1)[1]
         elif arg == "--direct_running_mode" and i + 1 < len(beam_pipeline_args):
             mode = beam_pipeline_args[i + 1]
-    return mode in ("in_memory", "multi_threading")
+    return mode == "in_memory"
+
+
+# Models loaded by `_load_once`, by token; entries live only while `_models_loaded_once` runs.
+_LOADED: dict[str, Any] = {}
+
+
+def _load_once(token: str, construct_fn: Callable[[], Any]) -> Any:
+    """The model of `token`, built by `construct_fn` on first use in this process."""
+    if token not in _LOADED:
+        _LOADED[token] = construct_fn()
+    return _LOADED[token]
+
+
+@contextlib.contextmanager
+def _models_loaded_once(models: list[Any]) -> Iterator[None]:
+    """While the block runs, each of `models` (TFMA EvalSharedModels) loads its SavedModel once
+    in this process, however many DoFn copies Beam makes (they unpickle the same token); the
+    loaders and the cache are restored afterwards."""
+    originals = []
+    for model in models:
+        loader = model.model_loader
+        originals.append((loader, loader.construct_fn))
+        loader.construct_fn = functools.partial(_load_once, uuid.uuid4().hex,
+                                                loader.construct_fn)
+    try:
+        yield
+    finally:
+        for loader, construct_fn in originals:
+            _LOADED.pop(loader.construct_fn.args[0], None)
+            loader.construct_fn = construct_fn
 
 
 def _serving_path(model: Artifact, name: str) -> str:

@@ -1,10 +1,11 @@
-"""The Evaluator's faster TFMA run (TFMA, tf_keras traced as written; the models held while an
-in-process Beam pipeline runs, so that Beam's Shared cache does not reload them per stage)
-writes exactly the metrics and plots of the plain run on the penguin model."""
+"""The Evaluator's faster TFMA run (TFMA and tf_keras traced as written, not AutoGraph-rewritten;
+each model loaded once while an in-process Beam pipeline runs, instead of once per stage and
+metric combiner) writes exactly the metrics and plots of the plain run on the penguin model."""
 
 from __future__ import annotations
 
 import contextlib
+import types
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ from tfxkit.types.standard_artifacts import ModelBlessing, ModelEvaluation
 def test_metrics_and_plots_identical_to_the_plain_tfma_run(
         penguin_context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """penguin_context evaluated the model (no baseline yet) the faster way; the same
-    evaluation the way it ran before (AutoGraph converting the libraries, no model held)."""
+    evaluation the way it ran before (AutoGraph converting the libraries, loads per stage)."""
     results = penguin_context.context.results
     properties = dict(penguin_context.components["Evaluator"].exec_properties)
     properties.pop("push_destination")  # as on that first evaluation: no pushed baseline
     monkeypatch.setattr(evaluator_executor, "libraries_not_autographed", contextlib.nullcontext)
-    monkeypatch.setattr(evaluator_executor, "_runs_in_this_process", lambda args: False)
+    monkeypatch.setattr(evaluator_executor, "_one_thread_here", lambda args: False)
     evaluation = ModelEvaluation(uri=str(tmp_path / "evaluation"))
     blessing = ModelBlessing(uri=str(tmp_path / "blessing"))
     evaluator_executor.Executor(ExecutorContext(tmp_dir=str(tmp_path / "tmp"))).Do(
@@ -41,12 +42,31 @@ def test_metrics_and_plots_identical_to_the_plain_tfma_run(
         "blessing"][0].get_custom_property("blessing_reason"))
 
 
-def test_models_held_only_when_beam_runs_them_in_this_process() -> None:
-    held = evaluator_executor._runs_in_this_process
-    assert held([]) and held(["--direct_running_mode=in_memory", "--direct_num_workers=1"])
-    assert held(["--runner=DirectRunner", "--direct_running_mode", "multi_threading"])
-    assert not held(["--direct_running_mode=multi_processing"])
-    assert not held(["--runner=PortableRunner", "--job_endpoint=embed"])
+def test_models_loaded_once_only_when_beam_runs_one_dofn_at_a_time_here() -> None:
+    once = evaluator_executor._one_thread_here
+    assert once([]) and once(["--direct_running_mode=in_memory", "--direct_num_workers=1"])
+    assert once(["--runner=DirectRunner", "--direct_running_mode", "in_memory"])
+    assert not once(["--direct_running_mode", "multi_threading"])  # DoFns in parallel threads
+    assert not once(["--direct_running_mode=multi_processing"])
+    assert not once(["--runner=PortableRunner", "--job_endpoint=embed"])
+
+
+def test_loaded_once_while_the_block_runs_then_restored() -> None:
+    from apache_beam.internal import pickler
+
+    calls = []
+
+    def construct() -> object:
+        calls.append(1)
+        return object()
+
+    loader = types.SimpleNamespace(construct_fn=construct)
+    model = types.SimpleNamespace(model_loader=loader)
+    with evaluator_executor._models_loaded_once([model]):
+        copy = pickler.loads(pickler.dumps(loader.construct_fn))  # as Beam ships it to a stage
+        assert loader.construct_fn() is copy() is loader.construct_fn()
+    assert len(calls) == 1
+    assert loader.construct_fn is construct and not evaluator_executor._LOADED
 
 
 def _written(output_path: str) -> tuple[dict[str, bytes], dict[str, bytes]]:
