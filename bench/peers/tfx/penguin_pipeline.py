@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from tfx.v1.dsl import Pipeline
 
 # TF 2.16 ships Keras 3; the module (as TFX 1.16's own penguin examples) is Keras 2 code
-# (`model.save(..., save_format="tf")`), and TFMA 0.47 loads models through tf-keras.
-# This must be set before TensorFlow is first imported.
+# (`model.save(..., save_format="tf")`). Without this, `from tfx import v1` resolves tf.keras
+# to Keras 3 (TFT sets the variable on import, too late) and the Trainer fails with "The
+# `save_format` argument is deprecated in Keras 3". Set before TensorFlow is first imported.
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 REPO = Path(__file__).resolve().parents[3]

@@ -108,7 +108,7 @@ echo "setup.sh: installing $TFX_REQUIREMENT into $VENV with -c $CONSTRAINTS (abo
 "${PIP[@]}" install -c "$CONSTRAINTS" "$TFX_REQUIREMENT"
 
 # Prove the peer imports before stamping it as ready.
-TF_USE_LEGACY_KERAS=1 "$VENV/bin/python" -c '
+TF_USE_LEGACY_KERAS=1 "$VENV/bin/python" -W ignore::FutureWarning -c '
 import tfx, tensorflow as tf, tensorflow_model_analysis as tfma
 from tfx import v1
 assert tfx.__version__ == "1.16.0", tfx.__version__
