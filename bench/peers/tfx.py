@@ -26,8 +26,8 @@ import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 SETUP = HERE / "tfx" / "setup.sh"
@@ -62,11 +62,11 @@ STATES = {0: "UNKNOWN", 1: "NEW", 2: "RUNNING", 3: "COMPLETE", 4: "FAILED", 5: "
           6: "CANCELED"}
 
 
-@dataclass(frozen=True)
-class PeerRun:
+class PeerRun(NamedTuple):
     """One run of the TFX penguin pipeline: wall `seconds` from process start to exit, CPU
     seconds (user + system) and peak RSS (MB) of that process, and per node (pipeline order)
-    its seconds and MLMD state ("COMPLETE", or "CACHED" on an unchanged rerun)."""
+    its seconds and MLMD state ("COMPLETE", or "CACHED" on an unchanged rerun). A NamedTuple,
+    not a dataclass: bench/penguin_e2e.py loads this file by path, outside sys.modules."""
 
     seconds: float
     cpu_seconds: float
