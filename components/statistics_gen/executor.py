@@ -119,22 +119,26 @@ def _needs_beam(options: Any) -> bool:
 
 def record_lists(files: list[str], batch_size: int = BATCH_SIZE) -> Iterator[list[bytes]]:
     """The serialized records of `files`, in order, in lists of `batch_size` (the last one
-    shorter), read by `tfxkit.components._shared.tfrecord.read_records`.
+    shorter), read by `tfxkit.components._shared.tfrecord.read_records` in a background thread
+    (`prefetched`) one chunk of about 8 MB ahead of the caller, which assembles the lists.
 
     Record checksums are verified unless the file is gzipped: gzip's own CRC-32 over the
     uncompressed stream (checked by zlib at the end of each member) already covers every byte.
     """
     from tfxkit.components._shared import tfrecord
 
-    pending: list[bytes] = []
-    for path in files:
-        for records in tfrecord.read_records(path, verify=not _is_gzip(path),
+    def chunks() -> Iterator[list[bytes]]:
+        for path in files:
+            yield from tfrecord.read_records(path, verify=not _is_gzip(path),
                                              chunk_size=READ_CHUNK_BYTES,
-                                             whole_file_bytes=WHOLE_FILE_BYTES):
-            pending.extend(records)
-            while len(pending) >= batch_size:
-                yield pending[:batch_size]
-                del pending[:batch_size]
+                                             whole_file_bytes=WHOLE_FILE_BYTES)
+
+    pending: list[bytes] = []
+    for records in prefetched(chunks(), depth=1):
+        pending.extend(records)
+        while len(pending) >= batch_size:
+            yield pending[:batch_size]
+            del pending[:batch_size]
     if pending:
         yield pending
 
@@ -197,8 +201,8 @@ def prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                           batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
     """RecordBatches of examples whose scalar features are `feature_types`, parsed by
-    `tf.io.parse_example` (C++) from records read by `record_lists`: reading runs one batch
-    ahead of parsing and parsing two ahead of the consumer, each in its own thread
+    `tf.io.parse_example` (C++) from records read by `record_lists`: reading runs a chunk
+    ahead of parsing and parsing two batches ahead of the consumer, each in its own thread
     (`prefetched`). The batches equal what tfx-bsl's decoder makes under
     `decoder_schema(feature_types)`: large_list columns of int64, float32 or large_binary, a
     row where the feature has no value a null list."""
@@ -227,7 +231,7 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
                 pa.array(offsets), arrow_values, mask=pa.array(np.diff(offsets) == 0)))
         return pa.RecordBatch.from_arrays(columns, names)
 
-    return prefetched(map(parse, prefetched(record_lists(files, batch_size), depth=1)))
+    return prefetched(map(parse, record_lists(files, batch_size)))
 
 
 def decoder_schema(feature_types: dict[str, str] | None) -> bytes | None:
@@ -271,7 +275,7 @@ def decoded_record_batches(files: list[str], batch_size: int = BATCH_SIZE,
         except RuntimeError as exc:  # tfx-bsl's DATA_LOSS
             raise not_examples(files, str(exc), typed=bool(feature_types)) from None
 
-    return prefetched(map(decode, prefetched(record_lists(files, batch_size), depth=1)))
+    return prefetched(map(decode, record_lists(files, batch_size)))
 
 
 def not_examples(files: list[str], detail: str, typed: bool) -> Exception:
