@@ -118,10 +118,10 @@ def main() -> None:
                    "executor": "tfxkit.components.statistics_gen.executor.Executor",
                    "inputs": {"examples": [examples.to_dict()]},
                    "outputs": {"statistics": [statistics.to_dict()]}, "props": {}})
-    statistics = ExampleStatistics.from_dict(stats["outputs"]["statistics"][0])
+    written = ExampleStatistics.from_dict(stats["outputs"]["statistics"][0])
     inferred = child({"kind": "executor",
                       "executor": "tfxkit.components.schema_gen.executor.Executor",
-                      "inputs": {"statistics": [statistics.to_dict()]},
+                      "inputs": {"statistics": [written.to_dict()]},
                       "outputs": {"schema": [schema.to_dict()]}, "props": {}})
     for name, report in (("StatisticsGen", stats), ("SchemaGen", inferred)):
         print(f"{name:<22} {report['do']:7.1f} s wall {report['cpu']:7.1f} s CPU "
