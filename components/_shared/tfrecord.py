@@ -40,8 +40,10 @@ _HEADER = 12  # uint64 length, uint32 masked CRC of the length
 _FOOTER = 4  # uint32 masked CRC of the data
 _MAX_RECORD = 1 << 30  # a larger length in a header is damage, not data
 _LENGTH = struct.Struct("<Q")
-# Held while a whole inflated file (up to `whole_file_bytes`) is being read: one per process.
-_WHOLE_FILE_SLOT = threading.Lock()
+# One is held while a whole inflated file (up to `whole_file_bytes`) is being read: two per
+# process (StatisticsGen reads two splits at once), so memory stays bounded by two files.
+WHOLE_FILES_AT_ONCE = 2
+_WHOLE_FILE_SLOTS = threading.BoundedSemaphore(WHOLE_FILES_AT_ONCE)
 DEFAULT_CHUNK_BYTES = 8 << 20
 
 
@@ -210,16 +212,17 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
     many bytes be inflated in one call by libdeflate (`inflate_whole`, 2-3x faster than zlib,
     GIL released), when the system has it; the records and errors are the same (anything
     libdeflate does not inflate is read by the streaming zlib path, which names the damage).
-    One whole file is held per process at a time: a reader that finds another one held streams.
+    At most WHOLE_FILES_AT_ONCE whole files are held per process: a reader that finds them all
+    held streams its file.
     """
     whole = None
-    if whole_file_bytes > 0 and _WHOLE_FILE_SLOT.acquire(blocking=False):
+    if whole_file_bytes > 0 and _WHOLE_FILE_SLOTS.acquire(blocking=False):
         try:
             whole = _read_whole(path, whole_file_bytes)
         finally:
             if whole is None:
-                _WHOLE_FILE_SLOT.release()
-    chunks = (_windows(whole, 8 * chunk_size, _WHOLE_FILE_SLOT.release) if whole is not None
+                _WHOLE_FILE_SLOTS.release()
+    chunks = (_windows(whole, 8 * chunk_size, _WHOLE_FILE_SLOTS.release) if whole is not None
               else _inflated_chunks(path, chunk_size))
     pending = b""
     offset = 0  # of `pending` in the uncompressed file, for error messages

@@ -80,21 +80,33 @@ def test_damage_gives_the_streamed_error(tmp_path: Path, name: str, damage: obje
             _read(path, whole_file_bytes)
 
 
-def test_one_whole_file_at_a_time(tmp_path: Path) -> None:
-    """While one reader holds a whole inflated file, another file is streamed (same records);
-    closing or finishing a reader frees the slot for the next file."""
+def _slots_free() -> bool:
+    """Whether no whole file is held (every slot can be taken, and is given back)."""
+    taken = [tfrecord._WHOLE_FILE_SLOTS.acquire(blocking=False)
+             for _ in range(tfrecord.WHOLE_FILES_AT_ONCE)]
+    for ok in taken:
+        if ok:
+            tfrecord._WHOLE_FILE_SLOTS.release()
+    return all(taken)
+
+
+def test_whole_files_at_once_are_bounded(tmp_path: Path) -> None:
+    """While WHOLE_FILES_AT_ONCE readers hold whole inflated files, another file is streamed
+    (same records); closing or finishing a reader frees its slot for the next file."""
     path = tmp_path / "data_tfrecord-00000-of-00001.gz"
     path.write_bytes(gzip.compress(_framed(RECORDS)))
-    first = tfrecord.read_records(str(path), verify=False, chunk_size=1 << 10,
-                                  whole_file_bytes=LIMIT)
-    head = next(first)
-    assert _read(path, LIMIT) == RECORDS  # streamed beside the held file
+    holders = [tfrecord.read_records(str(path), verify=False, chunk_size=1 << 10,
+                                     whole_file_bytes=LIMIT)
+               for _ in range(tfrecord.WHOLE_FILES_AT_ONCE)]
+    heads = [next(holder) for holder in holders]
+    assert _read(path, LIMIT) == RECORDS  # streamed beside the held files
     if tfrecord._libdeflate() is not None:
-        assert tfrecord._WHOLE_FILE_SLOT.locked()
-    first.close()  # type: ignore[attr-defined]
-    assert not tfrecord._WHOLE_FILE_SLOT.locked()
-    assert head == RECORDS[:len(head)]
-    assert _read(path, LIMIT) == RECORDS and not tfrecord._WHOLE_FILE_SLOT.locked()
+        assert not tfrecord._WHOLE_FILE_SLOTS.acquire(blocking=False)
+    for holder in holders:
+        holder.close()  # type: ignore[attr-defined]
+    assert _slots_free()
+    assert all(head == RECORDS[:len(head)] for head in heads)
+    assert _read(path, LIMIT) == RECORDS and _slots_free()
 
 
 def test_uncompressed_files_stream(tmp_path: Path) -> None:
@@ -102,4 +114,4 @@ def test_uncompressed_files_stream(tmp_path: Path) -> None:
     path = tmp_path / "data_tfrecord-00000-of-00001"
     path.write_bytes(_framed(RECORDS))
     assert _read(path, LIMIT) == _read(path, 0) == RECORDS
-    assert not tfrecord._WHOLE_FILE_SLOT.locked()
+    assert _slots_free()
