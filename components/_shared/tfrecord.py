@@ -12,6 +12,7 @@ paths with a scheme (`gs://`, `s3://`) are opened through Beam's FileSystems.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import mmap
@@ -222,11 +223,12 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
         finally:
             if whole is None:
                 _WHOLE_FILE_SLOTS.release()
-    chunks = (_windows(whole, 8 * chunk_size, _WHOLE_FILE_SLOTS.release) if whole is not None
-              else _inflated_chunks(path, chunk_size))
+    if whole is not None:
+        yield from _whole_records(whole, path, verify, 8 * chunk_size, _WHOLE_FILE_SLOTS.release)
+        return
     pending = b""
     offset = 0  # of `pending` in the uncompressed file, for error messages
-    for raw in chunks:
+    for raw in _inflated_chunks(path, chunk_size):
         buf = pending + raw if pending else raw
         records, used = _split_records(buf, path, offset, verify)
         pending = buf[used:]
@@ -238,19 +240,32 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
                                   f"bytes at offset {offset}).")
 
 
-def _windows(data: mmap.mmap, size: int, done: Callable[[], None]) -> Iterator[bytes]:
-    """`data` in consecutive pieces of `size` bytes, each its own bytes object; the memory of
-    the pieces already given back to the system as it goes (so a whole inflated file is held
-    only at its start). Closes `data` and calls `done` at the end."""
-    size = max(size - size % mmap.PAGESIZE, mmap.PAGESIZE)  # madvise takes whole pages
+def _whole_records(data: mmap.mmap, path: str, verify: bool, size: int,
+                   done: Callable[[], None]) -> Iterator[list[bytes]]:
+    """The records of a whole inflated file, framed in place, those starting within each `size`
+    bytes at a time; the pages already read are given back to the system as it goes (so the
+    whole file is held only at its start). Closes `data` and calls `done` at the end."""
+    size = max(size - size % mmap.PAGESIZE, mmap.PAGESIZE)
     release = getattr(data, "madvise", None)
+    pos = freed = 0
     try:
-        for start in range(0, len(data), size):
-            yield data[start:start + size]
-            if release is not None and start + size < len(data):
-                release(mmap.MADV_DONTNEED, start, size)
+        while pos < len(data):
+            records, pos_after = _split_records(data, path, 0, verify, start=pos,
+                                                limit=pos + size)
+            if not records:
+                break
+            pos = pos_after
+            yield records
+            read = pos - pos % mmap.PAGESIZE
+            if release is not None and read > freed:
+                release(mmap.MADV_DONTNEED, freed, read - freed)
+                freed = read
+        if pos < len(data):
+            raise DamagedRecordsError(f"{path}: truncated TFRecord file ({len(data) - pos} "
+                                      f"trailing bytes at offset {pos}).")
     finally:
-        data.close()
+        with contextlib.suppress(BufferError):  # a view still held: freed with its holder
+            data.close()
         done()
 
 
@@ -357,16 +372,19 @@ def inflate_whole(raw: bytes, limit: int) -> mmap.mmap | None:
     return out
 
 
-def _split_records(buf: bytes, path: str, offset: int, verify: bool
-                   ) -> tuple[list[bytes], int]:
-    """The complete records at the start of `buf`, checked, and how many bytes they span.
+def _split_records(buf: bytes | mmap.mmap, path: str, offset: int, verify: bool,
+                   start: int = 0, limit: int | None = None) -> tuple[list[bytes], int]:
+    """The complete records of `buf` from `start` on (those starting at or before `limit`, when
+    given), checked, and the position after the last of them. `offset` is that of `buf` in the
+    uncompressed file, for error messages.
 
     One pass, one slice per record (the loop is the reader's cost per record)."""
     records: list[bytes] = []
     add = records.append
     unpack = _LENGTH.unpack_from
-    pos, end = 0, len(buf)
-    while pos + _HEADER <= end:
+    pos, end = start, len(buf)
+    last = end - _HEADER if limit is None else min(limit, end - _HEADER)
+    while pos <= last:
         (length,) = unpack(buf, pos)
         if length > _MAX_RECORD:
             raise DamagedRecordsError(f"{path}: corrupt TFRecord (record header claims {length} "
@@ -377,22 +395,24 @@ def _split_records(buf: bytes, path: str, offset: int, verify: bool
         add(buf[pos + _HEADER: stop - _FOOTER])
         pos = stop
     if verify and records:
-        _verify(buf, records, path, offset)
+        _verify(buf, start, records, path, offset)
     return records, pos
 
 
-def _verify(buf: bytes, records: list[bytes], path: str, offset: int) -> None:
-    """Check the length and data checksums of `records`, framed back to back from the start of
+def _verify(buf: bytes | mmap.mmap, start: int, records: list[bytes], path: str,
+            offset: int) -> None:
+    """Check the length and data checksums of `records`, framed back to back from `start` in
     `buf`; raise DamagedRecordsError at the first mismatch."""
     import numpy as np
 
     view = np.frombuffer(buf, dtype=np.uint8)
     sizes = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
-    first = np.concatenate([[0], np.cumsum(sizes + _HEADER + _FOOTER)[:-1]])
+    first = start + np.concatenate([[0], np.cumsum(sizes + _HEADER + _FOOTER)[:-1]])
     stored_length_crcs = _gather_u32(view, first + 8)
     stored_data_crcs = _gather_u32(view, first + _HEADER + sizes)
     bad = ((_masked(_length_crcs(sizes.astype(np.uint64))) != stored_length_crcs)
            | (_masked(crc32c_array(records)) != stored_data_crcs))
+    del view  # no view of `buf` kept alive by the traceback (an mmap must close)
     if bad.any():
         at = int(np.argmax(bad))
         raise DamagedRecordsError(f"{path}: corrupt TFRecord (checksum mismatch) in the record "

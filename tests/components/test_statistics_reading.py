@@ -24,8 +24,9 @@ def _framed(records: list[bytes]) -> bytes:
     return tfrecord.frame_bytes(b"".join(records), [len(r) for r in records]).tobytes()
 
 
-def _read(path: Path, whole_file_bytes: int, chunk_size: int = 1 << 12) -> list[bytes]:
-    return [r for chunk in tfrecord.read_records(str(path), verify=False, chunk_size=chunk_size,
+def _read(path: Path, whole_file_bytes: int, chunk_size: int = 1 << 12,
+          verify: bool = False) -> list[bytes]:
+    return [r for chunk in tfrecord.read_records(str(path), verify=verify, chunk_size=chunk_size,
                                                  whole_file_bytes=whole_file_bytes)
             for r in chunk]
 
@@ -46,18 +47,20 @@ def test_inflate_whole_equals_zlib() -> None:
     assert tfrecord.inflate_whole(gzip.compress(b""), LIMIT) is None  # empty: streamed
 
 
+@pytest.mark.parametrize("verify", [False, True])
 @pytest.mark.parametrize("members", [1, 2])
 @pytest.mark.parametrize("chunk_size", [7, 1 << 12, 1 << 20])
 def test_whole_file_read_gives_the_streamed_records(tmp_path: Path, members: int,
-                                                    chunk_size: int) -> None:
+                                                    chunk_size: int, verify: bool) -> None:
     """The same records in the same order with and without whole-file inflation, whatever the
-    window size (records cut across windows carry over) and for concatenated members."""
+    window size (records cut across windows carry over), checksums verified or not, and for
+    concatenated members."""
     path = tmp_path / "data_tfrecord-00000-of-00001.gz"
     path.write_bytes(gzip.compress(_framed(RECORDS)) * members)
-    streamed = _read(path, 0, chunk_size)
+    streamed = _read(path, 0, chunk_size, verify)
     assert streamed == RECORDS * members
-    assert _read(path, LIMIT, chunk_size) == streamed
-    assert _read(path, 100, chunk_size) == streamed  # file bigger than the limit
+    assert _read(path, LIMIT, chunk_size, verify) == streamed
+    assert _read(path, 100, chunk_size, verify) == streamed  # file bigger than the limit
 
 
 @pytest.mark.parametrize(("name", "damage", "message"), [
@@ -78,6 +81,32 @@ def test_damage_gives_the_streamed_error(tmp_path: Path, name: str, damage: obje
     for whole_file_bytes in (0, LIMIT):
         with pytest.raises(tfrecord.DamagedRecordsError, match=message):
             _read(path, whole_file_bytes)
+    assert _slots_free()
+
+
+def test_a_flipped_byte_under_a_valid_gzip_gives_the_streamed_error(tmp_path: Path) -> None:
+    """Damage inside the TFRecord framing of a well-formed gzip file (libdeflate inflates it):
+    the record checksum catches it at the same offset whole or streamed; a length that runs
+    past the end is the same truncation."""
+    framed = bytearray(_framed(RECORDS))
+    framed[5000] ^= 0x55
+    path = tmp_path / "flipped.gz"
+    path.write_bytes(gzip.compress(bytes(framed)))
+    errors = []
+    for whole_file_bytes in (0, LIMIT):
+        with pytest.raises(tfrecord.DamagedRecordsError, match=r"checksum mismatch") as caught:
+            _read(path, whole_file_bytes, verify=True)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(gzip.compress(_framed(RECORDS)[:-3]))
+    messages = []
+    for whole_file_bytes in (0, LIMIT):
+        with pytest.raises(tfrecord.DamagedRecordsError, match=r"truncated TFRecord") as caught:
+            _read(cut, whole_file_bytes)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert _slots_free()
 
 
 def _slots_free() -> bool:
