@@ -246,7 +246,7 @@ def _whole_records(data: mmap.mmap, path: str, verify: bool, size: int,
     bytes at a time; the pages already read are given back to the system as it goes (so the
     whole file is held only at its start). Closes `data` and calls `done` at the end."""
     size = max(size - size % mmap.PAGESIZE, mmap.PAGESIZE)
-    release = getattr(data, "madvise", None)
+    release = getattr(data, "madvise", None) if hasattr(mmap, "MADV_DONTNEED") else None
     pos = freed = 0
     try:
         while pos < len(data):
