@@ -59,11 +59,9 @@ if [[ -n "${PEER_PYTHON:-}" ]]; then
     BASE_PYTHON="$PEER_PYTHON"
     [[ -x "$BASE_PYTHON" ]] || die "PEER_PYTHON=$PEER_PYTHON is not an executable file. Fix: point it at a Python 3.10 interpreter, or unset it to use pyenv's 3.10"
 else
-    PREFIX=""
-    if command -v pyenv >/dev/null 2>&1; then
-        PREFIX="$(pyenv prefix 3.10 2>/dev/null || true)"
-    fi
-    [[ -n "$PREFIX" && -x "$PREFIX/bin/python" ]] || die "TFX 1.16 needs Python 3.10 (it supports 3.9-3.10, tfxkit's venv is newer), and pyenv has none. Fix: run 'pyenv install 3.10', or set PEER_PYTHON=/path/to/python3.10"
+    command -v pyenv >/dev/null 2>&1 || die "TFX 1.16 needs Python 3.10 (it supports 3.9-3.10, tfxkit's venv is newer), found no pyenv on PATH to provide it. Fix: install pyenv and run 'pyenv install 3.10', or set PEER_PYTHON=/path/to/python3.10"
+    PREFIX="$(pyenv prefix 3.10 2>/dev/null || true)"
+    [[ -n "$PREFIX" && -x "$PREFIX/bin/python" ]] || die "TFX 1.16 needs Python 3.10 (it supports 3.9-3.10, tfxkit's venv is newer), and pyenv has none ('pyenv prefix 3.10' found nothing). Fix: run 'pyenv install 3.10', or set PEER_PYTHON=/path/to/python3.10"
     BASE_PYTHON="$PREFIX/bin/python"
 fi
 "$BASE_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 9), (3, 10)))' \
