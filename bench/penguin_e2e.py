@@ -79,8 +79,9 @@ def run_once(root: Path) -> tuple[float, dict[str, float], str]:
 
 
 def _peer_runner(name: str | None) -> object | None:
-    """`run_tfx_penguin` of bench/peers/tfx.py when `--peer tfx` is given and its venv is set
-    up; exits with the setup command when it is not."""
+    """A function running bench/peers/tfx.py's TFX penguin pipeline on a workdir and returning
+    (wall seconds, seconds per node, CPU seconds or None), when `--peer tfx` is given and its
+    venv is set up; exits with the setup command when it is not."""
     if name is None:
         return None
     import importlib.util
@@ -93,7 +94,11 @@ def _peer_runner(name: str | None) -> object | None:
     spec.loader.exec_module(module)
     if module.peer_python() is None:
         raise SystemExit("the TFX peer is not set up: run bench/peers/tfx/setup.sh first")
-    return module.run_tfx_penguin
+    measured = getattr(module, "run_tfx_penguin_measured", None)
+    if measured is None:  # (seconds, per node) only
+        return lambda workdir: (*module.run_tfx_penguin(workdir), None)
+    return lambda workdir: (lambda run: (run.seconds, run.node_seconds, run.cpu_seconds))(
+        measured(workdir))
 
 
 def _median(values: list[float]) -> float:
@@ -115,6 +120,7 @@ def main() -> None:
     per_phase: dict[str, dict[str, list[float]]] = {}
     cold_cpu: list[float] = []
     peer_cold: list[float] = []
+    peer_cpu: list[float] = []
     peer_nodes: dict[str, list[float]] = {}
     for _ in range(args.repeats):
         root = Path(tempfile.mkdtemp(prefix="tfxkit-bench-penguin-"))
@@ -133,10 +139,12 @@ def main() -> None:
             if peer is not None:
                 peer_root = Path(tempfile.mkdtemp(prefix="tfxkit-bench-tfx-"))
                 try:
-                    peer_seconds, peer_per_node = peer(peer_root)
+                    peer_seconds, peer_per_node, peer_cpu_seconds = peer(peer_root)
                 finally:
                     shutil.rmtree(peer_root, ignore_errors=True)
                 peer_cold.append(peer_seconds)
+                if peer_cpu_seconds is not None:
+                    peer_cpu.append(peer_cpu_seconds)
                 for node, value in peer_per_node.items():
                     peer_nodes.setdefault(node, []).append(value)
             if args.cold_only:
@@ -155,6 +163,9 @@ def main() -> None:
         ratios = [ours / theirs for ours, theirs in zip(cold, peer_cold, strict=True)]
         print(f"  TFX 1.16 cold (peer):      median {_median(peer_cold):6.2f} s   "
               f"runs {', '.join(f'{s:.2f}' for s in peer_cold)}")
+        if peer_cpu:
+            print(f"  TFX 1.16 cold CPU:         median {_median(peer_cpu):6.2f} s   "
+                  f"runs {', '.join(f'{s:.2f}' for s in peer_cpu)}")
         print(f"  ratio tfxkit / TFX, cold:  median {_median(ratios):6.3f}     "
               f"runs {', '.join(f'{r:.3f}' for r in ratios)}   (goal <= 0.45)")
     if warm:
