@@ -11,31 +11,32 @@ if TYPE_CHECKING:
 USE_BEAM_FLAG = "--tfxkit_use_beam"
 
 
+def beam_arg(beam_pipeline_args: list[str] | None, name: str, default: str = "") -> str:
+    """The value the beam args give option `name` (`--name=X` or `--name X`; the last one
+    wins, as in Beam's own parsing), or `default` when they do not set it."""
+    args = list(beam_pipeline_args or [])
+    value = default
+    for i, arg in enumerate(args):
+        if arg.startswith(f"--{name}="):
+            value = arg.split("=", 1)[1]
+        elif arg == f"--{name}" and i + 1 < len(args):
+            value = args[i + 1]
+    return value
+
+
 def use_beam(beam_pipeline_args: list[str]) -> bool:
     """True when the beam args name a runner other than the in-process Direct/Local ones, or
     ask for Beam explicitly with `--tfxkit_use_beam` (ExampleGen and StatisticsGen have a
     faster in-process path otherwise)."""
-    runner = ""
-    for i, arg in enumerate(beam_pipeline_args):
-        if arg == USE_BEAM_FLAG:
-            return True
-        if arg.startswith("--runner="):
-            runner = arg.split("=", 1)[1]
-        elif arg == "--runner" and i + 1 < len(beam_pipeline_args):
-            runner = beam_pipeline_args[i + 1]
+    if USE_BEAM_FLAG in beam_pipeline_args:
+        return True
+    runner = beam_arg(beam_pipeline_args, "runner")
     return bool(runner) and runner.lower().removesuffix("runner") not in ("direct", "")
 
 
 def beam_runner_name(beam_pipeline_args: list[str] | None) -> str:
     """The runner the beam args name (`--runner=X` or `--runner X`); DirectRunner if none."""
-    args = list(beam_pipeline_args or [])
-    runner = "DirectRunner"
-    for i, arg in enumerate(args):
-        if arg.startswith("--runner="):
-            runner = arg.split("=", 1)[1]
-        elif arg == "--runner" and i + 1 < len(args):
-            runner = args[i + 1]
-    return runner
+    return beam_arg(beam_pipeline_args, "runner", "DirectRunner")
 
 
 def beam_options(beam_pipeline_args: list[str] | None) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfxkit import fs
-from tfxkit.components._shared.beam import beam_runner_name, make_beam_pipeline
+from tfxkit.components._shared.beam import beam_arg, beam_runner_name, make_beam_pipeline
 from tfxkit.components._shared.blessing import BLESSED_FILE, NOT_BLESSED_FILE
 from tfxkit.components._shared.examples import single, split_file_pattern
 from tfxkit.components._shared.model_registry import (
@@ -375,13 +375,7 @@ def _one_thread_here(beam_pipeline_args: list[str]) -> bool:
     `multi_processing` nor another runner."""
     if beam_runner_name(beam_pipeline_args).lower().removesuffix("runner") != "direct":
         return False
-    mode = "in_memory"
-    for i, arg in enumerate(beam_pipeline_args):
-        if arg.startswith("--direct_running_mode="):
-            mode = arg.split("=", 1)[1]
-        elif arg == "--direct_running_mode" and i + 1 < len(beam_pipeline_args):
-            mode = beam_pipeline_args[i + 1]
-    return mode == "in_memory"
+    return beam_arg(beam_pipeline_args, "direct_running_mode", "in_memory") == "in_memory"
 
 
 # Models loaded by `_load_once`, by token; entries live only while `_models_loaded_once` runs.
