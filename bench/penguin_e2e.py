@@ -5,8 +5,8 @@ changed (every node a cache hit). Each is the median of 3 runs; per-component se
 the runner's progress lines, and their split into import / setup / work / export from each
 execution's `phase_seconds` (recorded by the local runner, see components/_shared/phases.py;
 "other" is the rest of the node's time: staging, handing the task to a worker, waiting for a
-worker still importing, publishing). Reference (our 2-core machine, DESIGN/issue 4): TFX 1.16's
-LocalDagRunner takes about 47 s cold and 15 s for the unchanged rerun, from process start.
+worker still importing, publishing). TFX 1.16's figures are measured, not quoted: `--peer tfx`
+below for the cold run; its unchanged rerun (13-17 s here) is in bench/peers/README.md.
 
     .venv/bin/python bench/penguin_e2e.py [--repeats 3] [--cold-only] [--peer tfx]
 
@@ -156,7 +156,7 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
     print(f"penguin pipeline, {args.repeats} repeats, from process start")
     print(f"  cold (empty store):        median {_median(cold):6.2f} s   "
-          f"runs {', '.join(f'{s:.2f}' for s in cold)}   (TFX 1.16: ~47 s)")
+          f"runs {', '.join(f'{s:.2f}' for s in cold)}")
     print(f"  cold CPU (user+sys):       median {_median(cold_cpu):6.2f} s   "
           f"runs {', '.join(f'{s:.2f}' for s in cold_cpu)}")
     if peer_cold:
@@ -170,7 +170,7 @@ def main() -> None:
               f"runs {', '.join(f'{r:.3f}' for r in ratios)}   (goal <= 0.45)")
     if warm:
         print(f"  warm (nothing changed):    median {_median(warm):6.2f} s   "
-              f"runs {', '.join(f'{s:.2f}' for s in warm)}   (TFX 1.16: ~15 s)")
+              f"runs {', '.join(f'{s:.2f}' for s in warm)}   (goal < 1 s)")
     print(f"  load average: {load:.2f} at start, {os.getloadavg()[0]:.2f} at end (2 cores)")
     print("  per component, cold (median seconds):")
     header = "".join(f"{p:>8}" for p in (*PHASES, "other"))
