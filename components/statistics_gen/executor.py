@@ -227,10 +227,18 @@ def parsed_record_batches(files: list[str], feature_types: dict[str, str],
         columns = []
         for name in names:
             ragged = parsed[name]
-            values = ragged.flat_values.numpy()
             offsets = ragged.row_splits.numpy()
-            arrow_values = pa.array(values, type=pa.large_binary() if values.dtype == object
-                                    else None)
+            if ragged.flat_values.dtype == tf.string:
+                # Joined and measured in C++: no Python bytes object per value (GIL held).
+                lengths = tf.strings.length(ragged.flat_values).numpy().astype(np.int64)
+                ends = np.zeros(lengths.size + 1, dtype=np.int64)
+                np.cumsum(lengths, out=ends[1:])
+                arrow_values = pa.Array.from_buffers(
+                    pa.large_binary(), lengths.size,
+                    [None, pa.py_buffer(ends),
+                     pa.py_buffer(tf.strings.reduce_join(ragged.flat_values).numpy())])
+            else:
+                arrow_values = pa.array(ragged.flat_values.numpy())
             columns.append(pa.LargeListArray.from_arrays(
                 pa.array(offsets), arrow_values, mask=pa.array(np.diff(offsets) == 0)))
         return pa.RecordBatch.from_arrays(columns, names)

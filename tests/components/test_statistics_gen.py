@@ -208,3 +208,40 @@ def test_wide_input_takes_seconds(tmp_path: Path) -> None:
     # The time itself is a benchmark figure (bench/wide_statistics.py), not an assertion: the
     # note above says the wide (chunked) path ran. Only a hang guard here.
     assert seconds < 900, f"{seconds:.0f} s"
+
+
+def test_parsed_bytes_columns_equal_tfx_bsl_decoder(tmp_path: Path) -> None:
+    """parse_example's bytes values, joined in C++ into Arrow buffers, make the same batches as
+    tfx-bsl's decoder: empty strings, non-UTF-8 bytes, several values, missing features and a
+    batch without any bytes value (batch_size 2)."""
+    import tensorflow as tf
+
+    from tfxkit.components.statistics_gen.executor import (
+        decoded_record_batches,
+        parsed_record_batches,
+    )
+
+    def example(**features: list) -> bytes:
+        feature = {}
+        for name, values in features.items():
+            if name == "s":
+                feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+            else:
+                feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+        return tf.train.Example(
+            features=tf.train.Features(feature=feature)).SerializeToString()
+
+    rows = [example(n=[1]), example(n=[2]), example(s=[b""], n=[3]),
+            example(s=[b"\xff\x00bytes", b"", b"x" * 300]), example(n=[4], s=[b"caf\xc3\xa9"])]
+    path = tmp_path / "data.gz"
+    with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
+        for row in rows:
+            writer.write(row)
+    types = {"n": "int", "s": "bytes"}
+    parsed = list(parsed_record_batches([str(path)], types, batch_size=2))
+    decoded = list(decoded_record_batches([str(path)], batch_size=2, feature_types=types))
+    assert [b.num_rows for b in parsed] == [2, 2, 1]
+    for mine, theirs in zip(parsed, decoded, strict=True):
+        mine.validate(full=True)
+        assert mine.schema == theirs.schema
+        assert mine.equals(theirs), (mine.to_pydict(), theirs.to_pydict())
