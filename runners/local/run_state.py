@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tfxkit.errors import DiskFullError, MetadataError
 from tfxkit.runners.local.node_run import NodeSteps, RunnerSettings, RunningNode
+from tfxkit.runners.local.preimport import CpuMeter
 from tfxkit.runners.local.results import NodeResult
 from tfxkit.runners.local.signals import SignalGuard
 from tfxkit.runners.local.staging import discard
@@ -59,6 +60,7 @@ class RunState(NodeSteps):
         self.results = results
         self.running: dict[int, RunningNode] = {}
         self.pool: WorkerPool | None = None
+        self.cpu = CpuMeter()  # idle cores between scheduling steps (whether to import ahead)
         self.failed = False
         self.schema_checked: set[str] = set()  # nodes whose check_against_schema ran
         self.signals = SignalGuard()  # the run's (set by the runner); inactive by default
@@ -145,7 +147,8 @@ class RunState(NodeSteps):
                 continue
             if self.pool is not None:  # idle workers import what the coming nodes need
                 self.pool.preimport(preimport_modules(
-                    self.pipeline, pending, {r.node.id for r in self.running.values()}))
+                    self.pipeline, pending, {r.node.id for r in self.running.values()},
+                    self.cpu))
             for result in self._wait():
                 self._finish(result)
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,7 @@ from tfxkit.components import (
 )
 from tfxkit.runners import LocalDagRunner
 from tfxkit.runners.local import SilentReporter
+from tfxkit.runners.local.preimport import CpuMeter
 from tfxkit.runners.local.workers import (
     PREIMPORT_ENV,
     node_modules,
@@ -175,3 +179,34 @@ def test_by_default_only_while_a_core_is_idle(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(PREIMPORT_ENV, "0")
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert not preimport_enabled()
+
+
+def test_a_cpu_reading_decides_before_the_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a CpuMeter reading, what is idle now decides, not the trailing load average: real
+    /proc/stat readings while this process sleeps (the machine's other cores may be busy with
+    other tests, so the count is bounded, not exact) and while every core spins."""
+    monkeypatch.delenv(PREIMPORT_ENV, raising=False)
+    cores = os.cpu_count() or 1
+    meter = CpuMeter()
+    time.sleep(0.3)
+    idle = meter.idle_cores()
+    assert idle is not None and 0.0 <= idle <= cores + 0.01
+    assert meter.idle_cores() is None  # no time passed since the last reading: cannot tell
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(cores)]
+    try:
+        time.sleep(0.5)  # the children start
+        meter = CpuMeter()
+        time.sleep(0.5)
+        busy = meter.idle_cores()
+        assert busy is not None and busy < 0.5
+        monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # stale: "idle"
+        meter = CpuMeter()
+        time.sleep(0.3)
+        assert not preimport_enabled(meter)  # the reading says busy
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 0.0, 0.0))  # stale: "busy"
+    assert preimport_enabled(None) is False
