@@ -6,16 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("tensorflow", "tensorflow_data_validation", "tensorflow_transform",
-         "tensorflow_model_analysis", "apache_beam", "tfx_bsl", "pyarrow", "ml_metadata")
-
-
-def loaded_after(code: str) -> list[str]:
-    script = f"import sys\n{code}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True, cwd=REPO)
-    return done.stdout.split()
+from tests.resources.heavy_imports import REPO, loaded_after
 
 
 def test_import_tfxkit_and_its_namespaces_loads_nothing_heavy() -> None:
