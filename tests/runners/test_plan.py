@@ -272,7 +272,7 @@ def test_a_dry_run_imports_no_tensorflow(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tests.test_imports import HEAVY, REPO
+    from tests.resources.heavy_imports import HEAVY, REPO
 
     data = tmp_path / "data"
     data.mkdir()
