@@ -236,8 +236,7 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
         if records:
             yield records
     if pending:
-        raise DamagedRecordsError(f"{path}: truncated TFRecord file ({len(pending)} trailing "
-                                  f"bytes at offset {offset}).")
+        raise _truncated(path, len(pending), offset)
 
 
 def _whole_records(data: mmap.mmap, path: str, verify: bool, size: int,
@@ -261,12 +260,17 @@ def _whole_records(data: mmap.mmap, path: str, verify: bool, size: int,
                 release(mmap.MADV_DONTNEED, freed, read - freed)
                 freed = read
         if pos < len(data):
-            raise DamagedRecordsError(f"{path}: truncated TFRecord file ({len(data) - pos} "
-                                      f"trailing bytes at offset {pos}).")
+            raise _truncated(path, len(data) - pos, pos)
     finally:
         with contextlib.suppress(BufferError):  # a view still held: freed with its holder
             data.close()
         done()
+
+
+def _truncated(path: str, trailing: int, offset: int) -> DamagedRecordsError:
+    """The error for a file ending inside a record: `trailing` bytes left at `offset`."""
+    return DamagedRecordsError(f"{path}: truncated TFRecord file ({trailing} trailing bytes at "
+                               f"offset {offset}).")
 
 
 def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
@@ -341,11 +345,11 @@ def _libdeflate() -> Any:
 def inflate_whole(raw: bytes, limit: int) -> mmap.mmap | None:
     """The uncompressed bytes of `raw`, a gzip file of one member, inflated by libdeflate in one
     call (ctypes releases the GIL; libdeflate checks the member's CRC-32 and size as zlib does),
-    in anonymous memory (an mmap, whose pages `_windows` can give back as it reads on).
+    in anonymous memory (an mmap, whose pages `_whole_records` gives back as it reads on).
 
     None when libdeflate is not installed, `raw` is not gzip, its size field says more than
-    `limit` bytes (or none), or libdeflate does not inflate exactly all of `raw` to that size (several
-    members, damage): the caller then reads it with zlib.
+    `limit` bytes (or none), or libdeflate does not inflate exactly all of `raw` to that size
+    (several members, damage): the caller then reads it with zlib.
     """
     import ctypes
 
