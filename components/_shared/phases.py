@@ -97,8 +97,6 @@ def in_phase(phase: str) -> Iterator[None]:
             enter_phase(previous)
 
 
-
-
 @contextlib.contextmanager
 def imports_timed(clock: PhaseClock) -> Iterator[None]:
     """Count the time of every `import` statement (in this thread) that loads a module not

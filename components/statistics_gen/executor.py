@@ -19,11 +19,10 @@ On 1M taxi rows (~7 CPU s in all; each stage timed alone) the CPU goes to parsin
 rows), inflating (~0.8 s, libdeflate), TFRecord framing (~0.9 s, a Python loop per record),
 making string tensors and Arrow columns (~0.25 s each). Two splits side by side take ~15% less
 wall time than one after the other at the same CPU: one split's pipeline keeps ~1.5 cores busy.
-Small inputs import TensorFlow and Beam
-all the same: TFDV's in-memory statistics modules import both at module level (`stats_impl` and
-`basic_stats_generator` import Beam, `stats_impl` imports `image_stats_generator`, which imports
-TensorFlow), as does the package's `__init__` (TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on
-344 penguin rows takes 0.02-0.2 s).
+Small inputs import TensorFlow and Beam all the same: TFDV's in-memory statistics modules import
+both at module level (`stats_impl` and `basic_stats_generator` import Beam, `stats_impl` imports
+`image_stats_generator`, which imports TensorFlow), as does the package's `__init__`
+(TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on 344 penguin rows takes 0.02-0.2 s).
 
 Beam path: with beam pipeline args naming a non-Direct runner (or `--tfxkit_use_beam`), or stats
 options that need Beam (slicing), `tfdv.GenerateStatistics` runs on Beam with those args, on
