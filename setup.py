@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 ROOTS = {"tfxkit": "tfxkit", "tfxkit.components": "components", "tfxkit.runners": "runners"}
 
@@ -44,4 +44,10 @@ setup(
     # project using an editable tfxkit would say "Cannot find implementation or library stub".
     # Edits to existing files show at once; after adding or removing a module, install again.
     options={"editable_wheel": {"mode": "strict"}},
+    # StatisticsGen's native reading path (components/_shared/native.c, loaded by ctypes from
+    # native.py): plain C, no Python API. Optional: without a C compiler the install goes on
+    # and StatisticsGen reads with TensorFlow's parser instead, with the same statistics.
+    ext_modules=[Extension("tfxkit.components._shared._native",
+                           sources=["components/_shared/native.c"],
+                           extra_compile_args=["-O2", "-std=c99"], optional=True)],
 )

@@ -20,7 +20,7 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DamagedRecordsError", "GzipTFRecordWriter", "check_framing", "crc32c_array",
            "damaged_files", "frame", "frame_bytes", "inflate_whole", "is_damaged_data_error",
-           "read_records"]
+           "read_records", "read_spans"]
 
 _MASK_DELTA = 0xA282EAD8
 _GZIP_WBITS = 31  # zlib wbits for a gzip header/trailer; TF's GZIP reader expects one.
@@ -235,6 +235,65 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
         offset += used
         if records:
             yield records
+    if pending:
+        raise _truncated(path, len(pending), offset)
+
+
+def read_spans(path: str, max_records: int, chunk_size: int = DEFAULT_CHUNK_BYTES,
+               whole_file_bytes: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The records of a gzipped TFRecord file as spans `(view, starts, lengths)`: a uint8
+    array of inflated bytes and int64 arrays of the offset and length of each record's data in
+    it, at most `max_records` per span, framed by native code (`native.frame_records`).
+
+    `read_records(path, verify=False)` without a bytes object per record: for StatisticsGen's
+    native decoder. Checksums are not read (gzip's CRC-32 covers every byte); the inflating
+    (`whole_file_bytes`, libdeflate), the slots for whole files and the errors are
+    `read_records`'. Needs `native.available()`.
+    """
+    import numpy as np
+
+    from tfxkit.components._shared import native
+
+    def spans(data: Any, offset: int
+              ) -> Generator[tuple[np.ndarray, np.ndarray, np.ndarray], None, int]:
+        """The spans of the complete records of `data`; returns the offset after them."""
+        view = np.frombuffer(data, dtype=np.uint8)
+        pos = 0
+        while True:
+            starts, lengths, pos, bad = native.frame_records(view, pos, max_records, _MAX_RECORD)
+            if bad >= 0:
+                length = int.from_bytes(bytes(view[bad:bad + 8]), "little")
+                raise DamagedRecordsError(
+                    f"{path}: corrupt TFRecord (record header claims {length} bytes) at "
+                    f"uncompressed offset {offset + bad}.")
+            if not starts.size:
+                return pos
+            yield view, starts, lengths
+
+    whole = None
+    if whole_file_bytes > 0 and _WHOLE_FILE_SLOTS.acquire(blocking=False):
+        try:
+            whole = _read_whole(path, whole_file_bytes)
+        finally:
+            if whole is None:
+                _WHOLE_FILE_SLOTS.release()
+    if whole is not None:
+        try:
+            used = yield from spans(whole, 0)
+            if used < len(whole):
+                raise _truncated(path, len(whole) - used, used)
+        finally:
+            with contextlib.suppress(BufferError):  # views still held: freed with the last
+                whole.close()
+            _WHOLE_FILE_SLOTS.release()
+        return
+    pending = b""
+    offset = 0  # of `pending` in the uncompressed file, for error messages
+    for raw in _inflated_chunks(path, chunk_size):
+        buf = pending + raw if pending else raw
+        used = yield from spans(buf, offset)
+        pending = buf[used:]
+        offset += used
     if pending:
         raise _truncated(path, len(pending), offset)
 
