@@ -20,7 +20,11 @@ def test_wheel_layout_and_imports(tmp_path: Path) -> None:
                    capture_output=True)
     [wheel] = (tmp_path / "dist").glob("tfxkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert {n.split("/")[0] for n in names} == {"tfxkit", wheel.name.split("-py3")[0] + ".dist-info"}
+    # A platform wheel (tfxkit-0.1.0-cp311-cp311-linux_x86_64.whl): it carries the native reader.
+    dist_info = "-".join(wheel.name.split("-")[:2]) + ".dist-info"
+    assert {n.split("/")[0] for n in names} == {"tfxkit", dist_info}
+    assert any(n.startswith("tfxkit/components/_shared/_native.") and n.endswith(".so")
+               for n in names), names
     assert "tfxkit/runners/local/runner.py" in names
     assert "tfxkit/runners/kubeflow/entrypoint.py" in names
     assert any(n.startswith("tfxkit/components/") for n in names)
@@ -33,10 +37,12 @@ def test_wheel_layout_and_imports(tmp_path: Path) -> None:
         [sys.executable, "-S", "-c",
          f"import sys; sys.path.insert(0, {str(site)!r}); "
          "import tfxkit.runners.local, tfxkit.components, tfxkit.runners.kubeflow.entrypoint; "
-         "print(tfxkit.runners.__file__)"],
+         "from tfxkit.components._shared import native; "
+         "print(tfxkit.runners.__file__, native.available())"],
         capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().startswith(str(site))
+    where, built = done.stdout.split()
+    assert where.startswith(str(site)) and built == "True", done.stdout
 
 
 # -- typed package (issue 14, item 4) ------------------------------------------------------------

@@ -144,3 +144,16 @@ def test_uncompressed_files_stream(tmp_path: Path) -> None:
     path.write_bytes(_framed(RECORDS))
     assert _read(path, LIMIT) == _read(path, 0) == RECORDS
     assert _slots_free()
+
+
+def test_native_reader_is_built() -> None:
+    """The install compiled components/_shared/native.c (setup.py; `.ci/run` installs a C
+    compiler), so StatisticsGen's native path, and tests/components/test_native.py, run here
+    rather than quietly falling back to TensorFlow's parser."""
+    import os
+
+    from tfxkit.components._shared import native
+
+    assert os.environ.get("TFXKIT_NATIVE", "1") != "0", "TFXKIT_NATIVE=0 switches it off"
+    assert native.available(), ("the native reader is not built: install a C compiler "
+                                "(apt-get install gcc libc6-dev) and run scripts/setup again")
