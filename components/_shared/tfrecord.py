@@ -216,13 +216,7 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
     At most WHOLE_FILES_AT_ONCE whole files are held per process: a reader that finds them all
     held streams its file.
     """
-    whole = None
-    if whole_file_bytes > 0 and _WHOLE_FILE_SLOTS.acquire(blocking=False):
-        try:
-            whole = _read_whole(path, whole_file_bytes)
-        finally:
-            if whole is None:
-                _WHOLE_FILE_SLOTS.release()
+    whole = _whole_file(path, whole_file_bytes)
     if whole is not None:
         yield from _whole_records(whole, path, verify, 8 * chunk_size, _WHOLE_FILE_SLOTS.release)
         return
@@ -262,21 +256,13 @@ def read_spans(path: str, max_records: int, chunk_size: int = DEFAULT_CHUNK_BYTE
         while True:
             starts, lengths, pos, bad = native.frame_records(view, pos, max_records, _MAX_RECORD)
             if bad >= 0:
-                length = int.from_bytes(bytes(view[bad:bad + 8]), "little")
-                raise DamagedRecordsError(
-                    f"{path}: corrupt TFRecord (record header claims {length} bytes) at "
-                    f"uncompressed offset {offset + bad}.")
+                raise _oversized(path, int.from_bytes(bytes(view[bad:bad + 8]), "little"),
+                                 offset + bad)
             if not starts.size:
                 return pos
             yield view, starts, lengths
 
-    whole = None
-    if whole_file_bytes > 0 and _WHOLE_FILE_SLOTS.acquire(blocking=False):
-        try:
-            whole = _read_whole(path, whole_file_bytes)
-        finally:
-            if whole is None:
-                _WHOLE_FILE_SLOTS.release()
+    whole = _whole_file(path, whole_file_bytes)
     if whole is not None:
         try:
             used = yield from spans(whole, 0)
@@ -296,6 +282,27 @@ def read_spans(path: str, max_records: int, chunk_size: int = DEFAULT_CHUNK_BYTE
         offset += used
     if pending:
         raise _truncated(path, len(pending), offset)
+
+
+def _whole_file(path: str, whole_file_bytes: int) -> mmap.mmap | None:
+    """The inflated bytes of `path` (`_read_whole`) holding one of the WHOLE_FILES_AT_ONCE
+    slots, which the caller releases once done with them; None (no slot held) when
+    `whole_file_bytes` is 0, every slot is held, or the file is not inflated whole."""
+    if whole_file_bytes <= 0 or not _WHOLE_FILE_SLOTS.acquire(blocking=False):
+        return None
+    whole = None
+    try:
+        whole = _read_whole(path, whole_file_bytes)
+    finally:
+        if whole is None:
+            _WHOLE_FILE_SLOTS.release()
+    return whole
+
+
+def _oversized(path: str, length: int, offset: int) -> DamagedRecordsError:
+    """The error for a record header claiming `length` (> _MAX_RECORD) bytes at `offset`."""
+    return DamagedRecordsError(f"{path}: corrupt TFRecord (record header claims {length} "
+                               f"bytes) at uncompressed offset {offset}.")
 
 
 def _whole_records(data: mmap.mmap, path: str, verify: bool, size: int,
@@ -450,8 +457,7 @@ def _split_records(buf: bytes | mmap.mmap, path: str, offset: int, verify: bool,
     while pos <= last:
         (length,) = unpack(buf, pos)
         if length > _MAX_RECORD:
-            raise DamagedRecordsError(f"{path}: corrupt TFRecord (record header claims {length} "
-                                      f"bytes) at uncompressed offset {offset + pos}.")
+            raise _oversized(path, length, offset + pos)
         stop = pos + length + _HEADER + _FOOTER
         if stop > end:
             break
