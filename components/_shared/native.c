@@ -47,20 +47,23 @@ static int64_t read_length(const uint8_t *b, int64_t p, int64_t end, int64_t *st
 /* Frame TFRecords in buf[pos..len): for up to `max` complete records, starts[k] and lens[k]
  * are the offset and length of a record's data. Returns the number framed; *next is the
  * offset after the last of them; *bad is the offset of a header claiming more than
- * `max_record` bytes (framing stops there), else -1. Checksums are not read. */
+ * `max_record` bytes (framing stops there), else -1. As tfrecord.py's reader, a header is
+ * judged once its 12 bytes are there (even with `max` records framed or the record's data and
+ * footer not there yet), so a file ending in such a header is corrupt, not truncated.
+ * Checksums are not read. */
 int64_t tfxkit_frame_records(const uint8_t *buf, int64_t len, int64_t pos, int64_t max,
                              uint64_t max_record, int64_t *starts, int64_t *lens,
                              int64_t *next, int64_t *bad) {
     int64_t count = 0;
     *bad = -1;
-    while (count < max && len - pos >= 16) {
+    while (len - pos >= 12) {
         uint64_t n = 0;
         for (int i = 7; i >= 0; i--) n = (n << 8) | buf[pos + i];
         if (n > max_record) {
             *bad = pos;
             break;
         }
-        if ((uint64_t)(len - pos - 16) < n) break;
+        if (count >= max || (uint64_t)(len - pos) < 16 + n) break;
         starts[count] = pos + 12;
         lens[count] = (int64_t)n;
         count++;

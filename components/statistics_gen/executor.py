@@ -250,6 +250,9 @@ def tf_parser(files: list[str], feature_types: dict[str, str]
             parsed = tf.io.parse_example(serialized, spec)
         except tf.errors.InvalidArgumentError as exc:
             raise not_examples(files, exc.message, typed=True) from None
+        except UnicodeDecodeError as exc:  # TF's message quotes the record: not always UTF-8
+            raise not_examples(files, bytes(exc.object).decode("utf-8", "replace"),
+                               typed=True) from None
         columns = []
         for name in names:
             ragged = parsed[name]
