@@ -341,11 +341,45 @@ def _truncated(path: str, trailing: int, offset: int) -> DamagedRecordsError:
 
 def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
     """The uncompressed bytes of the file at `path` (gzip or not), a compressed chunk of
-    `chunk_size` bytes at a time, through zlib."""
+    `chunk_size` bytes at a time: through ISA-L's inflate (python-isal, ~4x less CPU than zlib)
+    when installed, else zlib. On any damage ISA-L stops at, reading goes on with zlib from the
+    same uncompressed offset, so the bytes and the error (zlib's words) are zlib's either way."""
+    fast = _isal_zlib()
+    if fast is None:
+        yield from _inflate_stream(path, chunk_size, zlib)
+        return
+    done = 0  # uncompressed bytes yielded
+    try:
+        for raw in _inflate_stream(path, chunk_size, fast):
+            yield raw
+            done += len(raw)
+        return
+    except DamagedRecordsError:
+        pass
+    for raw in _inflate_stream(path, chunk_size, zlib):
+        if done >= len(raw):
+            done -= len(raw)
+            continue
+        yield raw[done:]
+        done = 0
+
+
+@functools.cache
+def _isal_zlib() -> Any:
+    """python-isal's zlib-compatible module, or None when it is not installed."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    return isal_zlib
+
+
+def _inflate_stream(path: str, chunk_size: int, inflater: Any) -> Iterator[bytes]:
+    """`_inflated_chunks` with `inflater`, a module with zlib's `decompressobj` and `error`."""
     offset = 0  # uncompressed bytes so far, for error messages
     with _open(path) as f:
         raw = f.read(chunk_size)
-        inflate = zlib.decompressobj(_GZIP_WBITS) if raw[:2] == b"\x1f\x8b" else None
+        inflate = inflater.decompressobj(_GZIP_WBITS) if raw[:2] == b"\x1f\x8b" else None
         in_member = False  # inside a gzip member that has not ended yet
         while raw:
             if inflate is not None:
@@ -353,7 +387,7 @@ def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
                 while data:
                     try:
                         parts.append(inflate.decompress(data))
-                    except zlib.error as exc:
+                    except inflater.error as exc:
                         raise DamagedRecordsError(
                             f"{path}: not a readable gzip stream ({exc}) near uncompressed "
                             f"offset {offset}.") from None
@@ -361,7 +395,7 @@ def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
                     data = b""
                     if inflate.eof:  # concatenated gzip members: start a new stream
                         data = inflate.unused_data
-                        inflate = zlib.decompressobj(_GZIP_WBITS)
+                        inflate = inflater.decompressobj(_GZIP_WBITS)
                 raw = b"".join(parts)
             offset += len(raw)
             yield raw

@@ -9,7 +9,9 @@ No TensorFlow here: the files are framed by `tfrecord.frame_bytes` and gzipped b
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,3 +159,65 @@ def test_native_reader_is_built() -> None:
     assert os.environ.get("TFXKIT_NATIVE", "1") != "0", "TFXKIT_NATIVE=0 switches it off"
     assert native.available(), ("the native reader is not built: install a C compiler "
                                 "(apt-get install gcc libc6-dev) and run scripts/setup again")
+
+
+def _bytes_then_error(path: Path, chunks: Any) -> tuple[bytes, str]:
+    """The uncompressed bytes `chunks` gives for `path`, and the error it ends with ("")."""
+    out = bytearray()
+    try:
+        for chunk in chunks:
+            out += chunk
+    except tfrecord.DamagedRecordsError as exc:
+        return bytes(out), str(exc)
+    return bytes(out), ""
+
+
+def _gzip_damages() -> list[tuple[str, Any]]:
+    framed = _framed(RECORDS)
+    whole = gzip.compress(framed)
+
+    def flip(at: int) -> Any:
+        return lambda: whole[:at] + bytes([whole[at] ^ 0xA5]) + whole[at + 1:]
+
+    flipped = [(f"flip-{at}", flip(at)) for at in (11, 40, len(whole) // 3, len(whole) // 2,
+                                                   len(whole) - 12, len(whole) - 6,
+                                                   len(whole) - 2)]
+    return [
+        ("whole", lambda: whole),
+        ("two-members", lambda: whole + gzip.compress(framed[:999])),
+        ("cut", lambda: whole[:-30]),
+        ("cut-header", lambda: whole[:7]),
+        ("crc", lambda: whole[:-8] + b"\0\0\0\0" + whole[-4:]),
+        ("zeros", lambda: whole[:10] + bytes(40) + whole[50:]),
+        ("tail-garbage", lambda: whole + b"garbage!"),
+        ("second-member-damaged", lambda: whole + gzip.compress(framed)[:200] + bytes(30)),
+        ("not-gzip", lambda: framed),
+        *flipped,
+    ]
+
+
+@pytest.mark.parametrize("chunk_size", [1 << 9, 1 << 16])
+@pytest.mark.parametrize(("name", "make"), _gzip_damages())
+def test_isal_inflate_gives_zlibs_bytes_and_errors(tmp_path: Path, name: str, make: Any,
+                                                    chunk_size: int) -> None:
+    """ISA-L streams a gzip file (`_inflated_chunks`) to zlib's bytes; at any damage it stops
+    at, zlib goes on from the same offset, so the error's words (and offset) are zlib's for
+    every kind of damage (flipped bytes anywhere, cuts, bad CRC, garbage after a member, a
+    damaged second member). Before the error, every byte is zlib's; there may be more of them
+    than zlib gave, as zlib drops the rest of the chunk it fails in, where ISA-L had given them
+    (garbage after a member: ISA-L waits for more header, then the stream ends)."""
+    assert tfrecord._isal_zlib() is not None, "python-isal is a dependency (pyproject.toml)"
+    path = tmp_path / f"{name}.gz"
+    path.write_bytes(make())
+    zlib_bytes, zlib_error = _bytes_then_error(
+        path, tfrecord._inflate_stream(str(path), chunk_size, zlib))
+    isal_bytes, _ = _bytes_then_error(
+        path, tfrecord._inflate_stream(str(path), chunk_size, tfrecord._isal_zlib()))
+    got, error = _bytes_then_error(path, tfrecord._inflated_chunks(str(path), chunk_size))
+    assert error == zlib_error
+    if not error:
+        assert got == zlib_bytes
+    else:
+        assert got.startswith(zlib_bytes) and (got == zlib_bytes or isal_bytes.startswith(got))
+    if name in ("whole", "two-members", "not-gzip"):
+        assert not error and got == zlib_bytes == isal_bytes
