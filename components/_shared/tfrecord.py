@@ -414,7 +414,8 @@ def _read_whole(path: str, limit: int) -> mmap.mmap | None:
         magic = f.read(2)
         if magic != b"\x1f\x8b":
             return None
-        raw = magic + f.read()
+        f.seek(0)
+        raw = f.read()  # one copy (not magic + the rest: two)
     return inflate_whole(raw, limit)
 
 
@@ -459,7 +460,10 @@ def inflate_whole(raw: bytes, limit: int) -> mmap.mmap | None:
     lib = _libdeflate()
     if lib is None or not 0 < size <= limit:
         return None
-    out = mmap.mmap(-1, size)
+    # MAP_POPULATE: the pages are made in one call, not faulted in one by one as libdeflate
+    # writes (~0.2 CPU s less per 350 MB).
+    out = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+                    | getattr(mmap, "MAP_POPULATE", 0))
     used_in, used_out = ctypes.c_size_t(), ctypes.c_size_t()
     decompressor = lib.libdeflate_alloc_decompressor()
     if not decompressor:
