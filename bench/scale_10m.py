@@ -22,7 +22,10 @@ Measured (2026-11-30, the shared 2-core machine; wall and CPU seconds both move 
 so take ratios from runs close together). Full run at load 4.7-8.5, per 1M -> 10M rows, `Do`
 wall / CPU seconds, peak RSS, and the 10M/1M ratio of CPU (1.0 = linear):
 CsvExampleGen 36.2 / 16.2 s, 676 MB -> 331.4 / 168.3 s, 1028 MB (1.04);
-StatisticsGen 14.2 / 7.5 s, 1318 MB -> 114.6 / 63.4 s, 1514 MB (0.85);
+StatisticsGen 14.2 / 7.5 s, 1318 MB -> 114.6 / 63.4 s, 1514 MB (0.85); with the native
+reader and ISA-L (11:19-11:21, load 0.4-2.0, `bench/data_components.py --only StatisticsGen`
+on this run's Examples): 1M 2.8 / 4.7 s, 1367 MB -> 10M 29.4 / 52.2 s, 1479 MB (1.11 CPU,
+1.05 wall; 9c7d8b0 on the same 10M Examples at 10:47: 49.8 / 87.5 s, 1461 MB);
 SchemaGen 0.1 / 0.0 s, 37 MB at both sizes;
 Transform 113.0 / 34.0 s (at load 8.1), 909 MB -> 373.7 / 231.0 s, 897 MB (0.68).
 Every step under 2 GB. Transform alone (`--only Transform`): 1M 33.6 / 33.5 s, 897 MB at load
