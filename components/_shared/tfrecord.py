@@ -19,6 +19,7 @@ import mmap
 import os
 import struct
 import threading
+import weakref
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -241,43 +242,50 @@ def read_spans(path: str, max_records: int, chunk_size: int = DEFAULT_CHUNK_BYTE
 
     `read_records(path, verify=False)` without a bytes object per record: for StatisticsGen's
     native decoder. Checksums are not read (gzip's CRC-32 covers every byte); the inflating
-    (`whole_file_bytes`, libdeflate), the slots for whole files and the errors are
-    `read_records`'. Needs `native.available()`.
+    (`whole_file_bytes`, libdeflate) and the errors are `read_records`'. A whole file holds one
+    of the WHOLE_FILES_AT_ONCE slots for as long as its memory is held: until the last span of
+    it is dropped (every span of it shares one `view`), not merely until reading ends. Needs
+    `native.available()`.
     """
     import numpy as np
 
     from tfxkit.components._shared import native
 
-    def spans(data: Any, offset: int
+    def spans(view: np.ndarray, offset: int
               ) -> Generator[tuple[np.ndarray, np.ndarray, np.ndarray], None, int]:
-        """The spans of the complete records of `data`; returns the offset after them."""
-        view = np.frombuffer(data, dtype=np.uint8)
+        """The spans of the complete records of `view`; returns the offset after them."""
         pos = 0
         while True:
             starts, lengths, pos, bad = native.frame_records(view, pos, max_records, _MAX_RECORD)
             if bad >= 0:
-                raise _oversized(path, int.from_bytes(bytes(view[bad:bad + 8]), "little"),
-                                 offset + bad)
+                error = _oversized(path, int.from_bytes(view[bad:bad + 8].tobytes(), "little"),
+                                   offset + bad)
+                del view  # the traceback keeps this frame, not the file's memory
+                raise error
             if not starts.size:
                 return pos
             yield view, starts, lengths
 
     whole = _whole_file(path, whole_file_bytes)
     if whole is not None:
+        view = np.frombuffer(whole, dtype=np.uint8)
+        del whole  # held by `view` alone, so freed with it (and its slot given back then)
+        weakref.finalize(view, _WHOLE_FILE_SLOTS.release)
         try:
-            used = yield from spans(whole, 0)
-            if used < len(whole):
-                raise _truncated(path, len(whole) - used, used)
-        finally:
-            with contextlib.suppress(BufferError):  # views still held: freed with the last
-                whole.close()
-            _WHOLE_FILE_SLOTS.release()
+            used = yield from spans(view, 0)
+        except BaseException:
+            del view  # the traceback keeps this frame, not the file's memory
+            raise
+        size = view.size
+        del view
+        if used < size:
+            raise _truncated(path, size - used, used)
         return
     pending = b""
     offset = 0  # of `pending` in the uncompressed file, for error messages
     for raw in _inflated_chunks(path, chunk_size):
         buf = pending + raw if pending else raw
-        used = yield from spans(buf, offset)
+        used = yield from spans(np.frombuffer(buf, dtype=np.uint8), offset)
         pending = buf[used:]
         offset += used
     if pending:

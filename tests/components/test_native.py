@@ -18,6 +18,7 @@ TensorFlow path gives, for any input, or the same error.
 from __future__ import annotations
 
 import ctypes
+import gc
 import gzip
 import math
 import mmap
@@ -499,6 +500,45 @@ def test_read_spans_gives_the_records(tmp_path: Path, members: int, chunk_size: 
     assert _slots_free()
 
 
+def test_a_whole_files_slot_is_held_while_its_spans_are(tmp_path: Path) -> None:
+    """A whole file's slot is its memory: spans kept from three files hold the two slots (the
+    third file streams), and the slots come back only once those spans are dropped."""
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"{i}.gz")
+        paths[-1].write_bytes(gzip.compress(_framed(RECORDS)))
+    size = len(_framed(RECORDS))
+    kept = [next(tfrecord.read_spans(str(p), 10, 1 << 10, LIMIT)) for p in paths]
+    assert [view.size == size for view, _, _ in kept] == [True, True, False]  # whole, streamed
+    assert not _slots_free()
+    kept.pop()
+    assert not _slots_free()
+    del kept
+    gc.collect()
+    assert _slots_free()
+
+
+def test_a_consumer_that_stops_early_leaves_no_thread_nor_slot(tmp_path: Path) -> None:
+    """Stopping `native_record_batches` after one batch (a closed generator) ends its reading
+    and decoding threads and gives back the whole-file slot of the file it was reading."""
+    import threading
+
+    from tfxkit.components.statistics_gen.executor import native_record_batches
+
+    path = tmp_path / "plain.gz"
+    records = [_plain(i) for i in range(500)]
+    path.write_bytes(gzip.compress(_framed(records)))
+    before = threading.active_count()
+    batches = native_record_batches([str(path)], TYPES, batch_size=50)
+    assert next(batches).num_rows == 50
+    assert threading.active_count() > before
+    batches.close()  # type: ignore[attr-defined]
+    del batches
+    gc.collect()
+    assert threading.active_count() == before
+    assert _slots_free()
+
+
 def _claims(framed: bytes, at: int, length: int) -> bytes:
     """`framed` with the record header at `at` claiming `length` bytes."""
     return framed[:at] + struct.pack("<Q", length) + framed[at + 8:]
@@ -530,7 +570,8 @@ def test_read_spans_raises_the_same_errors(tmp_path: Path, name: str,
                                            damage: Callable[[bytes], bytes]) -> None:
     """A truncated file, a header claiming more than 1 GB (even where the file ends right
     after it) or gzip damage: `read_spans` raises `read_records(verify=False)`'s very
-    DamagedRecordsError, whole-file or streamed, and holds no whole file afterwards."""
+    DamagedRecordsError, whole-file or streamed, and holds no whole file once the errors
+    are dropped."""
     path = tmp_path / f"{name}.gz"
     path.write_bytes(damage(_framed(RECORDS)))
     for whole_file_bytes in (0, LIMIT):
@@ -541,6 +582,10 @@ def test_read_spans_raises_the_same_errors(tmp_path: Path, name: str,
                 with pytest.raises(DamagedRecordsError) as found:
                     _spans(path, whole_file_bytes, chunk_size, max_records)
                 assert str(found.value) == str(expected.value)
+    # A whole file's slot is its memory: held while anything holds a span of it, here the
+    # tracebacks' frames (the list being built), so given back once they are dropped.
+    del expected, found
+    gc.collect()  # a traceback and the generator frames it holds can form a cycle
     assert _slots_free()
 
 
