@@ -13,6 +13,12 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The calling convention of the functions below: native.py refuses a library that says
+ * another (one built from an older native.c and not rebuilt), rather than call it wrongly. */
+#define TFXKIT_NATIVE_ABI 1
+
+int64_t tfxkit_native_abi(void) { return TFXKIT_NATIVE_ABI; }
+
 #define KIND_BYTES 0
 #define KIND_FLOAT 1
 #define KIND_INT 2

@@ -2,9 +2,12 @@
 plain tf.Examples into Arrow, for StatisticsGen's in-process statistics.
 
 `native.c` is built by setup.py as an optional extension (`tfxkit.components._shared._native`,
-a plain C library without the Python API); without a C compiler at install time it is absent,
-`available()` is False and the callers take their pure-Python/TensorFlow paths, with the same
-results. `TFXKIT_NATIVE=0` in the environment switches it off too (tests compare both ways).
+a plain C library without the Python API: it is loaded here by ctypes, never imported, and
+`import tfxkit.components._shared._native` fails by design); without a C compiler at install
+time it is absent, `available()` is False and the callers take their pure-Python/TensorFlow
+paths, with the same results. A library built from another version of native.c (`_ABI`) is
+not used either: run `scripts/setup` (or reinstall tfxkit) to rebuild it. `TFXKIT_NATIVE=0` in
+the environment switches it off too (tests compare both ways).
 
 ctypes releases the GIL for every call, so framing, decoding and gathering run alongside the
 other threads. Nothing here imports TensorFlow.
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ExampleColumns", "available", "frame_records"]
 
 _KINDS = {"bytes": 0, "float": 1, "int": 2}
+_ABI = 1  # native.c's TFXKIT_NATIVE_ABI: the argument lists below
 _I64P = ctypes.POINTER(ctypes.c_int64)
 
 
@@ -42,9 +46,19 @@ def _library() -> Any:
             break
     else:
         return None
+    return load(path)
+
+
+def load(path: Path) -> Any:
+    """The native library at `path` (ctypes, argument types set), or None when it cannot be
+    loaded or was built from another version of native.c (its `tfxkit_native_abi` differs from
+    `_ABI`, or it has none)."""
     try:
         lib = ctypes.CDLL(str(path))
-    except OSError:
+        lib.tfxkit_native_abi.restype = ctypes.c_int64
+        if lib.tfxkit_native_abi() != _ABI:
+            return None
+    except (OSError, AttributeError):  # not loadable, or built before the ABI was stated
         return None
     p, i64 = ctypes.c_void_p, ctypes.c_int64
     lib.tfxkit_frame_records.argtypes = [p, i64, i64, i64, ctypes.c_uint64, p, p, _I64P, _I64P]
@@ -61,6 +75,16 @@ def available() -> bool:
     return _library() is not None
 
 
+def _check_view(view: Any) -> None:
+    """Raise ValueError unless `view` is what the C side reads: a 1-d C-contiguous uint8 array."""
+    import numpy as np
+
+    if not (isinstance(view, np.ndarray) and view.dtype == np.uint8 and view.ndim == 1
+            and view.flags.c_contiguous):
+        raise ValueError(f"expected a 1-d contiguous uint8 numpy array, found "
+                         f"{type(view).__name__} {getattr(view, 'dtype', '')}")
+
+
 def _address(array: Any) -> int:
     return int(array.ctypes.data)
 
@@ -69,13 +93,17 @@ def frame_records(view: np.ndarray, pos: int, max_records: int, max_record: int
                   ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Frame up to `max_records` complete TFRecords of `view` (uint8) from offset `pos`.
 
-    Returns (starts, lengths, next, bad): int64 arrays of each record's data offset and length
+    `view` must be a 1-d C-contiguous uint8 array and 0 <= `pos` <= its size (ValueError
+    otherwise). Returns (starts, lengths, next, bad): int64 arrays of each record's data offset and length
     in `view`, the offset after the last of them, and the offset of a header claiming more than
     `max_record` bytes (framing stops there), or -1. Checksums are not read: use it where
     another check covers the bytes (a gzip member's CRC-32). Needs `available()`.
     """
     import numpy as np
 
+    _check_view(view)
+    if not 0 <= pos <= view.size:
+        raise ValueError(f"frame_records: pos {pos} is outside the view (0..{view.size})")
     lib = _library()
     room = max(0, min(max_records, (view.size - pos) // 16))
     starts = np.empty(room, dtype=np.int64)
@@ -96,13 +124,15 @@ class ExampleColumns:
     Only plain examples are decoded: every feature a name of `feature_types`, at most once,
     with no value or one value of its kind (as tfxkit's ExampleGens write). `decode` returns
     None for a batch with any other record (an unknown or repeated name, another kind, several
-    values, unpacked numbers, damage), for the caller's general decoder to take whole.
+    values, unpacked numbers, damage), for the caller's general decoder to take whole; the
+    row of the first such record is then in `irregular`.
     """
 
     def __init__(self, feature_types: dict[str, str]) -> None:
         import numpy as np
 
         self.names = sorted(feature_types)
+        self.irregular = -1  # the batch row `decode` last found not plain (-1: none yet)
         encoded = [name.encode() for name in self.names]
         self._kinds = [feature_types[name] for name in self.names]
         self._kind_codes = np.array([_KINDS[k] for k in self._kinds], dtype=np.uint8)
@@ -120,11 +150,21 @@ class ExampleColumns:
 
     def decode(self, view: np.ndarray, starts: np.ndarray, lengths: np.ndarray
                ) -> pa.RecordBatch | None:
-        """The RecordBatch of the records at `starts`/`lengths` (int64) in `view` (uint8), or
-        None when one of them is not a plain example of the features (see the class)."""
+        """The RecordBatch of the records at `starts`/`lengths` (int64, 1-d) in `view` (a 1-d
+        contiguous uint8 array), or None when one of them is not a plain example of the
+        features (see the class). Raises ValueError when `view` is not such an array or a
+        record lies outside it."""
         import numpy as np
         import pyarrow as pa
 
+        _check_view(view)
+        starts = np.ascontiguousarray(starts, dtype=np.int64)
+        lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+        if starts.shape != lengths.shape or starts.ndim != 1:
+            raise ValueError("ExampleColumns.decode: starts and lengths must be 1-d and alike")
+        if starts.size and (starts.min() < 0 or lengths.min() < 0
+                            or int((starts + lengths).max()) > view.size):
+            raise ValueError("ExampleColumns.decode: a record lies outside the view")
         lib = _library()
         n, count = int(starts.size), len(self.names)
         offsets = np.empty((n + 1, count), dtype=np.int64)
@@ -136,8 +176,6 @@ class ExampleColumns:
         len_ptrs = (ctypes.c_void_p * max(count, 1))(
             *[_address(b) if b is not None else None for b in byte_lens])
         scratch = np.empty(max(2 * count, 1), dtype=np.int64)
-        starts = np.ascontiguousarray(starts, dtype=np.int64)
-        lengths = np.ascontiguousarray(lengths, dtype=np.int64)
         irregular = lib.tfxkit_decode_examples(
             _address(view), _address(starts), _address(lengths), n, count,
             _address(self._names), _address(self._name_at), _address(self._table),
@@ -145,6 +183,7 @@ class ExampleColumns:
             _address(offsets), ctypes.addressof(value_ptrs), ctypes.addressof(len_ptrs),
             _address(scratch))
         if irregular >= 0:
+            self.irregular = int(irregular)
             return None
         columns = {}
         for f, name in enumerate(self.names):

@@ -38,6 +38,7 @@ recorded (see `decoder_schema`). Heavy libraries are imported inside functions o
 from __future__ import annotations
 
 import copy
+import functools
 import glob
 import inspect
 import itertools
@@ -157,8 +158,18 @@ def use_native(files: list[str], feature_types: dict[str, str]) -> bool:
     feature and row of a batch)."""
     from tfxkit.components._shared import native
 
+    if not native.available() and os.environ.get("TFXKIT_NATIVE", "1") != "0":
+        _say_native_missing()
     return (len(feature_types) <= NATIVE_MAX_FEATURES and native.available()
             and all(_is_gzip(path) for path in files))
+
+
+@functools.cache
+def _say_native_missing() -> None:
+    logger.info("StatisticsGen: tfxkit's native reader is not built here (no C compiler when "
+                "tfxkit was installed?), so examples are parsed by TensorFlow at ~4x the CPU. "
+                "Install a C compiler (apt-get install gcc libc6-dev) and reinstall tfxkit "
+                "(scripts/setup in a checkout).")
 
 
 def _is_gzip(path: str) -> bool:
@@ -288,16 +299,24 @@ def native_record_batches(files: list[str], feature_types: dict[str, str],
     from tfxkit.components._shared import native
 
     columns = native.ExampleColumns(feature_types)
-    parse: list[Callable[[list[bytes]], pa.RecordBatch]] = []  # TF's, made when first needed
+    parse: Callable[[list[bytes]], pa.RecordBatch] | None = None  # TF's, made when first needed
+    first = 0  # of the batch being decoded, in the split
 
     def decode(span: tuple[Any, Any, Any]) -> pa.RecordBatch:
+        nonlocal parse, first
         view, starts, lengths = span
         batch = columns.decode(view, starts, lengths)
         if batch is None:
-            if not parse:
-                parse.append(tf_parser(files, feature_types))
-            batch = parse[0]([view[s:s + n].tobytes()
-                              for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)])
+            if parse is None:  # said once per split: it costs TF's parse of each such batch
+                logger.info("StatisticsGen: record %d of %s is not a plain example of the "
+                            "recorded feature types (one value or none per feature); batches "
+                            "with such records are parsed by TensorFlow instead, at ~4x the "
+                            "CPU.", first + columns.irregular,
+                            os.path.dirname(files[0]) or ".")
+                parse = tf_parser(files, feature_types)
+            batch = parse([view[s:s + n].tobytes()
+                           for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)])
+        first += len(starts)
         return batch
 
     return prefetched(map(decode, prefetched(record_spans(files, batch_size), depth=1)))

@@ -662,3 +662,75 @@ def test_statistics_are_the_same_bytes_without_native(penguin_csv_examples: Any,
     for split in splits:
         assert (Path(fast.uri) / f"Split-{split}" / "FeatureStats.pb").read_bytes() == \
             (Path(slow.uri) / f"Split-{split}" / "FeatureStats.pb").read_bytes()
+
+
+@pytest.mark.parametrize("abi", ["2", None])
+def test_a_library_from_another_native_c_is_not_used(tmp_path: Path, abi: str | None) -> None:
+    """A library built from another version of native.c (another ABI number, or from before
+    there was one) is refused, so StatisticsGen takes TensorFlow's parser rather than calling
+    C functions with the wrong arguments; this one's own library loads."""
+    import shutil
+    import subprocess
+
+    from tfxkit.components._shared import native
+
+    source = (Path(__file__).resolve().parents[2] / "components" / "_shared" / "native.c"
+              ).read_text()
+    if abi is None:
+        source = source.replace("int64_t tfxkit_native_abi(void)", "int64_t other_name(void)")
+    else:
+        source = source.replace("#define TFXKIT_NATIVE_ABI 1", f"#define TFXKIT_NATIVE_ABI {abi}")
+    (tmp_path / "native.c").write_text(source)
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    assert compiler, "a C compiler is needed (.ci/run installs gcc)"
+    built = tmp_path / "other.so"
+    subprocess.run([compiler, "-O1", "-std=c99", "-shared", "-fPIC", "-o", str(built),
+                    str(tmp_path / "native.c")], check=True, capture_output=True)
+    assert native.load(built) is None
+    assert native._library() is not None and native.load(Path(native._library()._name))
+
+
+def test_the_native_calls_refuse_what_the_c_side_cannot_read() -> None:
+    """The public calls check what they hand to C: a view that is not a 1-d contiguous uint8
+    array, a position or a record outside it is a ValueError, never a read out of bounds."""
+    import numpy as np
+
+    from tfxkit.components._shared import native
+
+    view = np.frombuffer(_framed([_plain(0)]), dtype=np.uint8)
+    columns = native.ExampleColumns(TYPES)
+    one = np.array([12], dtype=np.int64)
+    size = np.array([len(_plain(0))], dtype=np.int64)
+    assert columns.decode(view, one, size) is not None
+    for bad_view in (view.astype(np.int16), view[::2], view.reshape(1, -1)):
+        with pytest.raises(ValueError, match="1-d contiguous uint8"):
+            columns.decode(bad_view, one, size)
+        with pytest.raises(ValueError, match="1-d contiguous uint8"):
+            native.frame_records(bad_view, 0, 10, 1 << 30)
+    with pytest.raises(ValueError, match="outside the view"):
+        columns.decode(view, one, size + 5)
+    with pytest.raises(ValueError, match="outside the view"):
+        columns.decode(view, one - 13, size)
+    with pytest.raises(ValueError, match="outside the view"):
+        native.frame_records(view, view.size + 1, 10, 1 << 30)
+
+
+@pytest.mark.integration
+def test_a_batch_parsed_by_tensorflow_is_said_once_with_the_first_odd_record(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Batches that fall back to TensorFlow's parser cost ~4x the CPU, so StatisticsGen says so
+    once per split, naming the first record that is not plain (by its index in the split)."""
+    import logging
+
+    from tfxkit.components.statistics_gen.executor import native_record_batches
+
+    records = [_plain(i) for i in range(20)]
+    records[7] = _example(_entry("i", _int_list(1, 2)))  # two values: not plain
+    records[13] = records[7]
+    path = tmp_path / "odd.gz"
+    path.write_bytes(gzip.compress(_framed(records)))
+    with caplog.at_level(logging.INFO, logger="tfxkit.components.statistics_gen.executor"):
+        batches = list(native_record_batches([str(path)], TYPES, batch_size=4))
+    assert sum(b.num_rows for b in batches) == 20
+    said = [r.getMessage() for r in caplog.records if "not a plain example" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("StatisticsGen: record 7 of "), said
