@@ -374,7 +374,8 @@ def _inflated_chunks(path: str, chunk_size: int) -> Iterator[bytes]:
 
 @functools.cache
 def _isal_zlib() -> Any:
-    """python-isal's zlib-compatible module, or None when it is not installed."""
+    """python-isal's zlib-compatible module (a dependency of tfxkit), or None in an environment
+    without it, where zlib serves alone."""
     try:
         from isal import isal_zlib
     except ImportError:
