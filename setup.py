@@ -4,9 +4,11 @@ Everything else is declared in pyproject.toml."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from setuptools import Extension, find_packages, setup
+from setuptools.command.build_ext import build_ext
 
 ROOTS = {"tfxkit": "tfxkit", "tfxkit.components": "components", "tfxkit.runners": "runners"}
 
@@ -28,6 +30,16 @@ def _template_files() -> list[str]:
             and "__pycache__" not in p.parts]
 
 
+class _BuildExt(build_ext):
+    """setuptools' build_ext, whose outputs leave out an optional extension that did not build
+    (no C compiler): setuptools lists it all the same, and a strict editable install then
+    fails copying the missing file instead of going on without it."""
+
+    def get_output_mapping(self) -> dict[str, str]:
+        return {built: inplace for built, inplace in super().get_output_mapping().items()
+                if os.path.exists(inplace)}
+
+
 packages, package_dir = _packages()
 packages.append("tfxkit.templates")
 package_dir["tfxkit.templates"] = "templates"
@@ -47,6 +59,7 @@ setup(
     # StatisticsGen's native reading path (components/_shared/native.c, loaded by ctypes from
     # native.py): plain C, no Python API. Optional: without a C compiler the install goes on
     # and StatisticsGen reads with TensorFlow's parser instead, with the same statistics.
+    cmdclass={"build_ext": _BuildExt},
     ext_modules=[Extension("tfxkit.components._shared._native",
                            sources=["components/_shared/native.c"],
                            extra_compile_args=["-O2", "-std=c99"], optional=True)],

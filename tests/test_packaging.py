@@ -147,3 +147,28 @@ def test_generated_project_lint_and_type_check_pass(template: str, regular_insta
     done = _mypy(regular_install, project)
     assert done.returncode == 0, done.stdout
     assert "no issues found in" in done.stdout
+
+
+@pytest.mark.integration
+def test_installs_go_on_without_a_c_compiler(tmp_path: Path) -> None:
+    """Without a working C compiler (here CC=/bin/false) the native reader is not built, and
+    both a regular wheel and a strict editable install still build (setuptools listed the
+    missing library as an output, and the editable install failed copying it); StatisticsGen
+    then reads with TensorFlow's parser."""
+    import os
+    import shutil
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO, checkout, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "*.egg-info", "__pycache__", ".mypy_cache", "site", "*.so"))
+    env = {**os.environ, "CC": "/bin/false"}
+    for kind in ("wheel", "editable"):
+        dist = tmp_path / f"dist-{kind}"
+        dist.mkdir()
+        build = (f"import setuptools.build_meta as b; print(b.build_{kind}({str(dist)!r}))")
+        done = subprocess.run([sys.executable, "-c", build], cwd=checkout, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        [wheel] = dist.glob("tfxkit-*.whl")
+        assert not [n for n in zipfile.ZipFile(wheel).namelist() if "_native" in n]
+    assert not list((checkout / "components" / "_shared").glob("_native*.so"))
