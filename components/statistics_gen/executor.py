@@ -23,9 +23,10 @@ tensors and Arrow columns ~0.5 s); the FeatureStats.pb files are byte-identical.
 run side by side on two cores.
 
 Small inputs import TensorFlow and Beam all the same: TFDV's in-memory statistics modules
-import both at module level (`stats_impl` and `basic_stats_generator` import Beam, `stats_impl` imports
-`image_stats_generator`, which imports TensorFlow), as does the package's `__init__`
-(TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on 344 penguin rows takes 0.02-0.2 s).
+import both at module level (`stats_impl` and `basic_stats_generator` import Beam,
+`stats_impl` imports `image_stats_generator`, which imports TensorFlow), as does the package's
+`__init__` (TensorFlow ~2.5 s CPU, Beam ~1.2 s; the work on 344 penguin rows takes
+0.02-0.2 s).
 
 Beam path: with beam pipeline args naming a non-Direct runner (or `--tfxkit_use_beam`), or stats
 options that need Beam (slicing), `tfdv.GenerateStatistics` runs on Beam with those args, on
