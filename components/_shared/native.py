@@ -96,8 +96,9 @@ def frame_records(view: np.ndarray, pos: int, max_records: int, max_record: int
     `view` must be a 1-d C-contiguous uint8 array and 0 <= `pos` <= its size (ValueError
     otherwise). Returns (starts, lengths, next, bad): int64 arrays of each record's data
     offset and length in `view`, the offset after the last of them, and the offset of a header
-    claiming more than `max_record` bytes (framing stops there), or -1. Checksums are not read: use it where
-    another check covers the bytes (a gzip member's CRC-32). Needs `available()`.
+    claiming more than `max_record` bytes (framing stops there), or -1. Checksums are not
+    read: use it where another check covers the bytes (a gzip member's CRC-32). Needs
+    `available()`.
     """
     import numpy as np
 
