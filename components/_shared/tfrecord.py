@@ -221,17 +221,14 @@ def read_records(path: str, verify: bool = True, chunk_size: int = DEFAULT_CHUNK
     if whole is not None:
         yield from _whole_records(whole, path, verify, 8 * chunk_size, _WHOLE_FILE_SLOTS.release)
         return
-    pending = b""
-    offset = 0  # of `pending` in the uncompressed file, for error messages
-    for raw in _inflated_chunks(path, chunk_size):
-        buf = pending + raw if pending else raw
-        records, used = _split_records(buf, path, offset, verify)
-        pending = buf[used:]
-        offset += used
-        if records:
-            yield records
-    if pending:
-        raise _truncated(path, len(pending), offset)
+
+    def records(buf: bytes, offset: int) -> Generator[list[bytes], None, int]:
+        found, used = _split_records(buf, path, offset, verify)
+        if found:
+            yield found
+        return used
+
+    yield from _streamed(path, chunk_size, records)
 
 
 def read_spans(path: str, max_records: int, chunk_size: int = DEFAULT_CHUNK_BYTES,
@@ -281,11 +278,21 @@ def read_spans(path: str, max_records: int, chunk_size: int = DEFAULT_CHUNK_BYTE
         if used < size:
             raise _truncated(path, size - used, used)
         return
+    yield from _streamed(path, chunk_size,
+                         lambda buf, offset: spans(np.frombuffer(buf, dtype=np.uint8), offset))
+
+
+def _streamed(path: str, chunk_size: int,
+              frame: Callable[[bytes, int], Generator[Any, None, int]]) -> Iterator[Any]:
+    """What `frame(buf, offset)` yields for the inflated bytes of `path` (`_inflated_chunks`),
+    read on in chunks: `buf` is the bytes not framed yet, `offset` theirs in the file, and
+    `frame` returns how many of them it framed (whole records); the rest waits for the next
+    chunk. Raises the truncation error when bytes are left at the end."""
     pending = b""
     offset = 0  # of `pending` in the uncompressed file, for error messages
     for raw in _inflated_chunks(path, chunk_size):
         buf = pending + raw if pending else raw
-        used = yield from spans(np.frombuffer(buf, dtype=np.uint8), offset)
+        used = yield from frame(buf, offset)
         pending = buf[used:]
         offset += used
     if pending:
