@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-__all__ = ["ExampleColumns", "available", "frame_records"]
+__all__ = ["ExampleColumns", "available", "frame_records", "load", "switched_off"]
 
 _KINDS = {"bytes": 0, "float": 1, "int": 2}
 _ABI = 1  # native.c's TFXKIT_NATIVE_ABI: the argument lists below
@@ -37,7 +37,7 @@ _I64P = ctypes.POINTER(ctypes.c_int64)
 @functools.cache
 def _library() -> Any:
     """The built native library (ctypes), or None when it was not built or is switched off."""
-    if os.environ.get("TFXKIT_NATIVE", "1") == "0" or sys.byteorder != "little":
+    if switched_off() or sys.byteorder != "little":
         return None
     here = Path(__file__).parent  # the installed package, not the file a link points to
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
@@ -68,6 +68,11 @@ def load(path: Path) -> Any:
     lib.tfxkit_gather_bytes.argtypes = [p, p, p, i64, p]
     lib.tfxkit_gather_bytes.restype = None
     return lib
+
+
+def switched_off() -> bool:
+    """Whether `TFXKIT_NATIVE=0` is set: the library, built or not, is not used."""
+    return os.environ.get("TFXKIT_NATIVE", "1") == "0"
 
 
 def available() -> bool:

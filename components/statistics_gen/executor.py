@@ -159,7 +159,7 @@ def use_native(files: list[str], feature_types: dict[str, str]) -> bool:
     feature and row of a batch)."""
     from tfxkit.components._shared import native
 
-    if not native.available() and os.environ.get("TFXKIT_NATIVE", "1") != "0":
+    if not native.available() and not native.switched_off():
         _say_native_missing()
     return (len(feature_types) <= NATIVE_MAX_FEATURES and native.available()
             and all(_is_gzip(path) for path in files))
