@@ -28,10 +28,13 @@ def use_beam(beam_pipeline_args: list[str]) -> bool:
     """True when the beam args name a runner other than the in-process Direct/Local ones, or
     ask for Beam explicitly with `--tfxkit_use_beam` (ExampleGen and StatisticsGen have a
     faster in-process path otherwise)."""
-    if USE_BEAM_FLAG in beam_pipeline_args:
-        return True
-    runner = beam_arg(beam_pipeline_args, "runner")
-    return bool(runner) and runner.lower().removesuffix("runner") not in ("direct", "")
+    return USE_BEAM_FLAG in beam_pipeline_args or not is_direct_runner(beam_pipeline_args)
+
+
+def is_direct_runner(beam_pipeline_args: list[str] | None) -> bool:
+    """Whether the beam args name Beam's DirectRunner (`--runner=DirectRunner`, `Direct`, any
+    case) or no runner (none given, or an empty name), which means it."""
+    return beam_runner_name(beam_pipeline_args).lower().removesuffix("runner") in ("direct", "")
 
 
 def beam_runner_name(beam_pipeline_args: list[str] | None) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tfxkit import fs
-from tfxkit.components._shared.beam import beam_arg, beam_runner_name, make_beam_pipeline
+from tfxkit.components._shared.beam import beam_arg, is_direct_runner, make_beam_pipeline
 from tfxkit.components._shared.blessing import BLESSED_FILE, NOT_BLESSED_FILE
 from tfxkit.components._shared.examples import single, split_file_pattern
 from tfxkit.components._shared.model_registry import (
@@ -373,9 +373,8 @@ def _one_thread_here(beam_pipeline_args: list[str]) -> bool:
     """Whether Beam runs the pipeline's DoFns in this process, one at a time: the DirectRunner
     (the default) in its `in_memory` mode (the default); not `multi_threading`,
     `multi_processing` nor another runner."""
-    if beam_runner_name(beam_pipeline_args).lower().removesuffix("runner") != "direct":
-        return False
-    return beam_arg(beam_pipeline_args, "direct_running_mode", "in_memory") == "in_memory"
+    return (is_direct_runner(beam_pipeline_args)
+            and beam_arg(beam_pipeline_args, "direct_running_mode", "in_memory") == "in_memory")
 
 
 # Models loaded by `_load_once`, by token; entries live only while `_models_loaded_once` runs.
